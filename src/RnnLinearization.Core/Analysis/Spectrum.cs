@@ -1,0 +1,140 @@
+using System.Numerics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnLinearization.Core;
+
+public enum EigenSort
+{
+    /// <summary>Largest magnitude first (ties keep LAPACK order).</summary>
+    Magnitude,
+    /// <summary>LAPACK's order, as the seed returns it.</summary>
+    None,
+}
+
+/// <summary>Eigenvalues of one Jacobian, and optionally its eigenvectors: Eigenvectors[k] belongs to Eigenvalues[k] (column k of V).</summary>
+public sealed class EigenResult
+{
+    public EigenResult(Complex[] eigenvalues, Complex[][]? eigenvectors)
+    {
+        Eigenvalues = eigenvalues;
+        Eigenvectors = eigenvectors;
+        SpectralRadius = eigenvalues.Length == 0 ? 0 : eigenvalues.Max(e => e.Magnitude);
+        UnstableCount = eigenvalues.Count(e => e.Magnitude > 1.0);
+    }
+
+    public Complex[] Eigenvalues { get; }
+    public Complex[][]? Eigenvectors { get; }
+    public double SpectralRadius { get; }
+
+    /// <summary>Modes that grow under the discrete-time map: |lambda| > 1.</summary>
+    public int UnstableCount { get; }
+    public bool IsStable => SpectralRadius < 1.0;
+}
+
+/// <summary>Eigen decomposition of Jacobians, batched in one linalg.eig call, and per-mode time scales.</summary>
+public static class Spectrum
+{
+    public static EigenResult[] FromModel(RnnModel model, IReadOnlyList<double[]> inputs, IReadOnlyList<double[]> states,
+        EigenSort sort, bool eigenvectors)
+    {
+        Linearization.CheckBatch(model, inputs, states);
+        if (states.Count == 0) return Array.Empty<EigenResult>();
+        TorchRuntime.EnsureLoaded();
+        using var scope = torch.NewDisposeScope();
+        var (_, jh, _) = model.Linearize(TensorData.FromRows(inputs, model.InputSize), TensorData.FromRows(states, model.StateSize));
+        return Decompose(jh, sort, eigenvectors);
+    }
+
+    /// <summary>Decomposes given square matrices (rows of row arrays); matrices of different sizes are allowed.</summary>
+    public static EigenResult[] FromMatrices(IReadOnlyList<double[][]> matrices, EigenSort sort, bool eigenvectors)
+    {
+        for (int m = 0; m < matrices.Count; m++)
+            CheckSquare(matrices[m], m);
+        var result = new EigenResult[matrices.Count];
+        if (matrices.Count == 0) return result;
+        TorchRuntime.EnsureLoaded();
+        // One eig call per run of equally sized matrices.
+        for (int start = 0; start < matrices.Count;)
+        {
+            int n = matrices[start].Length, end = start;
+            while (end < matrices.Count && matrices[end].Length == n) end++;
+            using var scope = torch.NewDisposeScope();
+            var rows = new List<double[]>();
+            for (int m = start; m < end; m++) rows.AddRange(matrices[m]);
+            var batch = TensorData.FromRows(rows, n).view(end - start, n, n);
+            Decompose(batch, sort, eigenvectors).CopyTo(result, start);
+            start = end;
+        }
+        return result;
+    }
+
+    private static void CheckSquare(double[][]? matrix, int index)
+    {
+        if (matrix is null || matrix.Length == 0)
+            throw new RnnException("JacobianNotSquare", RnnErrorKind.InvalidArgument, $"Matrix {index} is empty.");
+        foreach (var row in matrix)
+        {
+            if (row is null || row.Length != matrix.Length)
+                throw new RnnException("JacobianNotSquare", RnnErrorKind.InvalidArgument,
+                    $"Matrix {index} has {matrix.Length} rows but a row of {row?.Length ?? 0} values; a Jacobian must be square.");
+            Check.Finite(row, $"Matrix {index}");
+        }
+    }
+
+    private static EigenResult[] Decompose(Tensor jacobians, EigenSort sort, bool eigenvectors)
+    {
+        int batch = (int)jacobians.shape[0], n = (int)jacobians.shape[1];
+        double[] values, vectors = Array.Empty<double>();
+        if (eigenvectors)
+        {
+            var (l, v) = torch.linalg.eig(jacobians);
+            values = TensorData.Flat(torch.view_as_real(l));
+            vectors = TensorData.Flat(torch.view_as_real(v));
+        }
+        else
+        {
+            values = TensorData.Flat(torch.view_as_real(torch.linalg.eigvals(jacobians)));
+        }
+        var result = new EigenResult[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            var lambda = new Complex[n];
+            for (int k = 0; k < n; k++)
+                lambda[k] = new Complex(values[2 * (b * n + k)], values[2 * (b * n + k) + 1]);
+            var order = Enumerable.Range(0, n).ToArray();
+            if (sort == EigenSort.Magnitude)
+                order = order.OrderByDescending(k => lambda[k].Magnitude).ToArray();   // stable: ties keep LAPACK order
+            Complex[][]? vecs = null;
+            if (eigenvectors)
+            {
+                vecs = new Complex[n][];
+                for (int k = 0; k < n; k++)
+                {
+                    var column = vecs[k] = new Complex[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        long at = 2L * ((long)b * n * n + (long)i * n + order[k]);
+                        column[i] = new Complex(vectors[at], vectors[at + 1]);
+                    }
+                }
+            }
+            result[b] = new EigenResult(order.Select(k => lambda[k]).ToArray(), vecs);
+        }
+        return result;
+    }
+
+    /// <summary>-1 / ln|lambda| steps: the e-folding time of the mode; +infinity at |lambda| = 1, negative for growing modes.</summary>
+    public static double TimeConstant(Complex lambda)
+    {
+        double log = Math.Log(lambda.Magnitude);
+        return log == 0 ? double.PositiveInfinity : -1.0 / log;
+    }
+
+    /// <summary>2 pi / |angle| steps; +infinity for a real positive eigenvalue.</summary>
+    public static double Period(Complex lambda)
+    {
+        double angle = Math.Abs(lambda.Phase);
+        return angle == 0 ? double.PositiveInfinity : 2 * Math.PI / angle;
+    }
+}

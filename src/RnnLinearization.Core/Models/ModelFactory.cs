@@ -1,0 +1,140 @@
+namespace RnnLinearization.Core;
+
+/// <summary>Builds models from state_dict parameters (loaded or freshly initialised). The one place that knows PyTorch's key names.</summary>
+public static class ModelFactory
+{
+    private const string FirstKey = "weight_ih_l0";
+
+    /// <summary>
+    /// Finds the recurrent weights (under <paramref name="prefix"/>, or the only prefix that has them),
+    /// infers the architecture and layer count from the shapes, checks them, and builds the model.
+    /// </summary>
+    public static RnnModel FromStateDict(IReadOnlyDictionary<string, Parameter> stateDict, Architecture? architecture,
+        Nonlinearity nonlinearity, string? prefix)
+    {
+        string p = ResolvePrefix(stateDict, prefix);
+        if (stateDict.ContainsKey(p + FirstKey + "_reverse"))
+            throw new RnnException("BidirectionalNotSupported", RnnErrorKind.NotImplemented,
+                "The RNN is bidirectional; a bidirectional network has no single next-state map to linearise.");
+        if (stateDict.Keys.Any(k => k.StartsWith(p + "weight_hr_l", StringComparison.Ordinal)))
+            throw new RnnException("ProjectionNotSupported", RnnErrorKind.NotImplemented, "LSTM projections (proj_size) are not supported.");
+
+        var own = new Dictionary<string, Parameter>();
+        int layers = 0;
+        while (stateDict.ContainsKey($"{p}weight_ih_l{layers}")) layers++;
+        var whh0 = Require(stateDict, p, "weight_hh_l0");
+        int hidden = (int)whh0.Columns;
+        if (whh0.Shape.Length != 2 || hidden == 0 || whh0.Rows % hidden != 0)
+            throw Shape($"weight_hh_l0 has shape [{string.Join(", ", whh0.Shape)}]; expected [G*H, H].");
+        var inferred = (whh0.Rows / hidden) switch
+        {
+            1 => Architecture.Rnn,
+            3 => Architecture.Gru,
+            4 => Architecture.Lstm,
+            _ => throw Shape($"weight_hh_l0 has {whh0.Rows} rows for hidden size {hidden}: not 1, 3 or 4 gates."),
+        };
+        if (architecture is { } given && given != inferred)
+            throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
+                $"The weights are those of {inferred} (weight_hh_l0 has {whh0.Rows} rows for hidden size {hidden}), not {given}.");
+        if (inferred != Architecture.Rnn) throw ModelLoader.NotYet(inferred.ToString());
+
+        bool hasBias = stateDict.ContainsKey(p + "bias_ih_l0");
+        int inputSize = (int)Require(stateDict, p, FirstKey).Columns;
+        for (int l = 0; l < layers; l++)
+        {
+            int below = l == 0 ? inputSize : hidden;
+            own[$"weight_ih_l{l}"] = Expect(stateDict, p, $"weight_ih_l{l}", hidden, below);
+            own[$"weight_hh_l{l}"] = Expect(stateDict, p, $"weight_hh_l{l}", hidden, hidden);
+            if (hasBias)
+            {
+                own[$"bias_ih_l{l}"] = Expect(stateDict, p, $"bias_ih_l{l}", hidden);
+                own[$"bias_hh_l{l}"] = Expect(stateDict, p, $"bias_hh_l{l}", hidden);
+            }
+        }
+        return new ElmanRnn(inputSize, hidden, layers, nonlinearity, hasBias, own);
+    }
+
+    /// <summary>A new network with PyTorch's default initialisation: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).</summary>
+    public static RnnModel Create(Architecture architecture, int inputSize, int hiddenSize, int numLayers,
+        Nonlinearity nonlinearity, bool hasBias, int? seed)
+    {
+        if (architecture != Architecture.Rnn) throw ModelLoader.NotYet(architecture.ToString());
+        if (inputSize < 1 || hiddenSize < 1 || numLayers < 1)
+            throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "InputSize, HiddenSize and NumLayers must be at least 1.");
+        var random = seed is { } s ? new Random(s) : new Random();
+        double k = 1.0 / Math.Sqrt(hiddenSize);
+        // Values are rounded to float32, as PyTorch's parameters are, so exports are exact.
+        Parameter Uniform(params long[] shape)
+        {
+            var data = new double[shape.Aggregate(1L, (a, b) => a * b)];
+            for (int i = 0; i < data.Length; i++) data[i] = (float)((2 * random.NextDouble() - 1) * k);
+            return new Parameter(shape, data);
+        }
+        var sd = new Dictionary<string, Parameter>();
+        for (int l = 0; l < numLayers; l++)
+        {
+            sd[$"weight_ih_l{l}"] = Uniform(hiddenSize, l == 0 ? inputSize : hiddenSize);
+            sd[$"weight_hh_l{l}"] = Uniform(hiddenSize, hiddenSize);
+            if (hasBias)
+            {
+                sd[$"bias_ih_l{l}"] = Uniform(hiddenSize);
+                sd[$"bias_hh_l{l}"] = Uniform(hiddenSize);
+            }
+        }
+        return FromStateDict(sd, architecture, nonlinearity, "");
+    }
+
+    /// <summary>Writes the model as safetensors under PyTorch's key names, with architecture and nonlinearity as metadata.</summary>
+    public static void Export(RnnModel model, string path)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["architecture"] = model.Architecture.ToString(),
+            ["nonlinearity"] = model.Nonlinearity.ToString().ToLowerInvariant(),
+            ["format"] = "pt",
+        };
+        try { SafeTensors.Write(path, model.Parameters, metadata); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RnnException("ModelFileUnwritable", RnnErrorKind.WriteError, $"'{path}' cannot be written: {ex.Message}", ex);
+        }
+    }
+
+    private static string ResolvePrefix(IReadOnlyDictionary<string, Parameter> sd, string? prefix)
+    {
+        var found = sd.Keys.Where(k => k.EndsWith(FirstKey, StringComparison.Ordinal))
+            .Select(k => k[..^FirstKey.Length]).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        if (prefix is not null)
+        {
+            string p = prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
+            if (found.Contains(p)) return p;
+            throw new RnnException("PrefixNotFound", RnnErrorKind.InvalidArgument,
+                $"No key '{p}{FirstKey}' in the state_dict. Prefixes that hold RNN weights: {Describe(found)}.");
+        }
+        return found.Count switch
+        {
+            1 => found[0],
+            0 => throw new RnnException("NoRecurrentWeights", RnnErrorKind.InvalidData,
+                $"The state_dict has no RNN weights (no key ending in '{FirstKey}'). Its keys: {string.Join(", ", sd.Keys.Take(8))}{(sd.Count > 8 ? ", ..." : "")}."),
+            _ => throw new RnnException("AmbiguousPrefix", RnnErrorKind.InvalidArgument,
+                $"The state_dict holds several RNNs ({Describe(found)}); choose one with -Prefix."),
+        };
+    }
+
+    private static string Describe(IEnumerable<string> prefixes) =>
+        string.Join(", ", prefixes.Select(p => p.Length == 0 ? "(none)" : "'" + p.TrimEnd('.') + "'").DefaultIfEmpty("none"));
+
+    private static Parameter Require(IReadOnlyDictionary<string, Parameter> sd, string prefix, string key) =>
+        sd.TryGetValue(prefix + key, out var value) ? value
+            : throw new RnnException("MissingParameter", RnnErrorKind.InvalidData, $"The state_dict lacks '{prefix}{key}'.");
+
+    private static Parameter Expect(IReadOnlyDictionary<string, Parameter> sd, string prefix, string key, params long[] shape)
+    {
+        var value = Require(sd, prefix, key);
+        if (!value.Shape.SequenceEqual(shape))
+            throw Shape($"'{prefix}{key}' has shape [{string.Join(", ", value.Shape)}]; expected [{string.Join(", ", shape)}].");
+        return value;
+    }
+
+    private static RnnException Shape(string message) => new("ParameterShapeMismatch", RnnErrorKind.InvalidData, message);
+}

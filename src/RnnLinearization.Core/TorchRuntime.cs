@@ -1,0 +1,31 @@
+using TorchSharp;
+
+namespace RnnLinearization.Core;
+
+/// <summary>The one place that makes sure libtorch is loaded, and turns a failure into a clear error.</summary>
+public static class TorchRuntime
+{
+    private static readonly object Gate = new();
+    private static bool _loaded;
+
+    public static void EnsureLoaded()
+    {
+        if (_loaded) return;
+        lock (Gate)
+        {
+            if (_loaded) return;
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+            }
+            catch (Exception ex)
+            {
+                throw new RnnException("TorchNativeLoadFailed", RnnErrorKind.ResourceUnavailable,
+                    "libtorch could not be loaded (TorchSharp natives). The module folder must hold libLibTorchSharp.so " +
+                    "and libtorch*.so next to the dll; rebuild with ./build.ps1 -Task Build. Cause: " +
+                    (ex.InnerException?.Message ?? ex.Message), ex);
+            }
+            _loaded = true;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Numerics;
+using Xunit;
+using static RnnLinearization.Core.Tests.Fixtures;
+
+namespace RnnLinearization.Core.Tests;
+
+/// <summary>The module's numbers against the seed's class and nn.RNN, run by real PyTorch.</summary>
+public class PyTorchFixtureTests
+{
+    public static TheoryData<string, string> Models()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var name in ExpectedNames())
+        {
+            data.Add(name, ".pt");
+            if (File.Exists(Model(name + ".safetensors"))) data.Add(name, ".safetensors");
+        }
+        return data;
+    }
+
+    private static (RnnModel Model, System.Text.Json.Nodes.JsonObject Expected) Load(string name, string extension)
+    {
+        var expected = Expected(name);
+        var nl = expected["nonlinearity"]!.GetValue<string>() == "relu" ? Nonlinearity.Relu : Nonlinearity.Tanh;
+        var model = ModelLoader.Load(Model(name + extension), nonlinearity: nl);
+        Assert.Equal(expected["input_size"]!.GetValue<int>(), model.InputSize);
+        Assert.Equal(expected["hidden_size"]!.GetValue<int>(), model.HiddenSize);
+        Assert.Equal(expected["num_layers"]!.GetValue<int>(), model.NumLayers);
+        Assert.Equal(expected["bias"]!.GetValue<bool>(), model.HasBias);
+        return (model, expected);
+    }
+
+    [Theory, MemberData(nameof(Models))]
+    public void JacobiansAndNextStateMatchPyTorch(string name, string extension)
+    {
+        var (model, expected) = Load(name, extension);
+        var cases = expected["cases"]!.AsArray();
+        var inputs = cases.Select(c => Vector(c!["input"])).ToArray();
+        var states = cases.Select(c => Vector(c!["state"])).ToArray();
+        var results = Linearization.Jacobians(model, inputs, states);
+        for (int k = 0; k < cases.Count; k++)
+        {
+            Close(Vector(cases[k]!["next_state"]), results[k].NextState, what: "next");
+            Close(Matrix(cases[k]!["state_jacobian"]), results[k].StateJacobian, what: "J_h");
+            Close(Matrix(cases[k]!["input_jacobian"]), results[k].InputJacobian, what: "J_x");
+            Assert.Equal(model.StateSize, results[k].StateJacobian.Length);
+            Assert.All(results[k].InputJacobian, row => Assert.Equal(model.InputSize, row.Length));
+        }
+    }
+
+    [Theory, MemberData(nameof(Models))]
+    public void EigenvaluesMatchPyTorch(string name, string extension)
+    {
+        var (model, expected) = Load(name, extension);
+        var cases = expected["cases"]!.AsArray();
+        var inputs = cases.Select(c => Vector(c!["input"])).ToArray();
+        var states = cases.Select(c => Vector(c!["state"])).ToArray();
+        var spectra = Spectrum.FromModel(model, inputs, states, EigenSort.None, eigenvectors: true);
+        for (int k = 0; k < cases.Count; k++)
+        {
+            var c = cases[k]!;
+            Complex[] Pairs(string re, string im) => Vector(c[re]).Zip(Vector(c[im]), (a, b) => new Complex(a, b)).ToArray();
+            SameMultiset(Pairs("eig_real64", "eig_imag64"), spectra[k].Eigenvalues, 1e-9);
+            SameMultiset(Pairs("eig_real", "eig_imag"), spectra[k].Eigenvalues, 1e-5);   // the seed's float32-rounded parts
+        }
+    }
+
+    [Theory, MemberData(nameof(Models))]
+    public void TaylorStepMatchesSeedForwardAndExactStepMatchesNnRnn(string name, string extension)
+    {
+        var (model, expected) = Load(name, extension);
+        foreach (var c in expected["cases"]!.AsArray())
+        {
+            var r = Linearization.Taylor(model, Vector(c!["input"]), Vector(c["state"]), Vector(c["delta_input"]), Matrix(c["delta_state"]), exact: true);
+            Close(Matrix(c["taylor"]), r.Linear, what: "linear");
+            Close(Matrix(c["exact"]), r.Exact!, what: "exact");
+            Close(Vector(c["next_state"]), r.NextState, what: "next");
+        }
+    }
+
+    [Theory, MemberData(nameof(Models))]
+    public void TrajectoryMatchesNnRnn(string name, string extension)
+    {
+        var (model, expected) = Load(name, extension);
+        var t = expected["trajectory"]!;
+        var states = Linearization.Trajectory(model, Matrix(t["inputs"]), Vector(t["initial_state"]));
+        Close(Matrix(t["states"]), states, what: "trajectory");
+    }
+
+    [Fact]
+    public void PrefixedStateDictIsFoundWithAndWithoutPrefix()
+    {
+        var expected = Expected("prefixed_rnn_i3_h7_tanh");
+        var c = expected["cases"]![0]!;
+        foreach (var prefix in new[] { null, "rnn", "rnn." })
+        {
+            var model = ModelLoader.Load(Model("prefixed_rnn_i3_h7_tanh.pt"), prefix: prefix);
+            var r = Linearization.Jacobians(model, new[] { Vector(c["input"]) }, new[] { Vector(c["state"]) })[0];
+            Close(Matrix(c["state_jacobian"]), r.StateJacobian);
+        }
+        var ex = Assert.Throws<RnnException>(() => ModelLoader.Load(Model("prefixed_rnn_i3_h7_tanh.pt"), prefix: "encoder"));
+        Assert.Equal("PrefixNotFound", ex.ErrorId);
+    }
+}
