@@ -1,0 +1,27 @@
+@{
+    RootModule           = 'RnnLinearization.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '6f0c2a4e-3d8b-4b9e-9a51-2f7d3c1e8b40'
+    Author               = 'RnnLinearization developers'
+    CompanyName          = 'RnnLinearization'
+    Copyright            = '(c) RnnLinearization developers. MIT License.'
+    Description          = 'Local linear analysis of trained recurrent neural networks (PyTorch nn.RNN): Jacobians, eigenvalues, time constants and first-order Taylor steps, batched over TorchSharp.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('RnnLinearization.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Import-RnnModel', 'New-RnnModel', 'Export-RnnModel',
+        'Get-RnnJacobian', 'Get-RnnEigen', 'Invoke-RnnLinearization',
+        'Get-RnnTrajectory', 'Import-RnnState'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('RNN', 'PyTorch', 'TorchSharp', 'Jacobian', 'Eigenvalues', 'Neuroscience', 'Linux')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = 'First release: nn.RNN (tanh/relu, bias or none, stacked layers) from torch.save state_dicts and safetensors; Jacobians, eigen decomposition, Taylor steps, trajectories, state files.'
+        }
+    }
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks RnnLinearization.
+.DESCRIPTION
+    Build : publishes the module into out/RnnLinearization (TorchSharp natives included), importable from there.
+    Test  : Build, then every xunit test (core) and every Pester test (the built module, as a user calls it);
+            ends with one line 'N passed, N failed' and exits non-zero on any failure.
+    Demo  : Build, then analyses the bundled example model (examples/Demo.ps1).
+    Clean : removes out/ and every bin/ and obj/.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [string] $Task = 'Build',
+    [ValidateSet('Release', 'Debug')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleDir = Join-Path $Out 'RnnLinearization'
+$Rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+$CoreTests = Join-Path $Root 'tests/RnnLinearization.Core.Tests'
+
+function Invoke-Native([string] $What, [scriptblock] $Command) {
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
+}
+
+# The one step that adapts TorchSharp's natives to an older libstdc++ (see the script's help).
+function Repair-Natives([string[]] $Folders) {
+    & (Join-Path $Root 'tools/Repair-LibTorchSharpGlibcxx.ps1') -Path $Folders
+}
+
+function Invoke-Build {
+    Write-Host "Building RnnLinearization ($Configuration, $Rid) into $ModuleDir" -ForegroundColor Cyan
+    # A RID-specific publish puts the native libraries next to the dll, where pwsh's process finds them.
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $Root 'src/RnnLinearization/RnnLinearization.csproj') -c $Configuration -r $Rid --self-contained false -o $ModuleDir --nologo -v quiet }
+    Copy-Item (Join-Path $Root 'RnnLinearization.psd1') $ModuleDir -Force
+    Copy-Item (Join-Path $Root 'src/RnnLinearization/RnnLinearization.Format.ps1xml') $ModuleDir -Force
+    Repair-Natives $ModuleDir
+    # Help is generated from docs/help.psd1 and the built cmdlets, in a separate process that imports them.
+    Invoke-Native 'help generation' { dotnet pwsh -NoProfile -File (Join-Path $Root 'tools/New-ModuleHelp.ps1') -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') -Source (Join-Path $Root 'docs/help.psd1') -OutFile (Join-Path $ModuleDir 'en-US/RnnLinearization.dll-Help.xml') }
+}
+
+function Get-NuGetPackagesFolder {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    $line = dotnet nuget locals global-packages --list | Select-Object -First 1
+    return ($line -replace '^global-packages:\s*', '').Trim()
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $results = Join-Path $Out 'test-results'
+    Remove-Item $results -Recurse -Force -ErrorAction SilentlyContinue
+    New-Item -ItemType Directory $results -Force | Out-Null
+
+    Write-Host 'Building the xunit tests' -ForegroundColor Cyan
+    Invoke-Native 'dotnet build (tests)' { dotnet build $CoreTests -c $Configuration --nologo -v quiet }
+    Repair-Natives (Join-Path $CoreTests 'bin')
+    Write-Host 'Running xunit tests' -ForegroundColor Cyan
+    dotnet test $CoreTests -c $Configuration --no-build --nologo --logger "trx;LogFileName=xunit.trx" --results-directory $results
+    $trx = [xml](Get-Content (Join-Path $results 'xunit.trx') -Raw)
+    $counters = $trx.TestRun.ResultSummary.Counters
+    $xPassed = [int]$counters.passed
+    $xFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    $xNotRun = [int]$counters.total - [int]$counters.executed
+
+    # Pester in a fresh process, as a user would import the built module.
+    $pester = Join-Path (Get-NuGetPackagesFolder) 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) { throw "Pester not found at $pester; 'dotnet restore $CoreTests' downloads it." }
+    Write-Host 'Running Pester tests' -ForegroundColor Cyan
+    $summary = Join-Path $results 'pester.json'
+    Invoke-Native 'pwsh (Pester)' { dotnet pwsh -NoProfile -File (Join-Path $Root 'tests/Invoke-PesterTests.ps1') -PesterPath $pester -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') -SummaryPath $summary }
+    $p = Get-Content $summary -Raw | ConvertFrom-Json
+
+    $passed = $xPassed + $p.Passed
+    $failed = $xFailed + $xNotRun + $p.Failed + $p.NotRun
+    Write-Host "xunit: $xPassed passed, $xFailed failed, $xNotRun not run; Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.NotRun) not run"
+    Write-Output "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Invoke-Native 'Demo' { dotnet pwsh -NoProfile -File (Join-Path $Root 'examples/Demo.ps1') -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') }
+}
+
+function Invoke-Clean {
+    Remove-Item $Out -Recurse -Force -ErrorAction SilentlyContinue
+    Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Where-Object FullName -NotLike '*/.git/*' | Remove-Item -Recurse -Force
+}
+
+Push-Location $Root
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Clean' { Invoke-Clean }
+    }
+}
+finally { Pop-Location }

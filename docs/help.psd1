@@ -1,0 +1,125 @@
+# The cmdlets' help text, one entry per cmdlet. tools/New-ModuleHelp.ps1 turns it into MAML
+# (en-US/RnnLinearization.dll-Help.xml), taking syntax, types and pipeline binding from the cmdlets themselves;
+# a test checks that every parameter is described here.
+@{
+    'Import-RnnModel' = @{
+        Synopsis    = 'Loads a recurrent network from a PyTorch state_dict (torch.save, zip format) or a .safetensors file.'
+        Description = 'Reads the parameters of an nn.RNN, finds its keys (under -Prefix, or the only prefix that holds RNN weights), infers the architecture and number of layers from their shapes, checks every shape, and emits an RnnModel. A state_dict does not record the nonlinearity: it is Tanh unless -Nonlinearity says otherwise (files written by Export-RnnModel record it). For several layers the state is all layers'' hidden vectors concatenated in layer order. The format is recognised from the file''s bytes, not its name.'
+        Parameters  = @{
+            Path         = 'The model file: torch.save(model.state_dict(), path) or a .safetensors file. Accepts FullName from Get-ChildItem.'
+            Architecture = 'Rnn (nn.RNN). Inferred from the shape of weight_hh_l0 when not given; a mismatch is an error. Gru, Lstm, LeakyRnn and TorchScript are reserved for later versions.'
+            Nonlinearity = 'Tanh or Relu, as nn.RNN(nonlinearity=...) was built. Default: Tanh, or what the file records.'
+            Prefix       = 'Key prefix of the RNN inside a larger model''s state_dict: rnn for keys rnn.weight_ih_l0, ... Needed only when several RNNs are present.'
+        }
+        Examples    = @(
+            @{ Code = '$m = Import-RnnModel ./my_rnn.pt'; Remarks = 'Loads a model saved in Python with torch.save(nn.RNN(3, 64).state_dict(), "my_rnn.pt").' }
+            @{ Code = '$m = Import-RnnModel ./agent.pt -Prefix rnn -Nonlinearity Relu'; Remarks = 'Loads the RNN stored under the keys rnn.* of a larger model, built with nonlinearity="relu".' }
+        )
+    }
+    'New-RnnModel' = @{
+        Synopsis    = 'Creates a recurrent network with PyTorch''s default initialisation.'
+        Description = 'Every weight and bias is drawn uniformly from (-1/sqrt(HiddenSize), 1/sqrt(HiddenSize)), as nn.RNN initialises them, and rounded to float32 as PyTorch stores them. Useful for tests, teaching and baselines (the spectrum of an untrained network).'
+        Parameters  = @{
+            InputSize    = 'Number of input channels.'
+            HiddenSize   = 'Number of hidden units per layer.'
+            NumLayers    = 'Number of stacked layers (default 1). The state is all layers'' hidden vectors concatenated.'
+            Architecture = 'Rnn (default). Other architectures are reserved for later versions.'
+            Nonlinearity = 'Tanh (default) or Relu.'
+            NoBias       = 'Builds the network without biases, as nn.RNN(bias=False).'
+            Seed         = 'Seed for the random weights, for reproducible models.'
+        }
+        Examples    = @(
+            @{ Code = '$m = New-RnnModel -InputSize 3 -HiddenSize 128 -Seed 1'; Remarks = 'A reproducible random tanh RNN.' }
+            @{ Code = 'New-RnnModel -InputSize 1 -HiddenSize 64 -NumLayers 2 -Nonlinearity Relu | Export-RnnModel -Path ./init.safetensors'; Remarks = 'Creates a two-layer relu network and saves it.' }
+        )
+    }
+    'Export-RnnModel' = @{
+        Synopsis    = 'Writes a model as a .safetensors file under PyTorch''s state_dict key names.'
+        Description = 'The file holds weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ... (float32 when that is exact, else float64) and records the architecture and nonlinearity as metadata. In Python: nn.RNN(...).load_state_dict(safetensors.torch.load_file(path)).'
+        Parameters  = @{
+            Model     = 'The model to write (from Import-RnnModel or New-RnnModel); accepted from the pipeline.'
+            Path      = 'The file to write.'
+            NoClobber = 'Refuses to overwrite an existing file.'
+            PassThru  = 'Emits the written file as a FileInfo.'
+            WhatIf    = 'Shows what would be written without writing.'
+            Confirm   = 'Asks before writing.'
+        }
+        Examples    = @(
+            @{ Code = 'Export-RnnModel -Model $m -Path ./model.safetensors'; Remarks = 'Saves the model.' }
+        )
+    }
+    'Get-RnnJacobian' = @{
+        Synopsis    = 'Computes the Jacobians of the network''s update at given states and inputs.'
+        Description = 'For each state h with input x, emits an RnnJacobian with NextState = F(x, h), StateJacobian (row i = d NextState[i] / d h) and InputJacobian (row i = d NextState[i] / d x), the same numbers as the reference Linearization.jacobian, always as 2-D matrices. States stream in from the pipeline (Input, State and Index bind by property name) and are computed in batches with closed-form Jacobians. A state or input of the wrong length, or with NaN or infinite values, is reported as an error for that item and the stream goes on.'
+        Parameters  = @{
+            Model     = 'The network (from Import-RnnModel or New-RnnModel).'
+            Input     = 'The input x at the state; zeros (autonomous dynamics) when not given. Given on the command line it is used for every piped state.'
+            State     = 'The state h to linearise about: StateSize numbers.'
+            Index     = 'A number carried to the output to identify the state; its position in the stream when not given.'
+            BatchSize = 'How many states are computed together (default 256).'
+        }
+        Examples    = @(
+            @{ Code = 'Get-RnnJacobian -Model $m -Input 0.1,0,-0.2 -State $h'; Remarks = 'The Jacobians at one state.' }
+            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Get-RnnJacobian -Model $m | ConvertTo-Json -Depth 5 > jacobians.json'; Remarks = 'The Jacobians along a trajectory, each at its own input, saved as JSON.' }
+        )
+    }
+    'Get-RnnEigen' = @{
+        Synopsis    = 'Computes the eigenvalues and eigenvectors of the state Jacobian: stability, time constants and oscillation periods.'
+        Description = 'Emits one RnnEigen per state: Eigenvalues (complex), Real, Imaginary, Magnitude, Eigenvectors (Eigenvectors[k] belongs to Eigenvalues[k]), SpectralRadius, IsStable (spectral radius below 1) and UnstableCount (modes with |lambda| > 1). With -PerMode it emits one RnnEigenMode per eigenvalue instead, with TimeConstant = -1/ln|lambda| steps (infinite at |lambda| = 1, negative for growing modes) and Period = 2 pi/|angle| steps (infinite for a real positive eigenvalue), ready for Export-Csv. Takes states (with -Model) or RnnJacobian objects from Get-RnnJacobian.'
+        Parameters  = @{
+            Model          = 'The network; needed when states, not Jacobians, come in.'
+            Input          = 'The input x at the state; zeros when not given.'
+            State          = 'The state h whose state Jacobian is decomposed.'
+            Index          = 'A number carried to the output; the position in the stream when not given.'
+            InputObject    = 'RnnJacobian objects from Get-RnnJacobian, decomposed without a model.'
+            Sort           = 'Magnitude (default): largest |lambda| first. None: LAPACK''s order, as the reference eigendecomposition returns it.'
+            PerMode        = 'Emits one RnnEigenMode per eigenvalue (Index, Mode, Real, Imaginary, Magnitude, Angle, TimeConstant, Period).'
+            NoEigenvectors = 'Skips the eigenvectors, which is faster; -PerMode implies it.'
+            BatchSize      = 'How many states are decomposed together (default 256).'
+        }
+        Examples    = @(
+            @{ Code = 'Get-RnnEigen -Model $m -Input 0.1,0,-0.2 -State $h | Format-List'; Remarks = 'The spectrum at one state.' }
+            @{ Code = 'Import-RnnState ./trajectory.npy | Get-RnnEigen -Model $m -PerMode | Export-Csv modes.csv'; Remarks = 'One CSV row per mode and state, with time constants and periods.' }
+            @{ Code = 'Get-RnnJacobian -Model $m -State $h | Get-RnnEigen -Sort None'; Remarks = 'Decomposes Jacobians already computed, in LAPACK order.' }
+        )
+    }
+    'Invoke-RnnLinearization' = @{
+        Synopsis    = 'Applies the first-order Taylor step of the network at a state to a batch of perturbations.'
+        Description = 'For each state h (with input x) and each perturbation row dH[r] of -DeltaState, emits an RnnLinearizedStep whose Linear = F(x, h) + J_h dH[r] + J_x dx: the reference Linearization.forward. With -Exact it also computes Exact = F(x + dx, h + dH[r]), Error = Exact - Linear and ErrorNorm, to show how far the linearisation holds.'
+        Parameters  = @{
+            Model      = 'The network.'
+            Input      = 'The input x at the state; zeros when not given.'
+            State      = 'The state h to expand about.'
+            Index      = 'A number carried to the output; the position in the stream when not given.'
+            DeltaInput = 'The input perturbation dx (InputSize numbers); zeros when not given.'
+            DeltaState = 'State perturbations, one row of StateSize numbers each. A flat list of StateSize numbers is one perturbation.'
+            Exact      = 'Also computes the true next state at each perturbed point and the error of the linear step.'
+            BatchSize  = 'How many states are gathered before computing (default 256).'
+        }
+        Examples    = @(
+            @{ Code = 'Invoke-RnnLinearization -Model $m -Input $x -State $h -DeltaInput $dx -DeltaState $dH -Exact | Format-Table Row, ErrorNorm'; Remarks = 'How well the linear step predicts the true step, per perturbation.' }
+        )
+    }
+    'Get-RnnTrajectory' = @{
+        Synopsis    = 'Runs the network over an input sequence and emits the state after each step.'
+        Description = 'Emits one RnnState per time step: Index (the step), Input (the input at that step) and State (the state after it), starting from -InitialState (zeros when not given). The usual source of states to analyse: pipe it into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model.'
+        Parameters  = @{
+            Model         = 'The network.'
+            InputSequence = 'One input vector per time step.'
+            InitialState  = 'The state before the first step; zeros when not given.'
+        }
+        Examples    = @(
+            @{ Code = '$inputs = 1..100 | ForEach-Object { ,@(0.0, 0.0, 0.0) }; Get-RnnTrajectory -Model $m -InputSequence $inputs -InitialState $h0'; Remarks = 'Lets the network run freely for 100 steps.' }
+        )
+    }
+    'Import-RnnState' = @{
+        Synopsis    = 'Reads states from .csv, .npy or .json files for the analysis cmdlets.'
+        Description = 'Emits one RnnState per row (Index = row number). CSV: numeric columns, with or without a header line. NPY: float32 or float64, 1-D (one state) or 2-D (one state per row), C order, as numpy.save writes. JSON: an array of number arrays, or of objects with a State array (and optionally an Input array).'
+        Parameters  = @{
+            Path = 'One or more state files; accepts FullName from Get-ChildItem.'
+        }
+        Examples    = @(
+            @{ Code = 'Import-RnnState ./states.npy | Get-RnnEigen -Model $m -Input 0,0,0'; Remarks = 'The spectrum at every saved state, at a fixed input.' }
+        )
+    }
+}

@@ -1,0 +1,113 @@
+using System.Management.Automation;
+using RnnLinearization.Core;
+
+namespace RnnLinearization;
+
+[Cmdlet(VerbsCommon.Get, "RnnEigen", DefaultParameterSetName = JacobianSet)]
+[OutputType(typeof(RnnEigen), typeof(RnnEigenMode))]
+public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
+{
+    private const string JacobianSet = "Jacobian";
+    private readonly List<RnnJacobian> _jacobians = new();
+
+    /// <summary>Jacobians from Get-RnnJacobian: decomposed as they are, no model needed.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = JacobianSet, ValueFromPipeline = true)]
+    public RnnJacobian InputObject { get; set; } = null!;
+
+    [Parameter]
+    public EigenSort Sort { get; set; } = EigenSort.Magnitude;
+
+    /// <summary>One RnnEigenMode per eigenvalue instead of one RnnEigen per state.</summary>
+    [Parameter]
+    public SwitchParameter PerMode { get; set; }
+
+    /// <summary>Skips the eigenvectors (faster); implied by -PerMode.</summary>
+    [Parameter]
+    public SwitchParameter NoEigenvectors { get; set; }
+
+    private bool WantVectors => !PerMode && !NoEigenvectors;
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName != JacobianSet) { base.ProcessRecord(); return; }
+        try
+        {
+            if (InputObject.StateJacobian is null || InputObject.StateJacobian.Length == 0)
+                throw new RnnException("JacobianNotSquare", RnnErrorKind.InvalidArgument, "The RnnJacobian has no StateJacobian.");
+        }
+        catch (RnnException ex) { WriteError(Record(ex, InputObject)); return; }
+        _jacobians.Add(InputObject);
+        if (_jacobians.Count >= BatchSize) FlushJacobians();
+    }
+
+    protected override void EndProcessing()
+    {
+        if (ParameterSetName == JacobianSet) FlushJacobians();
+        else base.EndProcessing();
+    }
+
+    private void FlushJacobians()
+    {
+        if (_jacobians.Count == 0) return;
+        var batch = _jacobians.ToArray();
+        _jacobians.Clear();
+        EigenResult[] spectra;
+        try { spectra = Spectrum.FromMatrices(batch.Select(j => j.StateJacobian).ToArray(), Sort, WantVectors); }
+        catch (RnnException)
+        {
+            // One bad matrix must not take the batch with it: decompose one by one and report the bad ones.
+            foreach (var j in batch)
+            {
+                try { Emit(j.Index, j.Input, j.State, Spectrum.FromMatrices(new[] { j.StateJacobian }, Sort, WantVectors)[0]); }
+                catch (RnnException ex) { WriteError(Record(ex, j)); }
+            }
+            return;
+        }
+        for (int i = 0; i < batch.Length; i++)
+            Emit(batch[i].Index, batch[i].Input, batch[i].State, spectra[i]);
+    }
+
+    protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
+    {
+        var spectra = Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, WantVectors);
+        for (int i = 0; i < batch.Count; i++)
+            Emit(batch[i].Index, batch[i].Input, batch[i].State, spectra[i]);
+    }
+
+    private void Emit(long index, double[]? input, double[] state, EigenResult spectrum)
+    {
+        var lambda = spectrum.Eigenvalues;
+        if (PerMode)
+        {
+            for (int k = 0; k < lambda.Length; k++)
+            {
+                WriteObject(new RnnEigenMode
+                {
+                    Index = index,
+                    Mode = k,
+                    Real = lambda[k].Real,
+                    Imaginary = lambda[k].Imaginary,
+                    Magnitude = lambda[k].Magnitude,
+                    Angle = lambda[k].Phase,
+                    TimeConstant = Spectrum.TimeConstant(lambda[k]),
+                    Period = Spectrum.Period(lambda[k]),
+                });
+            }
+            return;
+        }
+        WriteObject(new RnnEigen
+        {
+            Index = index,
+            Input = input,
+            State = state,
+            Eigenvalues = lambda,
+            Real = lambda.Select(l => l.Real).ToArray(),
+            Imaginary = lambda.Select(l => l.Imaginary).ToArray(),
+            Magnitude = lambda.Select(l => l.Magnitude).ToArray(),
+            Eigenvectors = spectrum.Eigenvectors,
+            SpectralRadius = spectrum.SpectralRadius,
+            IsStable = spectrum.IsStable,
+            UnstableCount = spectrum.UnstableCount,
+        });
+    }
+}

@@ -1,0 +1,39 @@
+using System.Management.Automation;
+using RnnLinearization.Core;
+
+namespace RnnLinearization;
+
+/// <summary>Runs the network over an input sequence; one RnnState per step (Index = time step, State = state after it).</summary>
+[Cmdlet(VerbsCommon.Get, "RnnTrajectory")]
+[OutputType(typeof(RnnState))]
+public sealed class GetRnnTrajectoryCommand : RnnCmdlet
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    [Parameter(Mandatory = true)]
+    public RnnModel Model { get; set; } = null!;
+
+    /// <summary>One input vector per time step.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    public double[][] InputSequence { get; set; } = null!;
+
+    /// <summary>The state before the first step; zeros when not given.</summary>
+    [Parameter]
+    public double[]? InitialState { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var inputs = InputSequence;
+        int total = inputs.Length, every = Math.Max(1, total / 100);
+        var activity = $"Running {total} steps";
+        var states = Terminating(() => Linearization.Trajectory(Model, inputs, InitialState, t =>
+        {
+            if (t % every == 0) WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { PercentComplete = 100 * t / Math.Max(1, total) });
+        }, _stop.Token), InputSequence);
+        for (int t = 0; t < states.Length; t++)
+            WriteObject(new RnnState { Index = t, Input = inputs[t], State = states[t] });
+        WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { RecordType = ProgressRecordType.Completed });
+    }
+
+    protected override void StopProcessing() => _stop.Cancel();
+}

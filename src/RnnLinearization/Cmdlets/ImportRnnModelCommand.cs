@@ -1,0 +1,32 @@
+using System.Management.Automation;
+using RnnLinearization.Core;
+
+namespace RnnLinearization;
+
+[Cmdlet(VerbsData.Import, "RnnModel")]
+[OutputType(typeof(RnnModel))]
+public sealed class ImportRnnModelCommand : RnnCmdlet
+{
+    /// <summary>A torch.save state_dict (zip format) or a .safetensors file.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    public string Path { get; set; } = null!;
+
+    /// <summary>Inferred from the parameter shapes when not given.</summary>
+    [Parameter]
+    public Architecture? Architecture { get; set; }
+
+    /// <summary>state_dicts do not record it: Tanh unless given (or stored in our safetensors metadata).</summary>
+    [Parameter]
+    public Nonlinearity? Nonlinearity { get; set; }
+
+    /// <summary>Key prefix of the RNN inside a larger model's state_dict, e.g. 'rnn' for 'rnn.weight_ih_l0'.</summary>
+    [Parameter]
+    public string? Prefix { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = FileSystemPath(Path);
+        WriteObject(Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix), path));
+    }
+}

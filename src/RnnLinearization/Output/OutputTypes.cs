@@ -1,0 +1,72 @@
+using System.Numerics;
+
+namespace RnnLinearization;
+
+// Plain objects handed to the pipeline: arrays, not tensors; every property is public so that
+// Select-Object *, ConvertTo-Json and Export-Csv see it.
+
+/// <summary>A state of the network, with its input and its position in the stream (time step, row).</summary>
+public sealed class RnnState
+{
+    public long Index { get; init; }
+    public double[]? Input { get; init; }
+    public double[] State { get; init; } = Array.Empty<double>();
+}
+
+/// <summary>The linearisation at one state: row i of StateJacobian is d NextState[i] / d State.</summary>
+public sealed class RnnJacobian
+{
+    public long Index { get; init; }
+    public double[] Input { get; init; } = Array.Empty<double>();
+    public double[] State { get; init; } = Array.Empty<double>();
+    public double[] NextState { get; init; } = Array.Empty<double>();
+    public double[][] StateJacobian { get; init; } = Array.Empty<double[]>();
+    public double[][] InputJacobian { get; init; } = Array.Empty<double[]>();
+}
+
+/// <summary>The spectrum of the state Jacobian at one state. Eigenvectors[k] belongs to Eigenvalues[k].</summary>
+public sealed class RnnEigen
+{
+    public long Index { get; init; }
+    public double[]? Input { get; init; }
+    public double[] State { get; init; } = Array.Empty<double>();
+    public Complex[] Eigenvalues { get; init; } = Array.Empty<Complex>();
+    public double[] Real { get; init; } = Array.Empty<double>();
+    public double[] Imaginary { get; init; } = Array.Empty<double>();
+    public double[] Magnitude { get; init; } = Array.Empty<double>();
+    public Complex[][]? Eigenvectors { get; init; }
+    public double SpectralRadius { get; init; }
+    public bool IsStable { get; init; }
+    public int UnstableCount { get; init; }
+}
+
+/// <summary>One eigenvalue as a row: for tables and Export-Csv. TimeConstant and Period are in steps.</summary>
+public sealed class RnnEigenMode
+{
+    public long Index { get; init; }
+    public int Mode { get; init; }
+    public double Real { get; init; }
+    public double Imaginary { get; init; }
+    public double Magnitude { get; init; }
+    public double Angle { get; init; }
+    public double TimeConstant { get; init; }
+    public double Period { get; init; }
+}
+
+/// <summary>The first-order Taylor step for one perturbation row, and with -Exact the true step and its error.</summary>
+public sealed class RnnLinearizedStep
+{
+    public long Index { get; init; }
+    public int Row { get; init; }
+    public double[] Input { get; init; } = Array.Empty<double>();
+    public double[] State { get; init; } = Array.Empty<double>();
+    public double[] DeltaInput { get; init; } = Array.Empty<double>();
+    public double[] DeltaState { get; init; } = Array.Empty<double>();
+    public double[] NextState { get; init; } = Array.Empty<double>();
+    public double[] Linear { get; init; } = Array.Empty<double>();
+    public double[]? Exact { get; init; }
+    public double[]? Error { get; init; }
+
+    /// <summary>Euclidean norm of Error (Exact - Linear); NaN without -Exact.</summary>
+    public double ErrorNorm { get; init; } = double.NaN;
+}
