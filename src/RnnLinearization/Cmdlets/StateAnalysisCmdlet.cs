@@ -57,7 +57,9 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
 
     protected override void EndProcessing()
     {
-        if (ParameterSetName == StateSet) Flush();
+        if (ParameterSetName != StateSet) return;
+        Flush();
+        if (_done > 0) WriteProgress(new ProgressRecord(0, MyInvocation.MyCommand.Name, "Done") { RecordType = ProgressRecordType.Completed });
     }
 
     private void Flush()

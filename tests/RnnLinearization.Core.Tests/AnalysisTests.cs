@@ -1,0 +1,112 @@
+using System.Numerics;
+using TorchSharp;
+using Xunit;
+
+namespace RnnLinearization.Core.Tests;
+
+public class AnalysisTests
+{
+    private static readonly RnnModel Model = ModelFactory.Create(Architecture.Rnn, 3, 4, 2, Nonlinearity.Tanh, true, 9);
+
+    [Theory]
+    [InlineData(3, 7, "StateLengthMismatch")]
+    [InlineData(2, 8, "InputLengthMismatch")]
+    public void WrongLengthsAreRefusedBeforeAnyTensorCall(int inputLength, int stateLength, string id)
+    {
+        var ex = Assert.Throws<RnnException>(() => Linearization.Jacobians(Model, new[] { new double[inputLength] }, new[] { new double[stateLength] }));
+        Assert.Equal(id, ex.ErrorId);
+        Assert.Equal(RnnErrorKind.InvalidArgument, ex.Kind);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void NonFiniteValuesAreRefused(double bad)
+    {
+        var state = new double[8];
+        state[5] = bad;
+        Assert.Equal("NonFiniteValue", Assert.Throws<RnnException>(() => Spectrum.FromModel(Model, new[] { new double[3] }, new[] { state }, EigenSort.Magnitude, false)).ErrorId);
+    }
+
+    [Fact]
+    public void TaylorRefusesBadPerturbations()
+    {
+        var ex = Assert.Throws<RnnException>(() => Linearization.Taylor(Model, new double[3], new double[8], null, new[] { new double[8], new double[7] }, false));
+        Assert.Equal("DeltaStateLengthMismatch", ex.ErrorId);
+        Assert.Contains("row 1", ex.Message);
+        Assert.Equal("DeltaInputLengthMismatch", Assert.Throws<RnnException>(() => Linearization.Taylor(Model, new double[3], new double[8], new double[2], new[] { new double[8] }, false)).ErrorId);
+    }
+
+    [Fact]
+    public void StackedJacobiansMatchCentralDifferences()
+    {
+        var rng = new Random(3);
+        var x = Enumerable.Range(0, 3).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var h = Enumerable.Range(0, 8).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var j = Linearization.Jacobians(Model, new[] { x }, new[] { h })[0];
+        const double eps = 1e-6;
+        for (int col = 0; col < 8 + 3; col++)
+        {
+            double[] Shift(double s)
+            {
+                var xs = (double[])x.Clone(); var hs = (double[])h.Clone();
+                if (col < 8) hs[col] += s; else xs[col - 8] += s;
+                return Linearization.Step(Model, new[] { xs }, new[] { hs })[0];
+            }
+            var plus = Shift(eps); var minus = Shift(-eps);
+            for (int row = 0; row < 8; row++)
+            {
+                double fd = (plus[row] - minus[row]) / (2 * eps);
+                double closed = col < 8 ? j.StateJacobian[row][col] : j.InputJacobian[row][col - 8];
+                Assert.True(Math.Abs(fd - closed) < 1e-7, $"d{row}/d{col}: fd {fd}, closed form {closed}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ScaledRotationHasItsClosedFormSpectrum()
+    {
+        // r * [[cos t, -sin t], [sin t, cos t]] has eigenvalues r e^{+-it}, eigenvectors (1, -+i)/sqrt 2.
+        double r = 0.9, t = 0.3;
+        var a = new[] { new[] { r * Math.Cos(t), -r * Math.Sin(t) }, new[] { r * Math.Sin(t), r * Math.Cos(t) } };
+        var diag = new[] { new[] { 0.5, 0.0, 0.0 }, new[] { 0.0, -2.0, 0.0 }, new[] { 0.0, 0.0, 1.0 } };
+        var result = Spectrum.FromMatrices(new[] { a, diag, a }, EigenSort.Magnitude, true);
+        foreach (var e in new[] { result[0], result[2] })
+        {
+            Assert.Equal(r, e.SpectralRadius, 12);
+            Assert.True(e.IsStable);
+            Assert.Contains(e.Eigenvalues, l => Complex.Abs(l - Complex.FromPolarCoordinates(r, t)) < 1e-12);
+            Assert.Contains(e.Eigenvalues, l => Complex.Abs(l - Complex.FromPolarCoordinates(r, -t)) < 1e-12);
+            for (int k = 0; k < 2; k++)   // A v = lambda v
+                for (int i = 0; i < 2; i++)
+                {
+                    var av = a[i][0] * e.Eigenvectors![k][0] + a[i][1] * e.Eigenvectors[k][1];
+                    Assert.True(Complex.Abs(av - e.Eigenvalues[k] * e.Eigenvectors[k][i]) < 1e-12);
+                }
+            Assert.Equal(2 * Math.PI / t, Spectrum.Period(e.Eigenvalues[0]), 9);
+            Assert.Equal(-1 / Math.Log(r), Spectrum.TimeConstant(e.Eigenvalues[0]), 9);
+        }
+        Assert.Equal(new Complex[] { -2, 1, 0.5 }, result[1].Eigenvalues);
+        Assert.Equal(1, result[1].UnstableCount);
+        Assert.False(result[1].IsStable);
+        Assert.Equal(2, Spectrum.Period(new Complex(-0.5, 0)), 12);
+        Assert.Equal(double.PositiveInfinity, Spectrum.TimeConstant(new Complex(0, 1)));
+        Assert.Equal(double.PositiveInfinity, Spectrum.Period(new Complex(0.5, 0)));
+        Assert.True(Spectrum.TimeConstant(new Complex(2, 0)) < 0);
+    }
+
+    [Fact]
+    public void NoTensorOutlivesACall()
+    {
+        var states = Enumerable.Range(0, 50).Select(i => Enumerable.Range(0, 8).Select(k => Math.Sin(i + k)).ToArray()).ToArray();
+        var inputs = states.Select(_ => new double[3]).ToArray();
+        Linearization.Jacobians(Model, inputs, states);   // warm-up: lazily created tensors, if any
+        long before = torch.Tensor.TotalCount;
+        Linearization.Jacobians(Model, inputs, states);
+        Spectrum.FromModel(Model, inputs, states, EigenSort.Magnitude, true);
+        Linearization.Taylor(Model, inputs[0], states[0], null, states, true);
+        Linearization.Trajectory(Model, inputs, null);
+        Assert.Equal(before, torch.Tensor.TotalCount);
+    }
+}
