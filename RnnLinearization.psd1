@@ -12,7 +12,8 @@
     CmdletsToExport      = @(
         'Import-RnnModel', 'New-RnnModel', 'Export-RnnModel',
         'Get-RnnJacobian', 'Get-RnnEigen', 'Invoke-RnnLinearization',
-        'Get-RnnTrajectory', 'Import-RnnState'
+        'Get-RnnTrajectory', 'Import-RnnState',
+        'Get-RnnConfiguration', 'Set-RnnConfiguration'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -57,6 +57,7 @@
             State     = 'The state h to linearise about: StateSize numbers.'
             Index     = 'A number carried to the output to identify the state; its position in the stream when not given.'
             BatchSize = 'How many states are computed together (default 256).'
+            Precision = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
             @{ Code = 'Get-RnnJacobian -Model $m -Input 0.1,0,-0.2 -State $h'; Remarks = 'The Jacobians at one state.' }
@@ -76,6 +77,7 @@
             PerMode        = 'Emits one RnnEigenMode per eigenvalue (Index, Mode, Real, Imaginary, Magnitude, Angle, TimeConstant, Period).'
             NoEigenvectors = 'Skips the eigenvectors, which is faster; -PerMode implies it.'
             BatchSize      = 'How many states are decomposed together (default 256).'
+            Precision      = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
             @{ Code = 'Get-RnnEigen -Model $m -Input 0.1,0,-0.2 -State $h | Format-List'; Remarks = 'The spectrum at one state.' }
@@ -95,6 +97,7 @@
             DeltaState = 'State perturbations, one row of StateSize numbers each. A flat list of StateSize numbers is one perturbation.'
             Exact      = 'Also computes the true next state at each perturbed point and the error of the linear step.'
             BatchSize  = 'How many states are gathered before computing (default 256).'
+            Precision  = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
             @{ Code = 'Invoke-RnnLinearization -Model $m -Input $x -State $h -DeltaInput $dx -DeltaState $dH -Exact | Format-Table Row, ErrorNorm'; Remarks = 'How well the linear step predicts the true step, per perturbation.' }
@@ -121,5 +124,22 @@
         Examples    = @(
             @{ Code = 'Import-RnnState ./states.npy | Get-RnnEigen -Model $m -Input 0,0,0'; Remarks = 'The spectrum at every saved state, at a fixed input.' }
         )
+    }
+    'Get-RnnConfiguration' = @{
+        Synopsis    = 'Shows the settings of the computations in this PowerShell process.'
+        Description = 'Emits an RnnConfiguration: ThreadCount (libtorch''s intra-op threads, used by every analysis in the process), ProcessorCount and ModuleVersion.'
+        Parameters  = @{}
+        Examples    = @(@{ Code = 'Get-RnnConfiguration'; Remarks = 'The current thread count.' })
+    }
+    'Set-RnnConfiguration' = @{
+        Synopsis    = 'Sets how many threads the analyses of this PowerShell process use.'
+        Description = 'Sets libtorch''s intra-op thread count for the whole process (all runspaces). libtorch''s default is one thread per core; in a batch job that runs several processes side by side, one thread each is usually fastest.'
+        Parameters  = @{
+            ThreadCount = 'The number of intra-op threads (1 or more).'
+            PassThru    = 'Emits the new configuration.'
+            WhatIf      = 'Shows what would change without changing it.'
+            Confirm     = 'Asks before changing.'
+        }
+        Examples    = @(@{ Code = 'Set-RnnConfiguration -ThreadCount 1'; Remarks = 'One thread, for a job that runs one process per core.' })
     }
 }

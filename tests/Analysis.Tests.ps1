@@ -151,6 +151,39 @@ Describe 'The pipeline' {
     }
 }
 
+Describe 'Precision and memory' {
+    It '-Precision Single gives float32-close numbers' {
+        $f = Get-Fixture 'rnn_i3_h64_tanh'
+        $m = Get-FixtureModel 'rnn_i3_h64_tanh'
+        $c = $f.cases[0]
+        $j = Get-RnnJacobian -Model $m -Input $c.input -State $c.state -Precision Single
+        Assert-Close $c.state_jacobian $j.StateJacobian -Rel 1e-4 -Abs 1e-6
+        $e = Get-RnnEigen -Model $m -Input $c.input -State $c.state -Precision Single -Sort None
+        $expected = for ($k = 0; $k -lt $c.eig_real64.Count; $k++) { [System.Numerics.Complex]::new($c.eig_real64[$k], $c.eig_imag64[$k]) }
+        foreach ($x in $expected) {
+            ($e.Eigenvalues | ForEach-Object { [System.Numerics.Complex]::Abs($_ - $x) } | Measure-Object -Minimum).Minimum | Should -BeLessOrEqual 1e-4
+        }
+        $t = Invoke-RnnLinearization -Model $m -Input $c.input -State $c.state -DeltaInput $c.delta_input -DeltaState $c.delta_state -Precision Single
+        Assert-Close $c.taylor[0] $t[0].Linear -Rel 1e-4 -Abs 1e-6
+    }
+
+    It 'streams 20,000 states through Get-RnnEigen with flat memory' {
+        # The full-size check (200,000 states) is a Bench line; this one keeps the test suite short.
+        $m = New-RnnModel -InputSize 3 -HiddenSize 32 -Seed 2
+        $proc = [Diagnostics.Process]::GetCurrentProcess()
+        $state = [double[]]::new(32)
+        $source = { param($n) for ($i = 0; $i -lt $n; $i++) { $state[$i % 32] = [math]::Sin($i); [RnnLinearization.RnnState]@{ Index = $i; State = $state.Clone() } } }
+        & $source 2000 | Get-RnnEigen -Model $m | Out-Null   # warm-up
+        [GC]::Collect(); $proc.Refresh(); $before = $proc.WorkingSet64
+        $peak = 0
+        & $source 20000 | Get-RnnEigen -Model $m | ForEach-Object -Begin { $k = 0 } -Process {
+            if (++$k % 2000 -eq 0) { $proc.Refresh(); $peak = [math]::Max($peak, $proc.WorkingSet64) }
+        }
+        $k | Should -Be 20000
+        ($peak - $before) / 1MB | Should -BeLessThan 100
+    }
+}
+
 Describe 'Eigen time scales against closed form' {
     It 'gives time constant -1/ln|lambda| and period 2 pi/|angle| for a known spectrum' {
         # A hidden-size-2 relu model whose state Jacobian is exactly W_hh where both units are active.

@@ -40,12 +40,24 @@ Describe 'The built module' {
         ($entry -match 'Flags: WEAK') | Should -Be (-not $hostHas)
     }
 
-    It 'gives every cmdlet help with an example' -ForEach @(
-        'Import-RnnModel', 'New-RnnModel', 'Export-RnnModel', 'Get-RnnJacobian', 'Get-RnnEigen',
-        'Invoke-RnnLinearization', 'Get-RnnTrajectory', 'Import-RnnState') {
+    It 'gives <_> help with a synopsis, an example and every parameter described' -ForEach (Import-PowerShellDataFile (Join-Path $PSScriptRoot '../RnnLinearization.psd1')).CmdletsToExport {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Synopsis | Should -Not -Match '^\s*\S+ \[' -Because 'a synopsis is a sentence, not the generated syntax'
         @($help.Examples.Example).Count | Should -BeGreaterThan 0
+        foreach ($p in @($help.Parameters.Parameter | Where-Object Name)) {
+            ($p.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$($p.Name) needs a description"
+        }
+    }
+
+    It 'sets and reports the thread count' {
+        $before = (Get-RnnConfiguration).ThreadCount
+        try {
+            (Set-RnnConfiguration -ThreadCount 1 -PassThru).ThreadCount | Should -Be 1
+            (Get-RnnConfiguration).ThreadCount | Should -Be 1
+            { Set-RnnConfiguration -ThreadCount 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RnnLinearization.SetRnnConfigurationCommand'
+        }
+        finally { Set-RnnConfiguration -ThreadCount $before }
+        (Get-RnnConfiguration).ThreadCount | Should -Be $before
     }
 }

@@ -8,6 +8,21 @@ public static class TorchRuntime
     private static readonly object Gate = new();
     private static bool _loaded;
 
+    /// <summary>
+    /// Threads for the computations of this process: libtorch's intra-op threads. Defaults to libtorch's choice.
+    /// </summary>
+    public static int Threads
+    {
+        get { EnsureLoaded(); return torch.get_num_threads(); }
+        set
+        {
+            if (value < 1)
+                throw new RnnException("InvalidThreadCount", RnnErrorKind.InvalidArgument, $"The thread count must be at least 1, not {value}.");
+            EnsureLoaded();
+            torch.set_num_threads(value);
+        }
+    }
+
     public static void EnsureLoaded()
     {
         if (_loaded) return;

@@ -7,6 +7,34 @@ namespace RnnLinearization.Core;
 public sealed record JacobianResult(double[] NextState, double[][] StateJacobian, double[][] InputJacobian);
 
 /// <summary>
+/// The results of a batch, each made when it is read: a read writes that state's rows into fresh arrays.
+/// A consumer that streams the results (a pipeline) keeps only one state's arrays alive, so they die young
+/// and cost the garbage collector nothing; reading an item twice makes it twice.
+/// </summary>
+public sealed class JacobianBatch : IReadOnlyList<JacobianResult>
+{
+    private readonly Func<int, JacobianResult> _make;
+
+    public JacobianBatch(int count, Func<int, JacobianResult> make)
+    {
+        Count = count;
+        _make = make;
+    }
+
+    public int Count { get; }
+
+    public JacobianResult this[int index] =>
+        (uint)index < (uint)Count ? _make(index) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<JacobianResult> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return _make(i);
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>
 /// The first-order Taylor step at (x, h) for a batch of state perturbations, as the seed's forward:
 /// Linear[r] = F(x, h) + J_h dH[r] + J_x dx. Exact[r] = F(x + dx, h + dH[r]) when asked for.
 /// </summary>
@@ -28,20 +56,15 @@ public static class Linearization
         }
     }
 
-    public static JacobianResult[] Jacobians(RnnModel model, IReadOnlyList<double[]> inputs, IReadOnlyList<double[]> states)
+    /// <summary>The Jacobians at a batch of states, computed together; see <see cref="JacobianBatch"/> for how results are made.</summary>
+    public static JacobianBatch Jacobians(RnnModel model, IReadOnlyList<double[]> inputs, IReadOnlyList<double[]> states,
+        Precision precision = Precision.Double)
     {
         CheckBatch(model, inputs, states);
-        if (states.Count == 0) return Array.Empty<JacobianResult>();
+        if (states.Count == 0) return new JacobianBatch(0, _ => throw new InvalidOperationException());
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
-        var (next, jh, jx) = model.Linearize(TensorData.FromRows(inputs, model.InputSize), TensorData.FromRows(states, model.StateSize));
-        var nextRows = TensorData.ToRows(next);
-        var jhs = TensorData.ToMatrices(jh);
-        var jxs = TensorData.ToMatrices(jx);
-        var result = new JacobianResult[states.Count];
-        for (int b = 0; b < result.Length; b++)
-            result[b] = new JacobianResult(nextRows[b], jhs[b], jxs[b]);
-        return result;
+        return model.Jacobians(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));
     }
 
     /// <summary>F(x, h) for a batch.</summary>
@@ -79,7 +102,7 @@ public static class Linearization
     }
 
     public static TaylorResult Taylor(RnnModel model, double[] input, double[] state, double[]? deltaInput,
-        IReadOnlyList<double[]> deltaStates, bool exact)
+        IReadOnlyList<double[]> deltaStates, bool exact, Precision precision = Precision.Double)
     {
         Check.Input(model, input);
         Check.State(model, state);
@@ -92,10 +115,10 @@ public static class Linearization
 
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
-        var x = TensorData.FromRows(new[] { input }, model.InputSize);
-        var h = TensorData.FromRows(new[] { state }, model.StateSize);
-        var dxt = TensorData.FromRows(new[] { dx }, model.InputSize);
-        var dh = TensorData.FromRows(deltaStates, model.StateSize);
+        var x = TensorData.FromRows(new[] { input }, model.InputSize, precision);
+        var h = TensorData.FromRows(new[] { state }, model.StateSize, precision);
+        var dxt = TensorData.FromRows(new[] { dx }, model.InputSize, precision);
+        var dh = TensorData.FromRows(deltaStates, model.StateSize, precision);
         var (next, jh, jx) = model.Linearize(x, h);
         // [R, S] = next + dH J_h^T + (J_x dx)^T: one matrix product for all perturbations.
         var linear = next + dh.mm(jh[0].t()) + dxt.mm(jx[0].t());

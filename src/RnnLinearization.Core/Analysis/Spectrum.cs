@@ -35,14 +35,15 @@ public sealed class EigenResult
 /// <summary>Eigen decomposition of Jacobians, batched in one linalg.eig call, and per-mode time scales.</summary>
 public static class Spectrum
 {
+    /// <summary>Spectra of the state Jacobians at a batch of states: one linalg.eig call (eigvals without eigenvectors).</summary>
     public static EigenResult[] FromModel(RnnModel model, IReadOnlyList<double[]> inputs, IReadOnlyList<double[]> states,
-        EigenSort sort, bool eigenvectors)
+        EigenSort sort, bool eigenvectors, Precision precision = Precision.Double)
     {
         Linearization.CheckBatch(model, inputs, states);
         if (states.Count == 0) return Array.Empty<EigenResult>();
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
-        var (_, jh, _) = model.Linearize(TensorData.FromRows(inputs, model.InputSize), TensorData.FromRows(states, model.StateSize));
+        var (_, jh, _) = model.Linearize(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));
         return Decompose(jh, sort, eigenvectors);
     }
 

@@ -37,6 +37,7 @@ public static class ModelFactory
             throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
                 $"The weights are those of {inferred} (weight_hh_l0 has {whh0.Rows} rows for hidden size {hidden}), not {given}.");
         if (inferred != Architecture.Rnn) throw ModelLoader.NotYet(inferred.ToString());
+        TorchRuntime.EnsureLoaded();
 
         bool hasBias = stateDict.ContainsKey(p + "bias_ih_l0");
         int inputSize = (int)Require(stateDict, p, FirstKey).Columns;

@@ -55,6 +55,22 @@ public abstract class RnnModel
     /// <summary>Next states [B, S], state Jacobians [B, S, S] (row i = d next_i / d state) and input Jacobians [B, S, I].</summary>
     public abstract (Tensor Next, Tensor StateJacobian, Tensor InputJacobian) Linearize(Tensor input, Tensor state);
 
+    /// <summary>
+    /// Next states and both Jacobians as the arrays handed out, made per state when read. Output-bound at large
+    /// sizes, so subclasses with a cheaper closed form write straight into the result arrays; this default copies
+    /// the batch out of <see cref="Linearize"/> once and splits a state into rows when it is read.
+    /// </summary>
+    public virtual JacobianBatch Jacobians(Tensor input, Tensor state)
+    {
+        var (next, jh, jx) = Linearize(input, state);
+        double[] nextAll = TensorData.Flat(next), jhAll = TensorData.Flat(jh), jxAll = TensorData.Flat(jx);
+        int s = StateSize, n = InputSize;
+        return new JacobianBatch((int)input.shape[0], b => new JacobianResult(
+            nextAll.AsSpan(b * s, s).ToArray(),
+            TensorData.Split(jhAll.AsSpan(b * s * s, s * s), s, s),
+            TensorData.Split(jxAll.AsSpan(b * s * n, s * n), s, n)));
+    }
+
     public override string ToString() =>
         $"{Architecture}(input {InputSize}, hidden {HiddenSize}, layers {NumLayers}, {Nonlinearity}{(HasBias ? "" : ", no bias")})";
 }

@@ -69,7 +69,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
-        var spectra = Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, WantVectors);
+        var spectra = Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, WantVectors, Precision);
         for (int i = 0; i < batch.Count; i++)
             Emit(batch[i].Index, batch[i].Input, batch[i].State, spectra[i]);
     }

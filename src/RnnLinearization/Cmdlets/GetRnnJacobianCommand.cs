@@ -9,8 +9,8 @@ public sealed class GetRnnJacobianCommand : StateAnalysisCmdlet
 {
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
-        var results = Linearization.Jacobians(Model, Inputs(batch), States(batch));
-        for (int i = 0; i < batch.Count; i++)
+        var results = Linearization.Jacobians(Model, Inputs(batch), States(batch), Precision);
+        for (int i = 0; i < batch.Count; i++)   // each result is made as it is read: streamed, not held
         {
             WriteObject(new RnnJacobian
             {

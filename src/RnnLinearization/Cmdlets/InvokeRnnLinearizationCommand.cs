@@ -50,7 +50,7 @@ public sealed class InvokeRnnLinearizationCommand : StateAnalysisCmdlet
         foreach (var item in batch)
         {
             TaylorResult step;
-            try { step = Linearization.Taylor(Model, item.Input, item.State, DeltaInput, rows, Exact); }
+            try { step = Linearization.Taylor(Model, item.Input, item.State, DeltaInput, rows, Exact, Precision); }
             catch (RnnException ex)
             {
                 WriteError(Record(new RnnException(ex.ErrorId, ex.Kind, $"State {item.Index}: {ex.Message}"), item.State));

@@ -35,6 +35,10 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
     [ValidateRange(1, 1_000_000)]
     public int BatchSize { get; set; } = 256;
 
+    /// <summary>Double (default) or Single: float32 tensor arithmetic, faster where a user accepts its rounding.</summary>
+    [Parameter]
+    public Precision Precision { get; set; } = Precision.Double;
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName != StateSet) return;
