@@ -101,34 +101,59 @@ public static class Linearization
         return states;
     }
 
+    /// <summary>The Taylor step at one state; see <see cref="Taylor(RnnModel, IReadOnlyList{double[]}, IReadOnlyList{double[]}, double[], IReadOnlyList{double[]}, bool, Precision)"/>.</summary>
     public static TaylorResult Taylor(RnnModel model, double[] input, double[] state, double[]? deltaInput,
-        IReadOnlyList<double[]> deltaStates, bool exact, Precision precision = Precision.Double)
+        IReadOnlyList<double[]> deltaStates, bool exact, Precision precision = Precision.Double) =>
+        Taylor(model, new[] { input }, new[] { state }, deltaInput, deltaStates, exact, precision)[0];
+
+    /// <summary>
+    /// The Taylor step at a batch of states, the same perturbations (dx, rows of dH) at each: the tangent
+    /// J_h dH + J_x dx comes from the model's Jacobian-vector product, without forming the Jacobians where the
+    /// model can avoid it.
+    /// </summary>
+    public static TaylorResult[] Taylor(RnnModel model, IReadOnlyList<double[]> inputs, IReadOnlyList<double[]> states,
+        double[]? deltaInput, IReadOnlyList<double[]> deltaStates, bool exact, Precision precision = Precision.Double)
     {
-        Check.Input(model, input);
-        Check.State(model, state);
+        CheckBatch(model, inputs, states);
         var dx = deltaInput ?? new double[model.InputSize];
-        Check.Vector(dx, model.InputSize, "DeltaInput", "DeltaInputLengthMismatch");
+        CheckPerturbations(model, dx, deltaStates);
+        if (states.Count == 0) return Array.Empty<TaylorResult>();
+
+        TorchRuntime.EnsureLoaded();
+        using var scope = torch.NewDisposeScope();
+        int batch = states.Count, rows = deltaStates.Count, s = model.StateSize;
+        var x = TensorData.FromRows(inputs, model.InputSize, precision);
+        var h = TensorData.FromRows(states, s, precision);
+        var dxt = TensorData.FromRows(new[] { dx }, model.InputSize, precision);
+        var dh = TensorData.FromRows(deltaStates, s, precision);
+        var (next, tangent) = model.Tangent(x, h, dxt, dh);
+        var linear = TensorData.Flat(next.unsqueeze(1) + tangent);                 // [B, R, S]
+        double[]? exactAll = null;
+        if (exact)
+        {
+            // Every state with every perturbation, as one batch of B * R steps.
+            var xs = (x + dxt).unsqueeze(1).expand(batch, rows, model.InputSize).reshape(batch * rows, model.InputSize);
+            var hs = (h.unsqueeze(1) + dh.unsqueeze(0)).reshape(batch * rows, s);
+            exactAll = TensorData.Flat(model.Step(xs, hs));
+        }
+        var nextAll = TensorData.Flat(next);
+        var result = new TaylorResult[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            result[b] = new TaylorResult(nextAll.AsSpan(b * s, s).ToArray(),
+                TensorData.Split(linear.AsSpan(b * rows * s, rows * s), rows, s),
+                exactAll is null ? null : TensorData.Split(exactAll.AsSpan(b * rows * s, rows * s), rows, s));
+        }
+        return result;
+    }
+
+    /// <summary>Checks the perturbations of a Taylor step: dx of InputSize values, at least one dH row of StateSize values.</summary>
+    public static void CheckPerturbations(RnnModel model, double[] deltaInput, IReadOnlyList<double[]> deltaStates)
+    {
+        Check.Vector(deltaInput, model.InputSize, "DeltaInput", "DeltaInputLengthMismatch");
         if (deltaStates.Count == 0)
             throw new RnnException("DeltaStateEmpty", RnnErrorKind.InvalidArgument, "DeltaState has no rows; give at least one perturbation.");
         for (int r = 0; r < deltaStates.Count; r++)
             Check.Vector(deltaStates[r], model.StateSize, $"DeltaState row {r}", "DeltaStateLengthMismatch");
-
-        TorchRuntime.EnsureLoaded();
-        using var scope = torch.NewDisposeScope();
-        var x = TensorData.FromRows(new[] { input }, model.InputSize, precision);
-        var h = TensorData.FromRows(new[] { state }, model.StateSize, precision);
-        var dxt = TensorData.FromRows(new[] { dx }, model.InputSize, precision);
-        var dh = TensorData.FromRows(deltaStates, model.StateSize, precision);
-        var (next, jh, jx) = model.Linearize(x, h);
-        // [R, S] = next + dH J_h^T + (J_x dx)^T: one matrix product for all perturbations.
-        var linear = next + dh.mm(jh[0].t()) + dxt.mm(jx[0].t());
-        double[][]? exactRows = null;
-        if (exact)
-        {
-            int rows = deltaStates.Count;
-            var exactNext = model.Step((x + dxt).expand(rows, model.InputSize), h.expand(rows, model.StateSize) + dh);
-            exactRows = TensorData.ToRows(exactNext);
-        }
-        return new TaylorResult(TensorData.Flat(next), TensorData.ToRows(linear), exactRows);
     }
 }

@@ -108,6 +108,17 @@ public sealed class ElmanRnn : RnnModel
         return (torch.cat(next, 1), torch.cat(jh, 1), torch.cat(jx, 1));
     }
 
+    /// <summary>One layer: J_h dH + J_x dx = f'(a) * (W_hh dH + W_ih dx), with no Jacobian formed.</summary>
+    public override (Tensor Next, Tensor Tangent) Tangent(Tensor input, Tensor state, Tensor deltaInput, Tensor deltaState)
+    {
+        if (NumLayers != 1) return base.Tangent(input, state, deltaInput, deltaState);
+        var w = WeightsFor(input.dtype);
+        var a = PreActivation(w, 0, input, state);
+        var fa = Activate(a);
+        var direction = deltaState.mm(w.Whh[0].t()) + deltaInput.mm(w.Wih[0].t());     // [R, H]
+        return (fa, Derivative(a, fa).unsqueeze(1) * direction.unsqueeze(0));
+    }
+
     /// <summary>
     /// One layer: only f'(a) comes from tensors; each Jacobian row is a row of W scaled by f'(a_i), written
     /// once, straight into the array handed out, when the state's result is read (the work is the output's size,

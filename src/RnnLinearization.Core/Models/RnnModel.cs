@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RnnLinearization.Core;
@@ -54,6 +55,17 @@ public abstract class RnnModel
 
     /// <summary>Next states [B, S], state Jacobians [B, S, S] (row i = d next_i / d state) and input Jacobians [B, S, I].</summary>
     public abstract (Tensor Next, Tensor StateJacobian, Tensor InputJacobian) Linearize(Tensor input, Tensor state);
+
+    /// <summary>
+    /// Next states [B, S] and the tangents J_h dH[r] + J_x dx [B, R, S] for perturbation rows dH [R, S] and dx [1, I]
+    /// shared by all states. This default forms the Jacobians; subclasses may compute the product without them.
+    /// </summary>
+    public virtual (Tensor Next, Tensor Tangent) Tangent(Tensor input, Tensor state, Tensor deltaInput, Tensor deltaState)
+    {
+        var (next, jh, jx) = Linearize(input, state);
+        var tangent = torch.matmul(deltaState.unsqueeze(0), jh.transpose(1, 2)) + torch.matmul(jx, deltaInput.t()).transpose(1, 2);
+        return (next, tangent);
+    }
 
     /// <summary>
     /// Next states and both Jacobians as the arrays handed out, made per state when read. Output-bound at large

@@ -35,38 +35,27 @@ public sealed class InvokeRnnLinearizationCommand : StateAnalysisCmdlet
         base.BeginProcessing();
         _rows = Rows();
         // The perturbations are the same for every state: a wrong one ends the command before any work.
-        Terminating(() =>
-        {
-            if (DeltaInput is not null) Check.Vector(DeltaInput, Model.InputSize, "DeltaInput", "DeltaInputLengthMismatch");
-            for (int r = 0; r < _rows.Length; r++)
-                Check.Vector(_rows[r], Model.StateSize, $"DeltaState row {r}", "DeltaStateLengthMismatch");
-            return 0;
-        }, DeltaState);
+        Terminating(() => { Linearization.CheckPerturbations(Model, DeltaInput ?? new double[Model.InputSize], _rows); return 0; }, DeltaState);
     }
 
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
-        var rows = _rows;
-        foreach (var item in batch)
+        var steps = Linearization.Taylor(Model, Inputs(batch), States(batch), DeltaInput, _rows, Exact, Precision);
+        var deltaInput = DeltaInput ?? new double[Model.InputSize];
+        for (int b = 0; b < batch.Count; b++)
         {
-            TaylorResult step;
-            try { step = Linearization.Taylor(Model, item.Input, item.State, DeltaInput, rows, Exact, Precision); }
-            catch (RnnException ex)
-            {
-                WriteError(Record(new RnnException(ex.ErrorId, ex.Kind, $"State {item.Index}: {ex.Message}"), item.State));
-                continue;
-            }
-            for (int r = 0; r < rows.Length; r++)
+            var step = steps[b];
+            for (int r = 0; r < _rows.Length; r++)
             {
                 double[]? error = step.Exact?[r].Zip(step.Linear[r], (e, l) => e - l).ToArray();
                 WriteObject(new RnnLinearizedStep
                 {
-                    Index = item.Index,
+                    Index = batch[b].Index,
                     Row = r,
-                    Input = item.Input,
-                    State = item.State,
-                    DeltaInput = DeltaInput ?? new double[Model.InputSize],
-                    DeltaState = rows[r],
+                    Input = batch[b].Input,
+                    State = batch[b].State,
+                    DeltaInput = deltaInput,
+                    DeltaState = _rows[r],
                     NextState = step.NextState,
                     Linear = step.Linear[r],
                     Exact = step.Exact?[r],
