@@ -7,13 +7,14 @@
     Test  : Build, then every xunit test (core) and every Pester test (the built module, as a user calls it);
             ends with one line 'N passed, N failed' and exits non-zero on any failure.
     Demo  : Build, then analyses the bundled example model (examples/Demo.ps1).
+    Bench : Build, then bench/Invoke-Benchmark.ps1: the module against the seed and batched PyTorch (out/bench/bench.json).
     Clean : removes out/ and every bin/ and obj/.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release'
@@ -91,6 +92,11 @@ function Invoke-Demo {
     Invoke-Native 'Demo' { dotnet pwsh -NoProfile -File (Join-Path $Root 'examples/Demo.ps1') -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    Invoke-Native 'Bench' { dotnet pwsh -NoProfile -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') -OutDir (Join-Path $Out 'bench') }
+}
+
 function Invoke-Clean {
     Remove-Item $Out -Recurse -Force -ErrorAction SilentlyContinue
     Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Where-Object FullName -NotLike '*/.git/*' | Remove-Item -Recurse -Force
@@ -102,6 +108,7 @@ try {
         'Build' { Invoke-Build }
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
+        'Bench' { Invoke-Bench }
         'Clean' { Invoke-Clean }
     }
 }

@@ -44,6 +44,12 @@ public class PyTorchFixtureTests
             Close(Matrix(cases[k]!["state_jacobian"]), results[k].StateJacobian, what: "J_h");
             Close(Matrix(cases[k]!["input_jacobian"]), results[k].InputJacobian, what: "J_x");
             Assert.Equal(model.StateSize, results[k].StateJacobian.Length);
+            int n = model.StateSize, m = model.InputSize;
+            double[] next = new double[n], jh = new double[n * n], jx = new double[n * m];
+            results.CopyTo(k, next, jh, jx);
+            Close(Vector(cases[k]!["next_state"]), next, what: "next (buffer)");
+            Close(Matrix(cases[k]!["state_jacobian"]).SelectMany(r => r).ToArray(), jh, what: "J_h (buffer)");
+            Close(Matrix(cases[k]!["input_jacobian"]).SelectMany(r => r).ToArray(), jx, what: "J_x (buffer)");
             Assert.All(results[k].InputJacobian, row => Assert.Equal(model.InputSize, row.Length));
         }
     }

@@ -6,29 +6,62 @@ namespace RnnLinearization.Core;
 /// <summary>The Jacobians of F at one state: row i of a matrix holds d next_i / d (state or input).</summary>
 public sealed record JacobianResult(double[] NextState, double[][] StateJacobian, double[][] InputJacobian);
 
+/// <summary>Writes row <c>row</c> of state <c>index</c>'s state and input Jacobians into the given spans.</summary>
+public delegate void JacobianRowWriter(int index, int row, Span<double> stateRow, Span<double> inputRow);
+
 /// <summary>
 /// The results of a batch, each made when it is read: a read writes that state's rows into fresh arrays.
 /// A consumer that streams the results (a pipeline) keeps only one state's arrays alive, so they die young
-/// and cost the garbage collector nothing; reading an item twice makes it twice.
+/// and cost the garbage collector little; reading an item twice makes it twice. <see cref="CopyTo"/> writes a
+/// state into the caller's buffers instead, for consumers that reuse them.
 /// </summary>
 public sealed class JacobianBatch : IReadOnlyList<JacobianResult>
 {
-    private readonly Func<int, JacobianResult> _make;
+    private readonly double[] _next;
+    private readonly JacobianRowWriter _write;
 
-    public JacobianBatch(int count, Func<int, JacobianResult> make)
+    /// <param name="next">Next states, row-major [Count, stateSize].</param>
+    public JacobianBatch(int count, int stateSize, int inputSize, double[] next, JacobianRowWriter write)
     {
         Count = count;
-        _make = make;
+        StateSize = stateSize;
+        InputSize = inputSize;
+        _next = next;
+        _write = write;
     }
 
     public int Count { get; }
+    public int StateSize { get; }
+    public int InputSize { get; }
 
-    public JacobianResult this[int index] =>
-        (uint)index < (uint)Count ? _make(index) : throw new ArgumentOutOfRangeException(nameof(index));
+    public JacobianResult this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
+            var jh = new double[StateSize][];
+            var jx = new double[StateSize][];
+            for (int i = 0; i < StateSize; i++)
+                _write(index, i, jh[i] = GC.AllocateUninitializedArray<double>(StateSize), jx[i] = GC.AllocateUninitializedArray<double>(InputSize));
+            return new JacobianResult(_next.AsSpan(index * StateSize, StateSize).ToArray(), jh, jx);
+        }
+    }
+
+    /// <summary>Writes state <paramref name="index"/>: next state, state Jacobian and input Jacobian (both row-major) into the caller's buffers.</summary>
+    public void CopyTo(int index, Span<double> nextState, Span<double> stateJacobian, Span<double> inputJacobian)
+    {
+        if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
+        int s = StateSize, n = InputSize;
+        if (nextState.Length < s || stateJacobian.Length < s * s || inputJacobian.Length < s * n)
+            throw new ArgumentException($"Buffers must hold {s}, {s * s} and {s * n} values.");
+        _next.AsSpan(index * s, s).CopyTo(nextState);
+        for (int i = 0; i < s; i++)
+            _write(index, i, stateJacobian.Slice(i * s, s), inputJacobian.Slice(i * n, n));
+    }
 
     public IEnumerator<JacobianResult> GetEnumerator()
     {
-        for (int i = 0; i < Count; i++) yield return _make(i);
+        for (int i = 0; i < Count; i++) yield return this[i];
     }
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
@@ -61,7 +94,7 @@ public static class Linearization
         Precision precision = Precision.Double)
     {
         CheckBatch(model, inputs, states);
-        if (states.Count == 0) return new JacobianBatch(0, _ => throw new InvalidOperationException());
+        if (states.Count == 0) return new JacobianBatch(0, model.StateSize, model.InputSize, Array.Empty<double>(), (_, _, _, _) => { });
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
         return model.Jacobians(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));

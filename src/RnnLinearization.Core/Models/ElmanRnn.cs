@@ -1,4 +1,3 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -133,17 +132,11 @@ public sealed class ElmanRnn : RnnModel
         double[] next = TensorData.Flat(fa), slopes = TensorData.Flat(Derivative(a, fa));
         double[] whh = Parameters["weight_hh_l0"].Data, wih = Parameters["weight_ih_l0"].Data;
         int h = HiddenSize, n = InputSize;
-        return new JacobianBatch((int)input.shape[0], b =>
+        return new JacobianBatch((int)input.shape[0], h, n, next, (b, i, stateRow, inputRow) =>
         {
-            var jh = new double[h][];
-            var jx = new double[h][];
-            for (int i = 0; i < h; i++)
-            {
-                double s = slopes[b * h + i];
-                TensorPrimitives.Multiply(whh.AsSpan(i * h, h), s, jh[i] = GC.AllocateUninitializedArray<double>(h));
-                TensorPrimitives.Multiply(wih.AsSpan(i * n, n), s, jx[i] = GC.AllocateUninitializedArray<double>(n));
-            }
-            return new JacobianResult(next.AsSpan(b * h, h).ToArray(), jh, jx);
+            double slope = slopes[b * h + i];
+            RowScale.Multiply(whh.AsSpan(i * h, h), slope, stateRow);
+            RowScale.Multiply(wih.AsSpan(i * n, n), slope, inputRow);
         });
     }
 }

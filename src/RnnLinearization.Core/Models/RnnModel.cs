@@ -77,10 +77,11 @@ public abstract class RnnModel
         var (next, jh, jx) = Linearize(input, state);
         double[] nextAll = TensorData.Flat(next), jhAll = TensorData.Flat(jh), jxAll = TensorData.Flat(jx);
         int s = StateSize, n = InputSize;
-        return new JacobianBatch((int)input.shape[0], b => new JacobianResult(
-            nextAll.AsSpan(b * s, s).ToArray(),
-            TensorData.Split(jhAll.AsSpan(b * s * s, s * s), s, s),
-            TensorData.Split(jxAll.AsSpan(b * s * n, s * n), s, n)));
+        return new JacobianBatch((int)input.shape[0], s, n, nextAll, (b, i, stateRow, inputRow) =>
+        {
+            jhAll.AsSpan((b * s + i) * s, s).CopyTo(stateRow);
+            jxAll.AsSpan((b * s + i) * n, n).CopyTo(inputRow);
+        });
     }
 
     public override string ToString() =>
