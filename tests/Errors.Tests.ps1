@@ -73,6 +73,19 @@ Describe 'Bad states in a stream' {
         }
     }
 
+    It 'reports a bad RnnState (bound whole from the pipeline) for that item and goes on' {
+        $stream = [RnnLinearization.RnnState]@{ Index = 7; State = $good }, [RnnLinearization.RnnState]@{ Index = 8; State = [double[]](1, 2) },
+            [RnnLinearization.RnnState]@{ Index = 9; State = $good; Input = [double[]](0.1, 0.2, 0.3) }
+        foreach ($cmd in 'Get-RnnJacobian', 'Get-RnnEigen') {
+            $r = Invoke-Captured { $stream | & $cmd -Model $m }
+            $r.Errors.Count | Should -Be 1
+            $r.Errors[0].FullyQualifiedErrorId | Should -BeLike 'StateLengthMismatch,*'
+            $r.Errors[0].Exception.Message | Should -BeLike 'State 8:*'
+            $r.Output.Index | Should -Be @(7, 9)
+            $r.Output[1].Input | Should -Be @(0.1, 0.2, 0.3)
+        }
+    }
+
     It 'refuses DeltaState rows of the wrong length before any work' {
         $r = Invoke-Captured { Invoke-RnnLinearization -Model $m -State $good -DeltaState @(, [double[]](1, 2, 3)) }
         $r.Output.Count | Should -Be 0

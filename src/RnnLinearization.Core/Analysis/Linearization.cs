@@ -20,7 +20,7 @@ public sealed class JacobianBatch : IReadOnlyList<JacobianResult>
     private readonly double[] _next;
     private readonly JacobianRowWriter _write;
 
-    /// <param name="next">Next states, row-major [Count, stateSize].</param>
+    /// <summary><paramref name="next"/> holds the next states, row-major [count, stateSize].</summary>
     public JacobianBatch(int count, int stateSize, int inputSize, double[] next, JacobianRowWriter write)
     {
         Count = count;
