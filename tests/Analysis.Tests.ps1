@@ -21,6 +21,7 @@ Describe 'Cmdlets against real PyTorch: <Name><Extension>' -ForEach $Models {
         $m.StateSize | Should -Be ($f.hidden_size * $f.num_layers)
         $m.HasBias | Should -Be $f.bias
         $m.Nonlinearity | Should -Be $f.nonlinearity
+        $m.Architecture | Should -Be $f.architecture
     }
 
     It 'Get-RnnJacobian gives NextState and both Jacobians as proper 2-D matrices' {
@@ -259,8 +260,9 @@ Describe 'Models' {
         Assert-Close $j1.StateJacobian $j2.StateJacobian -Rel 0 -Abs 0
     }
 
-    It 'closed-form Jacobians of a stacked relu/tanh model agree with central finite differences' -ForEach @('Tanh', 'Relu') {
-        $m = New-RnnModel -InputSize 2 -HiddenSize 4 -NumLayers 3 -Nonlinearity $_ -Seed 21
+    It 'closed-form Jacobians of a stacked <Architecture> <Nl> model agree with central finite differences' -ForEach @(
+        @{ Architecture = 'Rnn'; Nl = 'Tanh' }, @{ Architecture = 'Rnn'; Nl = 'Relu' }, @{ Architecture = 'Gru'; Nl = 'Tanh' }) {
+        $m = New-RnnModel -InputSize 2 -HiddenSize 4 -NumLayers 3 -Architecture $Architecture -Nonlinearity $Nl -Seed 21
         $x = 0.3, -0.7
         $h = 1..12 | ForEach-Object { [math]::Sin($_) }
         $j = Get-RnnJacobian -Model $m -Input $x -State $h

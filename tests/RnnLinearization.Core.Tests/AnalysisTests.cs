@@ -38,13 +38,16 @@ public class AnalysisTests
         Assert.Equal("DeltaInputLengthMismatch", Assert.Throws<RnnException>(() => Linearization.Taylor(Model, new double[3], new double[8], new double[2], new[] { new double[8] }, false)).ErrorId);
     }
 
-    [Fact]
-    public void StackedJacobiansMatchCentralDifferences()
+    [Theory]
+    [InlineData(Architecture.Rnn)]
+    [InlineData(Architecture.Gru)]
+    public void StackedJacobiansMatchCentralDifferences(Architecture architecture)
     {
+        var model = ModelFactory.Create(architecture, 3, 4, 2, Nonlinearity.Tanh, true, 9);
         var rng = new Random(3);
         var x = Enumerable.Range(0, 3).Select(_ => rng.NextDouble() - 0.5).ToArray();
         var h = Enumerable.Range(0, 8).Select(_ => rng.NextDouble() - 0.5).ToArray();
-        var j = Linearization.Jacobians(Model, new[] { x }, new[] { h })[0];
+        var j = Linearization.Jacobians(model, new[] { x }, new[] { h })[0];
         const double eps = 1e-6;
         for (int col = 0; col < 8 + 3; col++)
         {
@@ -52,7 +55,7 @@ public class AnalysisTests
             {
                 var xs = (double[])x.Clone(); var hs = (double[])h.Clone();
                 if (col < 8) hs[col] += s; else xs[col - 8] += s;
-                return Linearization.Step(Model, new[] { xs }, new[] { hs })[0];
+                return Linearization.Step(model, new[] { xs }, new[] { hs })[0];
             }
             var plus = Shift(eps); var minus = Shift(-eps);
             for (int row = 0; row < 8; row++)

@@ -36,7 +36,8 @@ public static class ModelFactory
         if (architecture is { } given && given != inferred)
             throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
                 $"The weights are those of {inferred} (weight_hh_l0 has {whh0.Rows} rows for hidden size {hidden}), not {given}.");
-        if (inferred != Architecture.Rnn) throw ModelLoader.NotYet(inferred.ToString());
+        if (inferred is not (Architecture.Rnn or Architecture.Gru)) throw ModelLoader.NotYet(inferred.ToString());
+        int rows = (int)whh0.Rows;   // gates * hidden
         TorchRuntime.EnsureLoaded();
 
         bool hasBias = stateDict.ContainsKey(p + "bias_ih_l0");
@@ -44,22 +45,29 @@ public static class ModelFactory
         for (int l = 0; l < layers; l++)
         {
             int below = l == 0 ? inputSize : hidden;
-            own[$"weight_ih_l{l}"] = Expect(stateDict, p, $"weight_ih_l{l}", hidden, below);
-            own[$"weight_hh_l{l}"] = Expect(stateDict, p, $"weight_hh_l{l}", hidden, hidden);
+            own[$"weight_ih_l{l}"] = Expect(stateDict, p, $"weight_ih_l{l}", rows, below);
+            own[$"weight_hh_l{l}"] = Expect(stateDict, p, $"weight_hh_l{l}", rows, hidden);
             if (hasBias)
             {
-                own[$"bias_ih_l{l}"] = Expect(stateDict, p, $"bias_ih_l{l}", hidden);
-                own[$"bias_hh_l{l}"] = Expect(stateDict, p, $"bias_hh_l{l}", hidden);
+                own[$"bias_ih_l{l}"] = Expect(stateDict, p, $"bias_ih_l{l}", rows);
+                own[$"bias_hh_l{l}"] = Expect(stateDict, p, $"bias_hh_l{l}", rows);
             }
         }
-        return new ElmanRnn(inputSize, hidden, layers, nonlinearity, hasBias, own);
+        return inferred == Architecture.Gru
+            ? new GruRnn(inputSize, hidden, layers, hasBias, own)
+            : new ElmanRnn(inputSize, hidden, layers, nonlinearity, hasBias, own);
     }
 
     /// <summary>A new network with PyTorch's default initialisation: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).</summary>
     public static RnnModel Create(Architecture architecture, int inputSize, int hiddenSize, int numLayers,
         Nonlinearity nonlinearity, bool hasBias, int? seed)
     {
-        if (architecture != Architecture.Rnn) throw ModelLoader.NotYet(architecture.ToString());
+        int gates = architecture switch
+        {
+            Architecture.Rnn => 1,
+            Architecture.Gru => 3,
+            _ => throw ModelLoader.NotYet(architecture.ToString()),
+        };
         if (inputSize < 1 || hiddenSize < 1 || numLayers < 1)
             throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "InputSize, HiddenSize and NumLayers must be at least 1.");
         var random = seed is { } s ? new Random(s) : new Random();
@@ -74,12 +82,12 @@ public static class ModelFactory
         var sd = new Dictionary<string, Parameter>();
         for (int l = 0; l < numLayers; l++)
         {
-            sd[$"weight_ih_l{l}"] = Uniform(hiddenSize, l == 0 ? inputSize : hiddenSize);
-            sd[$"weight_hh_l{l}"] = Uniform(hiddenSize, hiddenSize);
+            sd[$"weight_ih_l{l}"] = Uniform(gates * hiddenSize, l == 0 ? inputSize : hiddenSize);
+            sd[$"weight_hh_l{l}"] = Uniform(gates * hiddenSize, hiddenSize);
             if (hasBias)
             {
-                sd[$"bias_ih_l{l}"] = Uniform(hiddenSize);
-                sd[$"bias_hh_l{l}"] = Uniform(hiddenSize);
+                sd[$"bias_ih_l{l}"] = Uniform(gates * hiddenSize);
+                sd[$"bias_hh_l{l}"] = Uniform(gates * hiddenSize);
             }
         }
         return FromStateDict(sd, architecture, nonlinearity, "");
