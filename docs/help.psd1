@@ -4,11 +4,11 @@
 @{
     'Import-RnnModel' = @{
         Synopsis    = 'Loads a recurrent network from a PyTorch state_dict (torch.save, zip format) or a .safetensors file.'
-        Description = 'Reads the parameters of an nn.RNN or nn.GRU, finds its keys (under -Prefix, or the only prefix that holds RNN weights), infers the architecture and number of layers from their shapes, checks every shape, and emits an RnnModel. A state_dict does not record the nonlinearity: it is Tanh unless -Nonlinearity says otherwise (files written by Export-RnnModel record it). For several layers the state is all layers'' hidden vectors concatenated in layer order. The format is recognised from the file''s bytes, not its name.'
+        Description = 'Reads the parameters of an nn.RNN, nn.GRU or nn.LSTM, finds its keys (under -Prefix, or the only prefix that holds RNN weights), infers the architecture and number of layers from their shapes, checks every shape, and emits an RnnModel. A state_dict does not record the nonlinearity: it is Tanh unless -Nonlinearity says otherwise (files written by Export-RnnModel record it). For several layers the state is all layers'' states concatenated in layer order; an LSTM layer''s state is [h; c] (2H values). The format is recognised from the file''s bytes, not its name.'
         Parameters  = @{
             Path         = 'The model file: torch.save(model.state_dict(), path) or a .safetensors file. Accepts FullName from Get-ChildItem.'
-            Architecture = 'Rnn (nn.RNN) or Gru (nn.GRU). Inferred from the shape of weight_hh_l0 (H or 3H rows) when not given; a mismatch is an error. Lstm, LeakyRnn and TorchScript are reserved for later versions.'
-            Nonlinearity = 'Tanh or Relu, as nn.RNN(nonlinearity=...) was built. Default: Tanh, or what the file records. A GRU has no choice: Tanh.'
+            Architecture = 'Rnn (nn.RNN), Gru (nn.GRU) or Lstm (nn.LSTM). Inferred from the shape of weight_hh_l0 (H, 3H or 4H rows) when not given; a mismatch is an error. LeakyRnn and TorchScript are reserved for later versions.'
+            Nonlinearity = 'Tanh or Relu, as nn.RNN(nonlinearity=...) was built. Default: Tanh, or what the file records. GRUs and LSTMs have no choice: Tanh.'
             Prefix       = 'Key prefix of the RNN inside a larger model''s state_dict: rnn for keys rnn.weight_ih_l0, ... Needed only when several RNNs are present.'
         }
         Examples    = @(
@@ -23,7 +23,7 @@
             InputSize    = 'Number of input channels.'
             HiddenSize   = 'Number of hidden units per layer.'
             NumLayers    = 'Number of stacked layers (default 1). The state is all layers'' hidden vectors concatenated.'
-            Architecture = 'Rnn (default) or Gru. Other architectures are reserved for later versions.'
+            Architecture = 'Rnn (default), Gru or Lstm. Other architectures are reserved for later versions.'
             Nonlinearity = 'Tanh (default) or Relu.'
             NoBias       = 'Builds the network without biases, as nn.RNN(bias=False).'
             Seed         = 'Seed for the random weights, for reproducible models.'

@@ -18,7 +18,9 @@ Describe 'Cmdlets against real PyTorch: <Name><Extension>' -ForEach $Models {
         $m.InputSize | Should -Be $f.input_size
         $m.HiddenSize | Should -Be $f.hidden_size
         $m.NumLayers | Should -Be $f.num_layers
-        $m.StateSize | Should -Be ($f.hidden_size * $f.num_layers)
+        $perLayer = if ($f.architecture -eq 'Lstm') { 2 * $f.hidden_size } else { $f.hidden_size }   # [h; c] for an LSTM
+        $m.StateSize | Should -Be ($perLayer * $f.num_layers)
+        $m.StateSize | Should -Be $f.cases[0].state.Count
         $m.HasBias | Should -Be $f.bias
         $m.Nonlinearity | Should -Be $f.nonlinearity
         $m.Architecture | Should -Be $f.architecture
@@ -261,18 +263,19 @@ Describe 'Models' {
     }
 
     It 'closed-form Jacobians of a stacked <Architecture> <Nl> model agree with central finite differences' -ForEach @(
-        @{ Architecture = 'Rnn'; Nl = 'Tanh' }, @{ Architecture = 'Rnn'; Nl = 'Relu' }, @{ Architecture = 'Gru'; Nl = 'Tanh' }) {
+        @{ Architecture = 'Rnn'; Nl = 'Tanh' }, @{ Architecture = 'Rnn'; Nl = 'Relu' }, @{ Architecture = 'Gru'; Nl = 'Tanh' }, @{ Architecture = 'Lstm'; Nl = 'Tanh' }) {
         $m = New-RnnModel -InputSize 2 -HiddenSize 4 -NumLayers 3 -Architecture $Architecture -Nonlinearity $Nl -Seed 21
         $x = 0.3, -0.7
-        $h = 1..12 | ForEach-Object { [math]::Sin($_) }
+        $n = $m.StateSize
+        $h = 1..$n | ForEach-Object { [math]::Sin($_) }
         $j = Get-RnnJacobian -Model $m -Input $x -State $h
         $eps = 1e-6
-        for ($col = 0; $col -lt 12; $col++) {
+        for ($col = 0; $col -lt $n; $col++) {
             $hp = [double[]]$h.Clone(); $hp[$col] += $eps
             $hm = [double[]]$h.Clone(); $hm[$col] -= $eps
             $fp = (Get-RnnJacobian -Model $m -Input $x -State $hp).NextState
             $fm = (Get-RnnJacobian -Model $m -Input $x -State $hm).NextState
-            for ($row = 0; $row -lt 12; $row++) {
+            for ($row = 0; $row -lt $n; $row++) {
                 [math]::Abs(($fp[$row] - $fm[$row]) / (2 * $eps) - $j.StateJacobian[$row][$col]) | Should -BeLessOrEqual 1e-6
             }
         }

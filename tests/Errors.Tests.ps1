@@ -44,7 +44,8 @@ Describe 'Model files that cannot be used' {
         $path = Join-Path $script:Fixtures 'models/prefixed_rnn_i3_h7_tanh.pt'
         (Invoke-Captured { Import-RnnModel $path -Prefix encoder }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'PrefixNotFound,*'
         (Invoke-Captured { Import-RnnModel $path -Architecture Gru }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureMismatch,*'
-        (Invoke-Captured { Import-RnnModel $path -Architecture Lstm }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureNotSupported,*'
+        (Invoke-Captured { Import-RnnModel $path -Architecture Lstm }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureMismatch,*'
+        (Invoke-Captured { Import-RnnModel $path -Architecture LeakyRnn }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureNotSupported,*'
     }
 
     It 'refuses to overwrite with -NoClobber' {

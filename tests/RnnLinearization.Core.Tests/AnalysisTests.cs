@@ -41,27 +41,29 @@ public class AnalysisTests
     [Theory]
     [InlineData(Architecture.Rnn)]
     [InlineData(Architecture.Gru)]
+    [InlineData(Architecture.Lstm)]
     public void StackedJacobiansMatchCentralDifferences(Architecture architecture)
     {
         var model = ModelFactory.Create(architecture, 3, 4, 2, Nonlinearity.Tanh, true, 9);
         var rng = new Random(3);
         var x = Enumerable.Range(0, 3).Select(_ => rng.NextDouble() - 0.5).ToArray();
-        var h = Enumerable.Range(0, 8).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        int n = model.StateSize;
+        var h = Enumerable.Range(0, n).Select(_ => rng.NextDouble() - 0.5).ToArray();
         var j = Linearization.Jacobians(model, new[] { x }, new[] { h })[0];
         const double eps = 1e-6;
-        for (int col = 0; col < 8 + 3; col++)
+        for (int col = 0; col < n + 3; col++)
         {
             double[] Shift(double s)
             {
                 var xs = (double[])x.Clone(); var hs = (double[])h.Clone();
-                if (col < 8) hs[col] += s; else xs[col - 8] += s;
+                if (col < n) hs[col] += s; else xs[col - n] += s;
                 return Linearization.Step(model, new[] { xs }, new[] { hs })[0];
             }
             var plus = Shift(eps); var minus = Shift(-eps);
-            for (int row = 0; row < 8; row++)
+            for (int row = 0; row < n; row++)
             {
                 double fd = (plus[row] - minus[row]) / (2 * eps);
-                double closed = col < 8 ? j.StateJacobian[row][col] : j.InputJacobian[row][col - 8];
+                double closed = col < n ? j.StateJacobian[row][col] : j.InputJacobian[row][col - n];
                 Assert.True(Math.Abs(fd - closed) < 1e-7, $"d{row}/d{col}: fd {fd}, closed form {closed}");
             }
         }

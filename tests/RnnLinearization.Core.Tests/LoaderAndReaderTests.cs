@@ -24,7 +24,10 @@ public class LoaderAndReaderTests
         var sd = ModelFactory.Create(Architecture.Rnn, 2, 3, 1, Nonlinearity.Tanh, true, 1).Parameters;
         var grown = sd.ToDictionary(kv => kv.Key, kv => kv.Key == "weight_hh_l0" ? new Parameter(new long[] { 12, 3 }, new double[36]) : kv.Value);
         Assert.Equal("ArchitectureMismatch", Assert.Throws<RnnException>(() => ModelFactory.FromStateDict(grown, Architecture.Rnn, Nonlinearity.Tanh, null)).ErrorId);
-        Assert.Equal("ArchitectureNotSupported", Assert.Throws<RnnException>(() => ModelFactory.FromStateDict(grown, null, Nonlinearity.Tanh, null)).ErrorId);
+        Assert.Equal("ParameterShapeMismatch", Assert.Throws<RnnException>(() => ModelFactory.FromStateDict(grown, null, Nonlinearity.Tanh, null)).ErrorId);
+        var fiveGates = sd.ToDictionary(kv => kv.Key, kv => kv.Key == "weight_hh_l0" ? new Parameter(new long[] { 15, 3 }, new double[45]) : kv.Value);
+        Assert.Equal("ParameterShapeMismatch", Assert.Throws<RnnException>(() => ModelFactory.FromStateDict(fiveGates, null, Nonlinearity.Tanh, null)).ErrorId);
+        Assert.Equal("ArchitectureNotSupported", Assert.Throws<RnnException>(() => ModelFactory.Create(Architecture.LeakyRnn, 2, 3, 1, Nonlinearity.Tanh, true, 1)).ErrorId);
         var wrongShape = sd.ToDictionary(kv => kv.Key, kv => kv.Key == "bias_ih_l0" ? new Parameter(new long[] { 4 }, new double[4]) : kv.Value);
         Assert.Equal("ParameterShapeMismatch", Assert.Throws<RnnException>(() => ModelFactory.FromStateDict(wrongShape, null, Nonlinearity.Tanh, null)).ErrorId);
     }

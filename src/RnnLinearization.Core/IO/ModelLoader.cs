@@ -12,7 +12,7 @@ public static class ModelLoader
     {
         if (!File.Exists(path))
             throw new RnnException("ModelFileNotFound", RnnErrorKind.ObjectNotFound, $"No model file at '{path}'.");
-        if (architecture is Architecture.TorchScript or Architecture.Lstm or Architecture.LeakyRnn)
+        if (architecture is Architecture.TorchScript or Architecture.LeakyRnn)
             throw NotYet(architecture.Value.ToString());
         var (parameters, metadata) = ReadParameters(path);
         if (nonlinearity is null && metadata.TryGetValue("nonlinearity", out var stored) && Enum.TryParse<Nonlinearity>(stored, true, out var parsed))
@@ -24,7 +24,7 @@ public static class ModelLoader
 
     internal static RnnException NotYet(string what) =>
         new("ArchitectureNotSupported", RnnErrorKind.NotImplemented,
-            $"{what} models are not supported yet; this version analyses nn.RNN (Elman) and nn.GRU networks.");
+            $"{what} models are not supported yet; this version analyses nn.RNN (Elman), nn.GRU and nn.LSTM networks.");
 
     private static (Dictionary<string, Parameter>, Dictionary<string, string>) ReadParameters(string path)
     {

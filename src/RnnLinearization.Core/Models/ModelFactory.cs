@@ -36,7 +36,7 @@ public static class ModelFactory
         if (architecture is { } given && given != inferred)
             throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
                 $"The weights are those of {inferred} (weight_hh_l0 has {whh0.Rows} rows for hidden size {hidden}), not {given}.");
-        if (inferred is not (Architecture.Rnn or Architecture.Gru)) throw ModelLoader.NotYet(inferred.ToString());
+        if (inferred is not (Architecture.Rnn or Architecture.Gru or Architecture.Lstm)) throw ModelLoader.NotYet(inferred.ToString());
         int rows = (int)whh0.Rows;   // gates * hidden
         TorchRuntime.EnsureLoaded();
 
@@ -53,9 +53,12 @@ public static class ModelFactory
                 own[$"bias_hh_l{l}"] = Expect(stateDict, p, $"bias_hh_l{l}", rows);
             }
         }
-        return inferred == Architecture.Gru
-            ? new GruRnn(inputSize, hidden, layers, hasBias, own)
-            : new ElmanRnn(inputSize, hidden, layers, nonlinearity, hasBias, own);
+        return inferred switch
+        {
+            Architecture.Gru => new GruRnn(inputSize, hidden, layers, hasBias, own),
+            Architecture.Lstm => new LstmRnn(inputSize, hidden, layers, hasBias, own),
+            _ => new ElmanRnn(inputSize, hidden, layers, nonlinearity, hasBias, own),
+        };
     }
 
     /// <summary>A new network with PyTorch's default initialisation: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).</summary>
@@ -66,6 +69,7 @@ public static class ModelFactory
         {
             Architecture.Rnn => 1,
             Architecture.Gru => 3,
+            Architecture.Lstm => 4,
             _ => throw ModelLoader.NotYet(architecture.ToString()),
         };
         if (inputSize < 1 || hiddenSize < 1 || numLayers < 1)

@@ -38,7 +38,7 @@ public abstract class RnnModel
     public int HiddenSize { get; }
     public int NumLayers { get; }
 
-    /// <summary>Length of the state vector: all layers' hidden vectors concatenated in layer order.</summary>
+    /// <summary>Length of the state vector: all layers' states (h, or [h; c] for an LSTM) concatenated in layer order.</summary>
     public virtual int StateSize => HiddenSize * NumLayers;
 
     public Nonlinearity Nonlinearity { get; }
