@@ -6,7 +6,7 @@
     Author               = 'RnnLinearization developers'
     CompanyName          = 'RnnLinearization'
     Copyright            = '(c) RnnLinearization developers. MIT License.'
-    Description          = 'Local linear analysis of trained recurrent neural networks (PyTorch nn.RNN, nn.GRU and nn.LSTM): Jacobians, eigenvalues, time constants and first-order Taylor steps, batched over TorchSharp.'
+    Description          = 'Local linear analysis of trained recurrent neural networks (PyTorch nn.RNN, nn.GRU, nn.LSTM and leaky rate networks): Jacobians, eigenvalues, time constants and first-order Taylor steps, batched over TorchSharp.'
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('RnnLinearization.Format.ps1xml')
     CmdletsToExport      = @(
@@ -22,7 +22,7 @@
         PSData = @{
             Tags         = @('RNN', 'PyTorch', 'TorchSharp', 'Jacobian', 'Eigenvalues', 'Neuroscience', 'Linux')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'First release: nn.RNN (tanh/relu), nn.GRU and nn.LSTM (bias or none, stacked layers) from torch.save state_dicts and safetensors; Jacobians, eigen decomposition, Taylor steps, trajectories, state files.'
+            ReleaseNotes = 'First release: nn.RNN (tanh/relu), nn.GRU and nn.LSTM (bias or none, stacked layers) and leaky rate networks (masks, Dale signs) from torch.save state_dicts and safetensors; Jacobians, eigen decomposition, Taylor steps, trajectories, state files.'
         }
     }
 }

@@ -10,8 +10,12 @@
             Architecture = 'Rnn (nn.RNN), Gru (nn.GRU) or Lstm (nn.LSTM). Inferred from the shape of weight_hh_l0 (H, 3H or 4H rows) when not given; a mismatch is an error. LeakyRnn and TorchScript are reserved for later versions.'
             Nonlinearity = 'Tanh or Relu, as nn.RNN(nonlinearity=...) was built. Default: Tanh, or what the file records. GRUs and LSTMs have no choice: Tanh.'
             Prefix       = 'Key prefix of the RNN inside a larger model''s state_dict: rnn for keys rnn.weight_ih_l0, ... Needed only when several RNNs are present.'
+            Alpha        = 'For -Architecture LeakyRnn: alpha = dt / tau in (0, 1], the step x'' = x + alpha (-x + W_rec f(x) + W_in u + b).'
+            Dt           = 'For -Architecture LeakyRnn, with -Tau: alpha = Dt / Tau.'
+            Tau          = 'For -Architecture LeakyRnn, with -Dt: alpha = Dt / Tau.'
         }
         Examples    = @(
+            @{ Code = '$m = Import-RnnModel ./mrnn.safetensors -Architecture LeakyRnn -Nonlinearity Relu -Dt 10 -Tau 100'; Remarks = 'Loads a leaky rate network (keys weight_hh, weight_ih, bias, mask_hh, sign) with alpha = 0.1.' }
             @{ Code = '$m = Import-RnnModel ./my_rnn.pt'; Remarks = 'Loads a model saved in Python with torch.save(nn.RNN(3, 64).state_dict(), "my_rnn.pt").' }
             @{ Code = '$m = Import-RnnModel ./agent.pt -Prefix rnn -Nonlinearity Relu'; Remarks = 'Loads the RNN stored under the keys rnn.* of a larger model, built with nonlinearity="relu".' }
         )
@@ -27,6 +31,7 @@
             Nonlinearity = 'Tanh (default) or Relu.'
             NoBias       = 'Builds the network without biases, as nn.RNN(bias=False).'
             Seed         = 'Seed for the random weights, for reproducible models.'
+            Alpha        = 'For -Architecture LeakyRnn: alpha = dt / tau in (0, 1].'
         }
         Examples    = @(
             @{ Code = '$m = New-RnnModel -InputSize 3 -HiddenSize 128 -Seed 1'; Remarks = 'A reproducible random tanh RNN.' }

@@ -45,7 +45,9 @@ Describe 'Model files that cannot be used' {
         (Invoke-Captured { Import-RnnModel $path -Prefix encoder }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'PrefixNotFound,*'
         (Invoke-Captured { Import-RnnModel $path -Architecture Gru }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureMismatch,*'
         (Invoke-Captured { Import-RnnModel $path -Architecture Lstm }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureMismatch,*'
-        (Invoke-Captured { Import-RnnModel $path -Architecture LeakyRnn }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureNotSupported,*'
+        (Invoke-Captured { Import-RnnModel $path -Architecture TorchScript }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureNotSupported,*'
+        (Invoke-Captured { Import-RnnModel $path -Architecture LeakyRnn }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'InvalidAlpha,*'
+        (Invoke-Captured { Import-RnnModel $path -Nonlinearity Softplus }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'NonlinearityNotSupported,*'
     }
 
     It 'refuses to overwrite with -NoClobber' {

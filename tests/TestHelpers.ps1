@@ -9,7 +9,8 @@ function Get-Fixture([string] $Name) {
 
 function Get-FixtureModel([string] $Name, [string] $Extension = '.pt') {
     $f = Get-Fixture $Name
-    Import-RnnModel (Join-Path $script:Fixtures "models/$Name$Extension") -Nonlinearity $f.nonlinearity
+    $leaky = if ($f.PSObject.Properties['alpha']) { @{ Architecture = 'LeakyRnn'; Alpha = $f.alpha } } else { @{} }
+    Import-RnnModel (Join-Path $script:Fixtures "models/$Name$Extension") -Nonlinearity $f.nonlinearity @leaky
 }
 
 # |actual - expected| <= rel * |expected| + abs, element by element, over nested arrays.

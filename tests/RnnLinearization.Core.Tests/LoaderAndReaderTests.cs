@@ -27,7 +27,8 @@ public class LoaderAndReaderTests
         Assert.Equal("ParameterShapeMismatch", Assert.Throws<RnnException>(() => ModelFactory.FromStateDict(grown, null, Nonlinearity.Tanh, null)).ErrorId);
         var fiveGates = sd.ToDictionary(kv => kv.Key, kv => kv.Key == "weight_hh_l0" ? new Parameter(new long[] { 15, 3 }, new double[45]) : kv.Value);
         Assert.Equal("ParameterShapeMismatch", Assert.Throws<RnnException>(() => ModelFactory.FromStateDict(fiveGates, null, Nonlinearity.Tanh, null)).ErrorId);
-        Assert.Equal("ArchitectureNotSupported", Assert.Throws<RnnException>(() => ModelFactory.Create(Architecture.LeakyRnn, 2, 3, 1, Nonlinearity.Tanh, true, 1)).ErrorId);
+        Assert.Equal("ArchitectureNotSupported", Assert.Throws<RnnException>(() => ModelFactory.Create(Architecture.TorchScript, 2, 3, 1, Nonlinearity.Tanh, true, 1)).ErrorId);
+        Assert.Equal("InvalidAlpha", Assert.Throws<RnnException>(() => ModelFactory.Create(Architecture.LeakyRnn, 2, 3, 1, Nonlinearity.Tanh, true, 1, alpha: 1.5)).ErrorId);
         var wrongShape = sd.ToDictionary(kv => kv.Key, kv => kv.Key == "bias_ih_l0" ? new Parameter(new long[] { 4 }, new double[4]) : kv.Value);
         Assert.Equal("ParameterShapeMismatch", Assert.Throws<RnnException>(() => ModelFactory.FromStateDict(wrongShape, null, Nonlinearity.Tanh, null)).ErrorId);
     }

@@ -21,8 +21,9 @@ public class PyTorchFixtureTests
     private static (RnnModel Model, System.Text.Json.Nodes.JsonObject Expected) Load(string name, string extension)
     {
         var expected = Expected(name);
-        var nl = expected["nonlinearity"]!.GetValue<string>() == "relu" ? Nonlinearity.Relu : Nonlinearity.Tanh;
-        var model = ModelLoader.Load(Model(name + extension), nonlinearity: nl);
+        var nl = Enum.Parse<Nonlinearity>(expected["nonlinearity"]!.GetValue<string>(), ignoreCase: true);
+        double? alpha = expected["alpha"]?.GetValue<double>();
+        var model = ModelLoader.Load(Model(name + extension), alpha is null ? null : Architecture.LeakyRnn, nl, alpha: alpha);
         Assert.Equal(expected["input_size"]!.GetValue<int>(), model.InputSize);
         Assert.Equal(expected["hidden_size"]!.GetValue<int>(), model.HiddenSize);
         Assert.Equal(expected["num_layers"]!.GetValue<int>(), model.NumLayers);

@@ -8,23 +8,29 @@ namespace RnnLinearization.Core;
 /// <summary>Reads a model file: a torch.save zip state_dict or a safetensors file. The format is told by the bytes, not the name.</summary>
 public static class ModelLoader
 {
-    public static RnnModel Load(string path, Architecture? architecture = null, Nonlinearity? nonlinearity = null, string? prefix = null)
+    /// <param name="alpha">dt / tau, for a LeakyRnn (files written by Export-RnnModel record it).</param>
+    public static RnnModel Load(string path, Architecture? architecture = null, Nonlinearity? nonlinearity = null, string? prefix = null,
+        double? alpha = null)
     {
         if (!File.Exists(path))
             throw new RnnException("ModelFileNotFound", RnnErrorKind.ObjectNotFound, $"No model file at '{path}'.");
-        if (architecture is Architecture.TorchScript or Architecture.LeakyRnn)
+        if (architecture is Architecture.TorchScript)
             throw NotYet(architecture.Value.ToString());
         var (parameters, metadata) = ReadParameters(path);
         if (nonlinearity is null && metadata.TryGetValue("nonlinearity", out var stored) && Enum.TryParse<Nonlinearity>(stored, true, out var parsed))
             nonlinearity = parsed;
-        var model = ModelFactory.FromStateDict(parameters, architecture, nonlinearity ?? Nonlinearity.Tanh, prefix);
+        if (architecture is null && metadata.TryGetValue("architecture", out var arch) && arch == nameof(Architecture.LeakyRnn))
+            architecture = Architecture.LeakyRnn;
+        if (alpha is null && metadata.TryGetValue("alpha", out var a) && double.TryParse(a, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var storedAlpha))
+            alpha = storedAlpha;
+        var model = ModelFactory.FromStateDict(parameters, architecture, nonlinearity ?? Nonlinearity.Tanh, prefix, alpha);
         model.Path = Path.GetFullPath(path);
         return model;
     }
 
     internal static RnnException NotYet(string what) =>
         new("ArchitectureNotSupported", RnnErrorKind.NotImplemented,
-            $"{what} models are not supported yet; this version analyses nn.RNN (Elman), nn.GRU and nn.LSTM networks.");
+            $"{what} models are not supported yet; this version analyses nn.RNN (Elman), nn.GRU, nn.LSTM and leaky rate (LeakyRnn) networks.");
 
     private static (Dictionary<string, Parameter>, Dictionary<string, string>) ReadParameters(string path)
     {

@@ -10,8 +10,12 @@ public static class ModelFactory
     /// infers the architecture and layer count from the shapes, checks them, and builds the model.
     /// </summary>
     public static RnnModel FromStateDict(IReadOnlyDictionary<string, Parameter> stateDict, Architecture? architecture,
-        Nonlinearity nonlinearity, string? prefix)
+        Nonlinearity nonlinearity, string? prefix, double? alpha = null)
     {
+        if (architecture == Architecture.LeakyRnn) return Leaky(stateDict, nonlinearity, prefix, alpha);
+        if (nonlinearity is not (Nonlinearity.Tanh or Nonlinearity.Relu))
+            throw new RnnException("NonlinearityNotSupported", RnnErrorKind.InvalidArgument,
+                $"nn.RNN takes Tanh or Relu, not {nonlinearity}; other nonlinearities are for -Architecture LeakyRnn.");
         string p = ResolvePrefix(stateDict, prefix);
         if (stateDict.ContainsKey(p + FirstKey + "_reverse"))
             throw new RnnException("BidirectionalNotSupported", RnnErrorKind.NotImplemented,
@@ -61,17 +65,43 @@ public static class ModelFactory
         };
     }
 
+    /// <summary>The leaky rate network: keys weight_hh, weight_ih, optional bias, mask_hh and sign, under an optional prefix.</summary>
+    private static RnnModel Leaky(IReadOnlyDictionary<string, Parameter> sd, Nonlinearity nonlinearity, string? prefix, double? alpha)
+    {
+        if (alpha is not { } a || !(a > 0 && a <= 1))
+            throw new RnnException("InvalidAlpha", RnnErrorKind.InvalidArgument,
+                $"A LeakyRnn needs alpha = dt / tau in (0, 1]{(alpha is null ? "; give -Alpha, or -Dt and -Tau" : $", not {alpha}")}.");
+        var found = sd.Keys.Where(k => k.EndsWith("weight_hh", StringComparison.Ordinal)).Select(k => k[..^"weight_hh".Length]).ToList();
+        string p = prefix is null
+            ? found.Count == 1 ? found[0] : throw new RnnException(found.Count == 0 ? "NoRecurrentWeights" : "AmbiguousPrefix",
+                found.Count == 0 ? RnnErrorKind.InvalidData : RnnErrorKind.InvalidArgument,
+                found.Count == 0 ? "The state_dict has no key ending in 'weight_hh' for a LeakyRnn." : $"Several prefixes hold 'weight_hh' ({Describe(found)}); choose one with -Prefix.")
+            : prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
+        var whh = Require(sd, p, "weight_hh");
+        int hidden = (int)whh.Rows;
+        var own = new Dictionary<string, Parameter> { ["weight_hh"] = Expect(sd, p, "weight_hh", hidden, hidden) };
+        var wih = Require(sd, p, "weight_ih");
+        own["weight_ih"] = Expect(sd, p, "weight_ih", hidden, wih.Columns);
+        if (sd.ContainsKey(p + "bias")) own["bias"] = Expect(sd, p, "bias", hidden);
+        if (sd.ContainsKey(p + "mask_hh")) own["mask_hh"] = Expect(sd, p, "mask_hh", hidden, hidden);
+        if (sd.ContainsKey(p + "sign")) own["sign"] = Expect(sd, p, "sign", hidden);
+        TorchRuntime.EnsureLoaded();
+        return new LeakyRnn((int)wih.Columns, hidden, nonlinearity, a, own);
+    }
+
     /// <summary>A new network with PyTorch's default initialisation: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).</summary>
     public static RnnModel Create(Architecture architecture, int inputSize, int hiddenSize, int numLayers,
-        Nonlinearity nonlinearity, bool hasBias, int? seed)
+        Nonlinearity nonlinearity, bool hasBias, int? seed, double? alpha = null)
     {
         int gates = architecture switch
         {
-            Architecture.Rnn => 1,
+            Architecture.Rnn or Architecture.LeakyRnn => 1,
             Architecture.Gru => 3,
             Architecture.Lstm => 4,
             _ => throw ModelLoader.NotYet(architecture.ToString()),
         };
+        if (architecture == Architecture.LeakyRnn && numLayers != 1)
+            throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "A LeakyRnn has one layer.");
         if (inputSize < 1 || hiddenSize < 1 || numLayers < 1)
             throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "InputSize, HiddenSize and NumLayers must be at least 1.");
         var random = seed is { } s ? new Random(s) : new Random();
@@ -84,6 +114,13 @@ public static class ModelFactory
             return new Parameter(shape, data);
         }
         var sd = new Dictionary<string, Parameter>();
+        if (architecture == Architecture.LeakyRnn)
+        {
+            sd["weight_hh"] = Uniform(hiddenSize, hiddenSize);
+            sd["weight_ih"] = Uniform(hiddenSize, inputSize);
+            if (hasBias) sd["bias"] = Uniform(hiddenSize);
+            return FromStateDict(sd, architecture, nonlinearity, "", alpha);
+        }
         for (int l = 0; l < numLayers; l++)
         {
             sd[$"weight_ih_l{l}"] = Uniform(gates * hiddenSize, l == 0 ? inputSize : hiddenSize);
@@ -106,6 +143,7 @@ public static class ModelFactory
             ["nonlinearity"] = model.Nonlinearity.ToString().ToLowerInvariant(),
             ["format"] = "pt",
         };
+        if (model is LeakyRnn leaky) metadata["alpha"] = leaky.Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         try { SafeTensors.Write(path, model.Parameters, metadata); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -5,7 +5,8 @@ namespace RnnLinearization.Core;
 
 public enum Architecture { Rnn, Gru, Lstm, LeakyRnn, TorchScript }
 
-public enum Nonlinearity { Tanh, Relu }
+/// <summary>The unit nonlinearity f. nn.RNN takes Tanh or Relu; a LeakyRnn takes any.</summary>
+public enum Nonlinearity { Tanh, Relu, Sigmoid, Softplus, Linear }
 
 /// <summary>One named parameter as PyTorch stores it: a shape and row-major values.</summary>
 public sealed record Parameter(long[] Shape, double[] Data)

@@ -24,9 +24,21 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
     [Parameter]
     public string? Prefix { get; set; }
 
+    /// <summary>dt / tau of a LeakyRnn, in (0, 1].</summary>
+    [Parameter]
+    public double? Alpha { get; set; }
+
+    /// <summary>With -Tau, gives Alpha = Dt / Tau.</summary>
+    [Parameter]
+    public double? Dt { get; set; }
+
+    [Parameter]
+    public double? Tau { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = FileSystemPath(Path);
-        WriteObject(Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix), path));
+        double? alpha = Alpha ?? (Dt is { } dt && Tau is { } tau ? dt / tau : null);
+        WriteObject(Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, alpha), path));
     }
 }

@@ -33,6 +33,10 @@ public sealed class NewRnnModelCommand : RnnCmdlet
     [Parameter]
     public int? Seed { get; set; }
 
+    /// <summary>dt / tau, for -Architecture LeakyRnn.</summary>
+    [Parameter]
+    public double? Alpha { get; set; }
+
     protected override void ProcessRecord() =>
-        WriteObject(Terminating(() => ModelFactory.Create(Architecture, InputSize, HiddenSize, NumLayers, Nonlinearity, !NoBias, Seed), null));
+        WriteObject(Terminating(() => ModelFactory.Create(Architecture, InputSize, HiddenSize, NumLayers, Nonlinearity, !NoBias, Seed, Alpha), null));
 }

@@ -1,0 +1,74 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnLinearization.Core;
+
+/// <summary>
+/// The continuous-time rate network of the multi-region (mRNN) toolkits, Euler-discretised:
+/// x' = x + alpha (-x + W_rec f(x) + W_in u + b), with alpha = dt / tau. Parameters (state_dict keys): weight_hh,
+/// weight_ih, optional bias, optional mask_hh (same shape as weight_hh) and per-unit sign (Dale's law, applied to the
+/// presynaptic unit, i.e. the columns): W_rec = mask * |W_hh| * sign when sign is given, mask * W_hh otherwise.
+/// Jacobians: J_x = (1 - alpha) I + alpha W_rec diag(f'(x)), J_u = alpha W_in.
+/// </summary>
+public sealed class LeakyRnn : RnnModel
+{
+    private readonly Tensor _wrec, _win;
+    private readonly Tensor? _bias;
+
+    public LeakyRnn(int inputSize, int hiddenSize, Nonlinearity nonlinearity, double alpha, IReadOnlyDictionary<string, Parameter> parameters)
+        : base(Architecture.LeakyRnn, inputSize, hiddenSize, 1, nonlinearity, parameters.ContainsKey("bias"), parameters)
+    {
+        Alpha = alpha;
+        using var scope = torch.NewDisposeScope();
+        Tensor T(string key) => torch.tensor(parameters[key].Data, parameters[key].Shape, ScalarType.Float64);
+        var w = T("weight_hh");
+        if (parameters.ContainsKey("sign")) w = w.abs() * T("sign").unsqueeze(0);
+        if (parameters.ContainsKey("mask_hh")) w = w * T("mask_hh");
+        _wrec = w.DetachFromDisposeScope();
+        _win = T("weight_ih").DetachFromDisposeScope();
+        _bias = HasBias ? T("bias").DetachFromDisposeScope() : null;
+    }
+
+    /// <summary>dt / tau: the fraction of the way to the target rate taken in one step.</summary>
+    public double Alpha { get; }
+
+    private (Tensor Wrec, Tensor Win, Tensor? Bias) Weights(ScalarType type) =>
+        (_wrec.to_type(type), _win.to_type(type), _bias?.to_type(type));
+
+    private Tensor F(Tensor x) => Nonlinearity switch
+    {
+        Nonlinearity.Tanh => x.tanh(),
+        Nonlinearity.Relu => x.relu(),
+        Nonlinearity.Sigmoid => x.sigmoid(),
+        Nonlinearity.Softplus => torch.nn.functional.softplus(x),
+        _ => x,
+    };
+
+    // f'(x). relu'(0) = 0 as in PyTorch; softplus' is the sigmoid.
+    private Tensor Slope(Tensor x) => Nonlinearity switch
+    {
+        Nonlinearity.Tanh => 1.0 - x.tanh().square(),
+        Nonlinearity.Relu => x.gt(0.0).to_type(x.dtype),
+        Nonlinearity.Sigmoid => x.sigmoid() * (1.0 - x.sigmoid()),
+        Nonlinearity.Softplus => x.sigmoid(),
+        _ => torch.ones_like(x),
+    };
+
+    public override Tensor Step(Tensor input, Tensor state)
+    {
+        var (wrec, win, bias) = Weights(input.dtype);
+        var drive = F(state).mm(wrec.t()) + input.mm(win.t());
+        if (bias is not null) drive = drive + bias;
+        return state + Alpha * (drive - state);
+    }
+
+    public override (Tensor Next, Tensor StateJacobian, Tensor InputJacobian) Linearize(Tensor input, Tensor state)
+    {
+        var (wrec, win, _) = Weights(input.dtype);
+        long batch = state.shape[0];
+        var identity = torch.eye(HiddenSize, dtype: input.dtype).unsqueeze(0);
+        var jh = (1.0 - Alpha) * identity + Alpha * wrec.unsqueeze(0) * Slope(state).unsqueeze(1);   // columns scaled by f'(x_j)
+        var jx = (Alpha * win).unsqueeze(0).expand(batch, HiddenSize, InputSize);
+        return (Step(input, state), jh, jx);
+    }
+}
