@@ -31,17 +31,7 @@ internal static class TensorData
     /// <summary>[B, C] tensor to B arrays.</summary>
     public static double[][] ToRows(Tensor t) => Split(Values(t), (int)t.shape[0], (int)t.shape[1]);
 
-    /// <summary>[B, R, C] tensor to B matrices of R rows.</summary>
-    public static double[][][] ToMatrices(Tensor t)
-    {
-        var values = Values(t);
-        int batch = (int)t.shape[0], rows = (int)t.shape[1], cols = (int)t.shape[2];
-        var result = new double[batch][][];
-        for (int b = 0; b < batch; b++)
-            result[b] = Split(values.Slice(b * rows * cols, rows * cols), rows, cols);
-        return result;
-    }
-
+    /// <summary>Row-major values as <paramref name="rows"/> arrays of <paramref name="cols"/>.</summary>
     public static double[][] Split(ReadOnlySpan<double> values, int rows, int cols)
     {
         var result = new double[rows][];
