@@ -12,6 +12,7 @@
             Prefix       = 'Key prefix of the RNN inside a larger model''s state_dict: rnn for keys rnn.weight_ih_l0, ... Needed only when several RNNs are present.'
             Alpha        = 'For -Architecture LeakyRnn: alpha = dt / tau in (0, 1], the step x'' = x + alpha (-x + W_rec f(x) + W_in u + b).'
             Dt           = 'For -Architecture LeakyRnn, with -Tau: alpha = Dt / Tau.'
+            RegionMap    = 'A JSON file of named unit ranges, {"PFC": [0, 40], "MD": [40, 60]} (start inclusive, end exclusive), for -Region on Get-RnnJacobian and Get-RnnEigen.'
             Tau          = 'For -Architecture LeakyRnn, with -Dt: alpha = Dt / Tau.'
         }
         Examples    = @(
@@ -62,6 +63,7 @@
             State     = 'The state h to linearise about: StateSize numbers.'
             Index     = 'A number carried to the output to identify the state; its position in the stream when not given.'
             BatchSize = 'How many states are computed together (default 256).'
+            Region    = 'One region name (its own block of the Jacobians) or two, To and From: the block d NextState[To] / d State[From]. Needs a model loaded with -RegionMap.'
             Precision = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
@@ -82,6 +84,7 @@
             PerMode        = 'Emits one RnnEigenMode per eigenvalue (Index, Mode, Real, Imaginary, Magnitude, Angle, TimeConstant, Period).'
             NoEigenvectors = 'Skips the eigenvectors, which is faster; -PerMode implies it.'
             BatchSize      = 'How many states are decomposed together (default 256).'
+            Region         = 'The spectrum of one region''s own block of the state Jacobian. Needs a model loaded with -RegionMap.'
             Precision      = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(

@@ -288,6 +288,53 @@ Describe 'Models' {
     }
 }
 
+Describe 'Regions of a multi-region network' {
+    BeforeAll {
+        $f = Get-Fixture 'leaky_i3_h10_relu_dale'
+        $map = Join-Path $script:Fixtures 'models/leaky_i3_h10_relu_dale.regions.json'
+        $m = Import-RnnModel (Join-Path $script:Fixtures 'models/leaky_i3_h10_relu_dale.pt') -Architecture LeakyRnn -Alpha $f.alpha -Nonlinearity Relu -RegionMap $map
+        $c = $f.cases[0]
+    }
+
+    It 'gives one region''s block and the coupling from one region to another' {
+        $own = Get-RnnJacobian -Model $m -Input $c.input -State $c.state -Region A
+        $own.Region | Should -Be 'A'
+        Assert-Close ($c.state_jacobian[0..5] | ForEach-Object { , $_[0..5] }) $own.StateJacobian
+        $own.StateJacobian.Count | Should -Be 6
+        $own.StateJacobian[0].Count | Should -Be 6
+        $coupling = Get-RnnJacobian -Model $m -Input $c.input -State $c.state -Region B, A
+        $coupling.Region | Should -Be 'B<-A'
+        $coupling.StateJacobian.Count | Should -Be 4
+        Assert-Close ($c.state_jacobian[6..9] | ForEach-Object { , $_[0..5] }) $coupling.StateJacobian
+        Assert-Close $c.input_jacobian[6..9] $coupling.InputJacobian
+        Assert-Close $c.next_state[6..9] $coupling.NextState
+    }
+
+    It 'gives the spectrum of one region''s block' {
+        $e = Get-RnnEigen -Model $m -Input $c.input -State $c.state -Region A
+        $e.Region | Should -Be 'A'
+        $e.Eigenvalues.Count | Should -Be 6
+        for ($k = 0; $k -lt 6; $k++) {
+            $x = [System.Numerics.Complex]::new($c.region_A_eig_real[$k], $c.region_A_eig_imag[$k])
+            ($e.Eigenvalues | ForEach-Object { [System.Numerics.Complex]::Abs($_ - $x) } | Measure-Object -Minimum).Minimum | Should -BeLessOrEqual 1e-9
+        }
+    }
+
+    It 'refuses <Case> with <Id>' -ForEach @(
+        @{ Case = 'an unknown region'; Id = 'RegionNotFound' }, @{ Case = 'a model without a map'; Id = 'NoRegionMap' }) {
+        $target = if ($Id -eq 'NoRegionMap') { Get-FixtureModel 'leaky_i3_h10_relu_dale' } else { $m }
+        { Get-RnnEigen -Model $target -State $c.state -Region Z -ErrorAction Stop } | Should -Throw -ErrorId "$Id,*"
+        { Get-RnnJacobian -Model $target -State $c.state -Region Z -ErrorAction Stop } | Should -Throw -ErrorId "$Id,*"
+    }
+
+    It 'refuses a region map whose ranges do not fit the model' {
+        $bad = Join-Path $TestDrive 'bad.json'
+        Set-Content $bad '{"A": [0, 11]}'
+        { Import-RnnModel (Join-Path $script:Fixtures 'models/leaky_i3_h10_relu_dale.pt') -Architecture LeakyRnn -Alpha 0.1 -RegionMap $bad } |
+            Should -Throw -ErrorId 'InvalidRegionMap,*'
+    }
+}
+
 Describe 'Import-RnnState' {
     BeforeAll { $expected = Get-Content (Join-Path $script:Fixtures 'states/expected.json') -Raw | ConvertFrom-Json -NoEnumerate }
 

@@ -36,14 +36,16 @@ public sealed class EigenResult
 public static class Spectrum
 {
     /// <summary>Spectra of the state Jacobians at a batch of states: one linalg.eig call (eigvals without eigenvectors).</summary>
+    /// <param name="region">When given, the spectrum of that region's own block of the state Jacobian.</param>
     public static EigenResult[] FromModel(RnnModel model, IReadOnlyList<double[]> inputs, IReadOnlyList<double[]> states,
-        EigenSort sort, bool eigenvectors, Precision precision = Precision.Double)
+        EigenSort sort, bool eigenvectors, Precision precision = Precision.Double, UnitRange? region = null)
     {
         Linearization.CheckBatch(model, inputs, states);
         if (states.Count == 0) return Array.Empty<EigenResult>();
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
         var (_, jh, _) = model.Linearize(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));
+        if (region is not null) jh = jh.narrow(1, region.Start, region.Count).narrow(2, region.Start, region.Count);
         return Decompose(jh, sort, eigenvectors);
     }
 

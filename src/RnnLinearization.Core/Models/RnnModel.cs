@@ -45,6 +45,9 @@ public abstract class RnnModel
     public Nonlinearity Nonlinearity { get; }
     public bool HasBias { get; }
 
+    /// <summary>Named unit ranges (regions) of the state, when a region map was given.</summary>
+    public IReadOnlyDictionary<string, UnitRange>? Regions { get; set; }
+
     /// <summary>The file the model came from, if any.</summary>
     public string? Path { get; internal set; }
 

@@ -17,6 +17,18 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     [Parameter]
     public EigenSort Sort { get; set; } = EigenSort.Magnitude;
 
+    /// <summary>The spectrum of one region's own block of the state Jacobian (needs a model with a region map).</summary>
+    [Parameter(ParameterSetName = StateSet)]
+    public string? Region { get; set; }
+
+    private UnitRange? _region;
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (Region is not null) _region = Terminating(() => Regions.Find(Model, Region), Region);
+    }
+
     /// <summary>One RnnEigenMode per eigenvalue instead of one RnnEigen per state.</summary>
     [Parameter]
     public SwitchParameter PerMode { get; set; }
@@ -69,7 +81,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
-        var spectra = Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, WantVectors, Precision);
+        var spectra = Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, WantVectors, Precision, _region);
         for (int i = 0; i < batch.Count; i++)
             Emit(batch[i].Index, batch[i].Input, batch[i].State, spectra[i]);
     }
@@ -106,6 +118,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             Magnitude = lambda.Select(l => l.Magnitude).ToArray(),
             Eigenvectors = spectrum.Eigenvectors,
             SpectralRadius = spectrum.SpectralRadius,
+            Region = _region?.Name,
             IsStable = spectrum.IsStable,
             UnstableCount = spectrum.UnstableCount,
         });

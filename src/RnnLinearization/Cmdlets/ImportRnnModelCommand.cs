@@ -35,10 +35,20 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
     [Parameter]
     public double? Tau { get; set; }
 
+    /// <summary>JSON of named unit ranges, {"PFC": [0, 40], "MD": [40, 60]}, for -Region.</summary>
+    [Parameter]
+    public string? RegionMap { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = FileSystemPath(Path);
         double? alpha = Alpha ?? (Dt is { } dt && Tau is { } tau ? dt / tau : null);
-        WriteObject(Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, alpha), path));
+        var model = Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, alpha), path);
+        if (RegionMap is not null)
+        {
+            var map = FileSystemPath(RegionMap);
+            model.Regions = Terminating(() => Regions.Read(map, model.StateSize), map);
+        }
+        WriteObject(model);
     }
 }

@@ -22,6 +22,9 @@ public sealed class RnnJacobian
     public double[] NextState { get; init; } = Array.Empty<double>();
     public double[][] StateJacobian { get; init; } = Array.Empty<double[]>();
     public double[][] InputJacobian { get; init; } = Array.Empty<double[]>();
+
+    /// <summary>With -Region: the block's region ("PFC"), or "To<-From" for the coupling between two; rows and columns are then the regions' units.</summary>
+    public string? Region { get; init; }
 }
 
 /// <summary>The spectrum of the state Jacobian at one state. Eigenvectors[k] belongs to Eigenvalues[k].</summary>
@@ -38,6 +41,9 @@ public sealed class RnnEigen
     public double SpectralRadius { get; init; }
     public bool IsStable { get; init; }
     public int UnstableCount { get; init; }
+
+    /// <summary>With -Region: the region whose own block was decomposed.</summary>
+    public string? Region { get; init; }
 }
 
 /// <summary>One eigenvalue as a row: for tables and Export-Csv. TimeConstant and Period are in steps.</summary>
