@@ -3,11 +3,13 @@
 # a test checks that every parameter is described here.
 @{
     'Import-RnnModel' = @{
-        Synopsis    = 'Loads a recurrent network from a PyTorch state_dict (torch.save, zip format) or a .safetensors file.'
-        Description = 'Reads the parameters of an nn.RNN, nn.GRU or nn.LSTM, finds its keys (under -Prefix, or the only prefix that holds RNN weights), infers the architecture and number of layers from their shapes, checks every shape, and emits an RnnModel. A state_dict does not record the nonlinearity: it is Tanh unless -Nonlinearity says otherwise (files written by Export-RnnModel record it). For several layers the state is all layers'' states concatenated in layer order; an LSTM layer''s state is [h; c] (2H values). The format is recognised from the file''s bytes, not its name.'
+        Synopsis    = 'Loads a recurrent network from a PyTorch state_dict (torch.save, zip format), a .safetensors file or a TorchScript archive.'
+        Description = 'A TorchScript archive (torch.jit.script(cell).save(path)) is recognised by its contents and analysed through autograd: its forward(input [B, InputSize], h [B, HiddenSize]) must return the next state [B, HiddenSize], or a tuple whose last element is, with the rows of a batch independent; TorchScript does not record sizes, so -InputSize and -HiddenSize are required, and one call checks them. Otherwise reads the parameters of an nn.RNN, nn.GRU or nn.LSTM (or of a LeakyRnn), finds its keys (under -Prefix, or the only prefix that holds RNN weights), infers the architecture and number of layers from their shapes, checks every shape, and emits an RnnModel. A state_dict does not record the nonlinearity: it is Tanh unless -Nonlinearity says otherwise (files written by Export-RnnModel record it). For several layers the state is all layers'' states concatenated in layer order; an LSTM layer''s state is [h; c] (2H values). The format is recognised from the file''s bytes, not its name.'
         Parameters  = @{
-            Path         = 'The model file: torch.save(model.state_dict(), path) or a .safetensors file. Accepts FullName from Get-ChildItem.'
-            Architecture = 'Rnn (nn.RNN), Gru (nn.GRU) or Lstm (nn.LSTM). Inferred from the shape of weight_hh_l0 (H, 3H or 4H rows) when not given; a mismatch is an error. LeakyRnn and TorchScript are reserved for later versions.'
+            Path         = 'The model file: torch.save(model.state_dict(), path), a .safetensors file, or torch.jit.script(cell).save(path). Accepts FullName from Get-ChildItem.'
+            Architecture = 'Rnn (nn.RNN), Gru (nn.GRU), Lstm (nn.LSTM), LeakyRnn (needs -Alpha, or -Dt and -Tau) or TorchScript. Rnn, Gru and Lstm are inferred from the shape of weight_hh_l0 (H, 3H or 4H rows), TorchScript from the file; a mismatch is an error.'
+            InputSize    = 'Required for a TorchScript cell: the length of its input. For other models, checked against the weights.'
+            HiddenSize   = 'Required for a TorchScript cell: the length of the state h its forward takes and returns. For other models, checked against the weights (the hidden size per layer).'
             Nonlinearity = 'Tanh or Relu, as nn.RNN(nonlinearity=...) was built. Default: Tanh, or what the file records. GRUs and LSTMs have no choice: Tanh.'
             Prefix       = 'Key prefix of the RNN inside a larger model''s state_dict: rnn for keys rnn.weight_ih_l0, ... Needed only when several RNNs are present.'
             Alpha        = 'For -Architecture LeakyRnn: alpha = dt / tau in (0, 1], the step x'' = x + alpha (-x + W_rec f(x) + W_in u + b).'
@@ -19,6 +21,7 @@
             @{ Code = '$m = Import-RnnModel ./mrnn.safetensors -Architecture LeakyRnn -Nonlinearity Relu -Dt 10 -Tau 100'; Remarks = 'Loads a leaky rate network (keys weight_hh, weight_ih, bias, mask_hh, sign) with alpha = 0.1.' }
             @{ Code = '$m = Import-RnnModel ./my_rnn.pt'; Remarks = 'Loads a model saved in Python with torch.save(nn.RNN(3, 64).state_dict(), "my_rnn.pt").' }
             @{ Code = '$m = Import-RnnModel ./agent.pt -Prefix rnn -Nonlinearity Relu'; Remarks = 'Loads the RNN stored under the keys rnn.* of a larger model, built with nonlinearity="relu".' }
+            @{ Code = '$m = Import-RnnModel ./cell_scripted.pt -InputSize 3 -HiddenSize 64'; Remarks = 'Loads a cell saved in Python with torch.jit.script(MyCell(3, 64)).save("cell_scripted.pt"); its Jacobians come from autograd.' }
         )
     }
     'New-RnnModel' = @{
@@ -28,7 +31,7 @@
             InputSize    = 'Number of input channels.'
             HiddenSize   = 'Number of hidden units per layer.'
             NumLayers    = 'Number of stacked layers (default 1). The state is all layers'' hidden vectors concatenated.'
-            Architecture = 'Rnn (default), Gru or Lstm. Other architectures are reserved for later versions.'
+            Architecture = 'Rnn (default), Gru, Lstm or LeakyRnn (with -Alpha). TorchScript cells are written in Python and imported.'
             Nonlinearity = 'Tanh (default) or Relu.'
             NoBias       = 'Builds the network without biases, as nn.RNN(bias=False).'
             Seed         = 'Seed for the random weights, for reproducible models.'
@@ -113,7 +116,7 @@
     }
     'Get-RnnTrajectory' = @{
         Synopsis    = 'Runs the network over an input sequence and emits the state after each step.'
-        Description = 'Emits one RnnState per time step: Index (the step), Input (the input at that step) and State (the state after it), starting from -InitialState (zeros when not given). The usual source of states to analyse: pipe it into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model.'
+        Description = 'Emits one RnnState per time step: Index (the step), Input (the input at that step) and State (the state after it), starting from -InitialState (zeros when not given). For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c); Jacobian, eigen and Taylor results carry them too, with NextHidden and NextCell. The usual source of states to analyse: pipe it into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model.'
         Parameters  = @{
             Model         = 'The network.'
             InputSequence = 'One input vector per time step.'

@@ -21,9 +21,10 @@ Describe 'Cmdlets against real PyTorch: <Name><Extension>' -ForEach $Models {
         $perLayer = if ($f.architecture -eq 'Lstm') { 2 * $f.hidden_size } else { $f.hidden_size }   # [h; c] for an LSTM
         $m.StateSize | Should -Be ($perLayer * $f.num_layers)
         $m.StateSize | Should -Be $f.cases[0].state.Count
+        $m.Architecture | Should -Be $f.architecture
+        if ($f.architecture -eq 'TorchScript') { $m.Nonlinearity | Should -BeNullOrEmpty; return }
         $m.HasBias | Should -Be $f.bias
         $m.Nonlinearity | Should -Be $f.nonlinearity
-        $m.Architecture | Should -Be $f.architecture
     }
 
     It 'Get-RnnJacobian gives NextState and both Jacobians as proper 2-D matrices' {
@@ -285,6 +286,50 @@ Describe 'Models' {
                 [math]::Abs(($fp[$row] - $fm[$row]) / (2 * $eps) - $j.StateJacobian[$row][$col]) | Should -BeLessOrEqual 1e-6
             }
         }
+    }
+}
+
+Describe 'The state layout of an LSTM' {
+    BeforeAll {
+        $f = Get-Fixture 'lstm_i3_h4_2layers'
+        $m = Get-FixtureModel 'lstm_i3_h4_2layers'
+        $c = $f.cases[0]
+        # [h_l0; c_l0; h_l1; c_l1], 4 values each: all layers' h, then all layers' c, from the fixture's own numbers.
+        function Split-Lstm($v) { , @($v[0..3] + $v[8..11]), @($v[4..7] + $v[12..15]) }
+    }
+
+    It 'names the parts of the state on the model' {
+        $m.StateLayout | Should -Be 'h_l0 [0, 4), c_l0 [4, 8), h_l1 [8, 12), c_l1 [12, 16)'
+        (Get-FixtureModel 'gru_i3_h5_2layers').StateLayout | Should -Be 'h_l0 [0, 5), h_l1 [5, 10)'
+    }
+
+    It 'gives Hidden, Cell, NextHidden and NextCell on Get-RnnJacobian and Invoke-RnnLinearization' {
+        $j = Get-RnnJacobian -Model $m -Input $c.input -State $c.state
+        $h, $cell = Split-Lstm $c.state
+        $nh, $nc = Split-Lstm $c.next_state
+        Assert-Close $h $j.Hidden
+        Assert-Close $cell $j.Cell
+        Assert-Close $nh $j.NextHidden
+        Assert-Close $nc $j.NextCell
+        $s = Invoke-RnnLinearization -Model $m -Input $c.input -State $c.state -DeltaState $c.delta_state[0]
+        Assert-Close $nc $s.NextCell
+        (Get-RnnEigen -Model $m -Input $c.input -State $c.state).PSObject.Properties.Name | Should -Contain 'Cell'
+    }
+
+    It 'gives Hidden and Cell on every step of Get-RnnTrajectory, and they export as columns' {
+        $t = $f.trajectory
+        $states = Get-RnnTrajectory -Model $m -InputSequence $t.inputs -InitialState $t.initial_state
+        for ($k = 0; $k -lt $states.Count; $k++) {
+            $h, $cell = Split-Lstm $t.states[$k]
+            Assert-Close $h $states[$k].Hidden
+            Assert-Close $cell $states[$k].Cell
+        }
+        ($states[0] | ConvertTo-Json | ConvertFrom-Json).Cell.Count | Should -Be 8
+    }
+
+    It 'adds no such names for other architectures' {
+        $g = Get-FixtureModel 'gru_i3_h7'
+        (Get-RnnJacobian -Model $g -State (1..7 | ForEach-Object { 0 })).PSObject.Properties.Name | Should -Not -Contain 'Cell'
     }
 }
 

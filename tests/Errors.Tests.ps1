@@ -45,9 +45,32 @@ Describe 'Model files that cannot be used' {
         (Invoke-Captured { Import-RnnModel $path -Prefix encoder }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'PrefixNotFound,*'
         (Invoke-Captured { Import-RnnModel $path -Architecture Gru }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureMismatch,*'
         (Invoke-Captured { Import-RnnModel $path -Architecture Lstm }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureMismatch,*'
-        (Invoke-Captured { Import-RnnModel $path -Architecture TorchScript }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureNotSupported,*'
+        (Invoke-Captured { Import-RnnModel $path -Architecture TorchScript -InputSize 3 -HiddenSize 7 }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'NotTorchScript,*'
+        (Invoke-Captured { Import-RnnModel $path -HiddenSize 8 }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ModelSizeMismatch,*'
         (Invoke-Captured { Import-RnnModel $path -Architecture LeakyRnn }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'InvalidAlpha,*'
         (Invoke-Captured { Import-RnnModel $path -Nonlinearity Softplus }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'NonlinearityNotSupported,*'
+    }
+
+    It 'refuses a TorchScript cell <Case> with <Id> (<Category>), and pwsh lives on' -ForEach @(
+        @{ Case = 'without its sizes'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ InputSize = 3 }; Id = 'ScriptSizeRequired'; Category = 'InvalidArgument' }
+        @{ Case = 'given the wrong input size'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ InputSize = 2; HiddenSize = 6 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
+        @{ Case = 'given the wrong state size'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ InputSize = 3; HiddenSize = 5 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
+        @{ Case = 'whose forward takes one argument'; File = 'bad_script_one_argument.pt'; Sizes = @{ InputSize = 3; HiddenSize = 3 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
+        @{ Case = 'whose forward returns the wrong shape'; File = 'bad_script_wrong_shape.pt'; Sizes = @{ InputSize = 2; HiddenSize = 4 }; Id = 'ScriptOutputShape'; Category = 'InvalidData' }
+        @{ Case = 'as another architecture'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ Architecture = 'Gru' }; Id = 'ArchitectureMismatch'; Category = 'InvalidData' }
+    ) {
+        $path = Join-Path $script:Fixtures "models/$File"
+        $r = Invoke-Captured { Import-RnnModel $path @Sizes }
+        $r.Output.Count | Should -Be 0
+        $r.Errors[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $r.Errors[0].CategoryInfo.Category | Should -Be $Category
+        (Import-RnnModel $path.Replace($File, 'script_lowrank_i3_h6.pt') -InputSize 3 -HiddenSize 6).StateSize | Should -Be 6
+    }
+
+    It 'refuses to export a TorchScript cell and to make one' {
+        $s = Import-RnnModel (Join-Path $script:Fixtures 'models/script_lowrank_i3_h6.pt') -InputSize 3 -HiddenSize 6
+        (Invoke-Captured { Export-RnnModel -Model $s -Path (Join-Path $TestDrive 's.safetensors') }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ExportNotSupported,*'
+        (Invoke-Captured { New-RnnModel -Architecture TorchScript -InputSize 1 -HiddenSize 2 }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureNotSupported,*'
     }
 
     It 'refuses to overwrite with -NoClobber' {

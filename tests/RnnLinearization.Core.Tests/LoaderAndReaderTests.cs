@@ -18,6 +18,20 @@ public class LoaderAndReaderTests
         Assert.Equal(kind, ex.Kind);
     }
 
+    [Theory]
+    [InlineData("script_lowrank_i3_h6.pt", 3, null, "ScriptSizeRequired")]
+    [InlineData("script_lowrank_i3_h6.pt", 4, 6, "ScriptForwardFailed")]
+    [InlineData("script_lowrank_i3_h6.pt", 3, 7, "ScriptForwardFailed")]
+    [InlineData("bad_script_one_argument.pt", 3, 3, "ScriptForwardFailed")]
+    [InlineData("bad_script_wrong_shape.pt", 2, 4, "ScriptOutputShape")]
+    [InlineData("rnn_i3_h7_tanh.pt", 3, 8, "ModelSizeMismatch")]
+    public void TorchScriptCellsThatDoNotFitAreRefused(string file, int? inputSize, int? hiddenSize, string id)
+    {
+        var ex = Assert.Throws<RnnException>(() => ModelLoader.Load(Model(file), inputSize: inputSize, hiddenSize: hiddenSize));
+        Assert.Equal(id, ex.ErrorId);
+        Assert.Equal("NotTorchScript", Assert.Throws<RnnException>(() => ModelLoader.Load(Model("rnn_i3_h7_tanh.pt"), Architecture.TorchScript, inputSize: 3, hiddenSize: 7)).ErrorId);
+    }
+
     [Fact]
     public void ArchitectureThatDoesNotMatchTheWeightsIsRefused()
     {

@@ -9,13 +9,49 @@ namespace RnnLinearization.Core;
 public static class ModelLoader
 {
     /// <param name="alpha">dt / tau, for a LeakyRnn (files written by Export-RnnModel record it).</param>
+    /// <param name="inputSize">Required for TorchScript, which does not record it; checked against the weights otherwise.</param>
+    /// <param name="hiddenSize">The state size a TorchScript forward takes (required there); checked against the weights otherwise.</param>
     public static RnnModel Load(string path, Architecture? architecture = null, Nonlinearity? nonlinearity = null, string? prefix = null,
-        double? alpha = null)
+        double? alpha = null, int? inputSize = null, int? hiddenSize = null)
     {
         if (!File.Exists(path))
             throw new RnnException("ModelFileNotFound", RnnErrorKind.ObjectNotFound, $"No model file at '{path}'.");
-        if (architecture is Architecture.TorchScript)
-            throw NotYet(architecture.Value.ToString());
+        var model = IsTorchScript(path) || architecture is Architecture.TorchScript
+            ? LoadScript(path, architecture, inputSize, hiddenSize)
+            : LoadStateDict(path, architecture, nonlinearity, prefix, alpha);
+        if ((inputSize is { } i && i != model.InputSize) || (hiddenSize is { } h && h != model.HiddenSize))
+            throw new RnnException("ModelSizeMismatch", RnnErrorKind.InvalidData,
+                $"'{path}' holds a model with input size {model.InputSize} and hidden size {model.HiddenSize}, not the " +
+                $"{inputSize?.ToString() ?? "any"} and {hiddenSize?.ToString() ?? "any"} asked for.");
+        model.Path = Path.GetFullPath(path);
+        return model;
+    }
+
+    private static RnnModel LoadScript(string path, Architecture? architecture, int? inputSize, int? hiddenSize)
+    {
+        if (!IsTorchScript(path))
+            throw new RnnException("NotTorchScript", RnnErrorKind.InvalidData,
+                $"'{path}' is not a TorchScript archive; save one in Python with torch.jit.script(cell).save(path).");
+        if (architecture is { } given && given != Architecture.TorchScript)
+            throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
+                $"'{path}' is a TorchScript module, not a {given} state_dict; import it with -Architecture TorchScript, or save the " +
+                "state_dict instead (torch.save(model.state_dict(), path)).");
+        if (inputSize is null || hiddenSize is null)
+            throw new RnnException("ScriptSizeRequired", RnnErrorKind.InvalidArgument,
+                $"'{path}' is a TorchScript module, which does not record its sizes; give -InputSize and -HiddenSize (the length " +
+                "of the state h that its forward(input, h) takes and returns).");
+        TorchRuntime.EnsureLoaded();
+        byte[] archive;
+        try { archive = File.ReadAllBytes(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RnnException("ModelFileUnreadable", RnnErrorKind.ReadError, $"'{path}' cannot be read: {ex.Message}", ex);
+        }
+        return new ScriptedRnn(archive, inputSize.Value, hiddenSize.Value);
+    }
+
+    private static RnnModel LoadStateDict(string path, Architecture? architecture, Nonlinearity? nonlinearity, string? prefix, double? alpha)
+    {
         var (parameters, metadata) = ReadParameters(path);
         if (nonlinearity is null && metadata.TryGetValue("nonlinearity", out var stored) && Enum.TryParse<Nonlinearity>(stored, true, out var parsed))
             nonlinearity = parsed;
@@ -23,14 +59,26 @@ public static class ModelLoader
             architecture = Architecture.LeakyRnn;
         if (alpha is null && metadata.TryGetValue("alpha", out var a) && double.TryParse(a, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var storedAlpha))
             alpha = storedAlpha;
-        var model = ModelFactory.FromStateDict(parameters, architecture, nonlinearity ?? Nonlinearity.Tanh, prefix, alpha);
-        model.Path = Path.GetFullPath(path);
-        return model;
+        return ModelFactory.FromStateDict(parameters, architecture, nonlinearity ?? Nonlinearity.Tanh, prefix, alpha);
+    }
+
+    /// <summary>A TorchScript archive is a zip that holds code next to its pickles; a state_dict does not.</summary>
+    private static bool IsTorchScript(string path)
+    {
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            return zip.Entries.Any(e => e.FullName.Contains("/code/") || e.FullName.EndsWith("/constants.pkl"));
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            return false;   // not a zip: ReadParameters tells what it is
+        }
     }
 
     internal static RnnException NotYet(string what) =>
         new("ArchitectureNotSupported", RnnErrorKind.NotImplemented,
-            $"{what} models are not supported yet; this version analyses nn.RNN (Elman), nn.GRU, nn.LSTM and leaky rate (LeakyRnn) networks.");
+            $"{what} models are not supported; this version analyses nn.RNN (Elman), nn.GRU, nn.LSTM, leaky rate (LeakyRnn) networks and TorchScript cells.");
 
     private static (Dictionary<string, Parameter>, Dictionary<string, string>) ReadParameters(string path)
     {
@@ -69,13 +117,6 @@ public static class ModelLoader
     {
         try
         {
-            using (var zip = ZipFile.OpenRead(path))
-            {
-                // A TorchScript archive holds code next to its pickles; a state_dict does not.
-                if (zip.Entries.Any(e => e.FullName.Contains("/code/") || e.FullName.EndsWith("/constants.pkl")))
-                    throw new RnnException("TorchScriptNotSupported", RnnErrorKind.NotImplemented,
-                        $"'{path}' is a TorchScript module; this version reads state_dicts (torch.save(model.state_dict(), path)).");
-            }
             TorchRuntime.EnsureLoaded();
             using var scope = torch.NewDisposeScope();
             Hashtable table = PyTorchUnpickler.UnpickleStateDict(path);

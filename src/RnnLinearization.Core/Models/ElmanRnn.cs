@@ -20,11 +20,11 @@ public sealed class ElmanRnn : StackedRnn
         return HasBias ? a + P($"bias_ih_l{layer}", type) + P($"bias_hh_l{layer}", type) : a;
     }
 
-    private Tensor Activate(Tensor a) => Nonlinearity == Nonlinearity.Tanh ? a.tanh() : a.relu();
+    private Tensor Activate(Tensor a) => Nonlinearity == Core.Nonlinearity.Tanh ? a.tanh() : a.relu();
 
     // f'(a), given a and f(a). PyTorch's relu gradient at exactly 0 is 0; so is this.
     private Tensor Derivative(Tensor a, Tensor fa) =>
-        Nonlinearity == Nonlinearity.Tanh ? 1.0 - fa * fa : a.gt(0.0).to_type(a.dtype);
+        Nonlinearity == Core.Nonlinearity.Tanh ? 1.0 - fa * fa : a.gt(0.0).to_type(a.dtype);
 
     protected override Tensor LayerStep(int layer, Tensor below, Tensor hidden) => Activate(PreActivation(layer, below, hidden));
 

@@ -12,7 +12,7 @@ namespace RnnLinearization.Core;
 public sealed class GruRnn : StackedRnn
 {
     public GruRnn(int inputSize, int hiddenSize, int numLayers, bool hasBias, IReadOnlyDictionary<string, Parameter> parameters)
-        : base(Architecture.Gru, inputSize, hiddenSize, numLayers, Nonlinearity.Tanh, hasBias, parameters) { }
+        : base(Architecture.Gru, inputSize, hiddenSize, numLayers, Core.Nonlinearity.Tanh, hasBias, parameters) { }
 
     private (Tensor Gi, Tensor Gh) Gates(int layer, Tensor below, Tensor hidden)
     {

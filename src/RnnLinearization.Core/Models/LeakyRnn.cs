@@ -29,6 +29,11 @@ public sealed class LeakyRnn : RnnModel
         _bias = HasBias ? T("bias").DetachFromDisposeScope() : null;
     }
 
+    protected override IEnumerable<(string Name, int Start, int Length)> StateParts()
+    {
+        yield return ("x", 0, StateSize);
+    }
+
     /// <summary>dt / tau: the fraction of the way to the target rate taken in one step.</summary>
     public double Alpha { get; }
 
@@ -37,20 +42,20 @@ public sealed class LeakyRnn : RnnModel
 
     private Tensor F(Tensor x) => Nonlinearity switch
     {
-        Nonlinearity.Tanh => x.tanh(),
-        Nonlinearity.Relu => x.relu(),
-        Nonlinearity.Sigmoid => x.sigmoid(),
-        Nonlinearity.Softplus => torch.nn.functional.softplus(x),
+        Core.Nonlinearity.Tanh => x.tanh(),
+        Core.Nonlinearity.Relu => x.relu(),
+        Core.Nonlinearity.Sigmoid => x.sigmoid(),
+        Core.Nonlinearity.Softplus => torch.nn.functional.softplus(x),
         _ => x,
     };
 
     // f'(x). relu'(0) = 0 as in PyTorch; softplus' is the sigmoid.
     private Tensor Slope(Tensor x) => Nonlinearity switch
     {
-        Nonlinearity.Tanh => 1.0 - x.tanh().square(),
-        Nonlinearity.Relu => x.gt(0.0).to_type(x.dtype),
-        Nonlinearity.Sigmoid => x.sigmoid() * (1.0 - x.sigmoid()),
-        Nonlinearity.Softplus => x.sigmoid(),
+        Core.Nonlinearity.Tanh => 1.0 - x.tanh().square(),
+        Core.Nonlinearity.Relu => x.gt(0.0).to_type(x.dtype),
+        Core.Nonlinearity.Sigmoid => x.sigmoid() * (1.0 - x.sigmoid()),
+        Core.Nonlinearity.Softplus => x.sigmoid(),
         _ => torch.ones_like(x),
     };
 

@@ -11,9 +11,26 @@ namespace RnnLinearization.Core;
 public sealed class LstmRnn : StackedRnn
 {
     public LstmRnn(int inputSize, int hiddenSize, int numLayers, bool hasBias, IReadOnlyDictionary<string, Parameter> parameters)
-        : base(Architecture.Lstm, inputSize, hiddenSize, numLayers, Nonlinearity.Tanh, hasBias, parameters) { }
+        : base(Architecture.Lstm, inputSize, hiddenSize, numLayers, Core.Nonlinearity.Tanh, hasBias, parameters) { }
 
     protected override int LayerWidth => 2 * HiddenSize;
+
+    protected override string[] LayerVectors => new[] { "h", "c" };
+
+    /// <summary>A state [h_l0; c_l0; h_l1; ...] split into all layers' h and all layers' c, each in layer order.</summary>
+    public (double[] Hidden, double[] Cell) Split(double[] state)
+    {
+        Check.State(this, state);
+        int h = HiddenSize;
+        var hidden = new double[h * NumLayers];
+        var cell = new double[h * NumLayers];
+        for (int l = 0; l < NumLayers; l++)
+        {
+            Array.Copy(state, l * 2 * h, hidden, l * h, h);
+            Array.Copy(state, l * 2 * h + h, cell, l * h, h);
+        }
+        return (hidden, cell);
+    }
 
     private (Tensor I, Tensor F, Tensor G, Tensor O, Tensor C) Gates(int layer, Tensor below, Tensor state)
     {

@@ -98,7 +98,8 @@ public static class ModelFactory
             Architecture.Rnn or Architecture.LeakyRnn => 1,
             Architecture.Gru => 3,
             Architecture.Lstm => 4,
-            _ => throw ModelLoader.NotYet(architecture.ToString()),
+            _ => throw new RnnException("ArchitectureNotSupported", RnnErrorKind.InvalidArgument,
+                $"New-RnnModel makes Rnn, Gru, Lstm and LeakyRnn networks; a {architecture} cell is scripted in Python and imported with Import-RnnModel."),
         };
         if (architecture == Architecture.LeakyRnn && numLayers != 1)
             throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "A LeakyRnn has one layer.");
@@ -137,10 +138,13 @@ public static class ModelFactory
     /// <summary>Writes the model as safetensors under PyTorch's key names, with architecture and nonlinearity as metadata.</summary>
     public static void Export(RnnModel model, string path)
     {
+        if (model is ScriptedRnn)
+            throw new RnnException("ExportNotSupported", RnnErrorKind.InvalidArgument,
+                "A TorchScript cell is its archive: copy the file it was imported from; safetensors cannot hold its code.");
         var metadata = new Dictionary<string, string>
         {
             ["architecture"] = model.Architecture.ToString(),
-            ["nonlinearity"] = model.Nonlinearity.ToString().ToLowerInvariant(),
+            ["nonlinearity"] = model.Nonlinearity?.ToString().ToLowerInvariant() ?? "",
             ["format"] = "pt",
         };
         if (model is LeakyRnn leaky) metadata["alpha"] = leaky.Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture);

@@ -23,7 +23,7 @@ public sealed record Parameter(long[] Shape, double[] Data)
 public abstract class RnnModel
 {
     protected RnnModel(Architecture architecture, int inputSize, int hiddenSize, int numLayers,
-        Nonlinearity nonlinearity, bool hasBias, IReadOnlyDictionary<string, Parameter> parameters)
+        Nonlinearity? nonlinearity, bool hasBias, IReadOnlyDictionary<string, Parameter> parameters)
     {
         Architecture = architecture;
         InputSize = inputSize;
@@ -42,7 +42,17 @@ public abstract class RnnModel
     /// <summary>Length of the state vector: all layers' states (h, or [h; c] for an LSTM) concatenated in layer order.</summary>
     public virtual int StateSize => HiddenSize * NumLayers;
 
-    public Nonlinearity Nonlinearity { get; }
+    /// <summary>The unit nonlinearity; null for a TorchScript cell, whose equations are its own.</summary>
+    public Nonlinearity? Nonlinearity { get; }
+
+    /// <summary>What the state's values are, in order: "h_l0 [0, 64), c_l0 [64, 128)" for a one-layer LSTM.</summary>
+    public string StateLayout => string.Join(", ", StateParts().Select(p => $"{p.Name} [{p.Start}, {p.Start + p.Length})"));
+
+    /// <summary>The named parts of the state vector, in order.</summary>
+    protected virtual IEnumerable<(string Name, int Start, int Length)> StateParts()
+    {
+        yield return ("h", 0, StateSize);
+    }
     public bool HasBias { get; }
 
     /// <summary>Named unit ranges (regions) of the state, when a region map was given.</summary>

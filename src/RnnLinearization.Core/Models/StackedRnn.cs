@@ -36,6 +36,16 @@ public abstract class StackedRnn : RnnModel
 
     public override int StateSize => LayerWidth * NumLayers;
 
+    /// <summary>The vectors a layer's state holds, each H long: h, and c for an LSTM.</summary>
+    protected virtual string[] LayerVectors => new[] { "h" };
+
+    protected override IEnumerable<(string Name, int Start, int Length)> StateParts()
+    {
+        for (int l = 0; l < NumLayers; l++)
+            for (int v = 0; v < LayerVectors.Length; v++)
+                yield return ($"{LayerVectors[v]}_l{l}", l * LayerWidth + v * HiddenSize, HiddenSize);
+    }
+
     /// <summary>Layer <paramref name="layer"/>'s new state [B, W].</summary>
     protected abstract Tensor LayerStep(int layer, Tensor below, Tensor hidden);
 

@@ -107,7 +107,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             }
             return;
         }
-        WriteObject(new RnnEigen
+        WriteResult(new RnnEigen
         {
             Index = index,
             Input = input,
@@ -121,6 +121,6 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             Region = _region?.Name,
             IsStable = spectrum.IsStable,
             UnstableCount = spectrum.UnstableCount,
-        });
+        }, ParameterSetName == StateSet ? Model : null, state);
     }
 }

@@ -28,7 +28,7 @@ public sealed class GetRnnJacobianCommand : StateAnalysisCmdlet
         for (int i = 0; i < batch.Count; i++)   // each result is made as it is read: streamed, not held
         {
             var r = _to is null ? results[i] : Regions.Block(results[i], _to, _from!);
-            WriteObject(new RnnJacobian
+            WriteResult(new RnnJacobian
             {
                 Index = batch[i].Index,
                 Input = batch[i].Input,
@@ -37,7 +37,7 @@ public sealed class GetRnnJacobianCommand : StateAnalysisCmdlet
                 StateJacobian = r.StateJacobian,
                 InputJacobian = r.InputJacobian,
                 Region = _to is null ? null : _to == _from ? _to.Name : $"{_to.Name}<-{_from!.Name}",
-            });
+            }, Model, batch[i].State, _to is null ? r.NextState : null);
         }
     }
 }

@@ -31,7 +31,7 @@ public sealed class GetRnnTrajectoryCommand : RnnCmdlet
             if (t % every == 0) WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { PercentComplete = 100 * t / Math.Max(1, total) });
         }, _stop.Token), InputSequence);
         for (int t = 0; t < states.Length; t++)
-            WriteObject(new RnnState { Index = t, Input = inputs[t], State = states[t] });
+            WriteResult(new RnnState { Index = t, Input = inputs[t], State = states[t] }, Model, states[t]);
         WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { RecordType = ProgressRecordType.Completed });
     }
 

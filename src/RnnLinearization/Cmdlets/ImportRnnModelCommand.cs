@@ -7,7 +7,7 @@ namespace RnnLinearization;
 [OutputType(typeof(RnnModel))]
 public sealed class ImportRnnModelCommand : RnnCmdlet
 {
-    /// <summary>A torch.save state_dict (zip format) or a .safetensors file.</summary>
+    /// <summary>A torch.save state_dict (zip format), a .safetensors file or a TorchScript archive.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]
     public string Path { get; set; } = null!;
@@ -35,6 +35,16 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
     [Parameter]
     public double? Tau { get; set; }
 
+    /// <summary>Required for TorchScript, which does not record sizes; checked against the weights otherwise.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? InputSize { get; set; }
+
+    /// <summary>The state size a TorchScript forward takes; checked against the weights otherwise.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? HiddenSize { get; set; }
+
     /// <summary>JSON of named unit ranges, {"PFC": [0, 40], "MD": [40, 60]}, for -Region.</summary>
     [Parameter]
     public string? RegionMap { get; set; }
@@ -43,7 +53,7 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
     {
         var path = FileSystemPath(Path);
         double? alpha = Alpha ?? (Dt is { } dt && Tau is { } tau ? dt / tau : null);
-        var model = Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, alpha), path);
+        var model = Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, alpha, InputSize, HiddenSize), path);
         if (RegionMap is not null)
         {
             var map = FileSystemPath(RegionMap);

@@ -48,7 +48,7 @@ public sealed class InvokeRnnLinearizationCommand : StateAnalysisCmdlet
             for (int r = 0; r < _rows.Length; r++)
             {
                 double[]? error = step.Exact?[r].Zip(step.Linear[r], (e, l) => e - l).ToArray();
-                WriteObject(new RnnLinearizedStep
+                WriteResult(new RnnLinearizedStep
                 {
                     Index = batch[b].Index,
                     Row = r,
@@ -61,7 +61,7 @@ public sealed class InvokeRnnLinearizationCommand : StateAnalysisCmdlet
                     Exact = step.Exact?[r],
                     Error = error,
                     ErrorNorm = error is null ? double.NaN : Math.Sqrt(error.Sum(e => e * e)),
-                });
+                }, Model, batch[b].State, step.NextState);
             }
         }
     }

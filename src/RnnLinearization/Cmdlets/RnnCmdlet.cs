@@ -23,5 +23,29 @@ public abstract class RnnCmdlet : PSCmdlet
         catch (RnnException ex) { ThrowTerminatingError(Record(ex, target)); throw; }
     }
 
+    /// <summary>
+    /// Writes a result about a state. An LSTM's state is [h; c] per layer: its results also carry the parts by name,
+    /// Hidden and Cell (all layers' h and c), and NextHidden and NextCell when a next state is given.
+    /// </summary>
+    protected void WriteResult(object result, RnnModel? model, double[] state, double[]? next = null)
+    {
+        if (model is not LstmRnn lstm)
+        {
+            WriteObject(result);
+            return;
+        }
+        var o = PSObject.AsPSObject(result);
+        var (hidden, cell) = lstm.Split(state);
+        o.Properties.Add(new PSNoteProperty("Hidden", hidden));
+        o.Properties.Add(new PSNoteProperty("Cell", cell));
+        if (next is not null)
+        {
+            var (nextHidden, nextCell) = lstm.Split(next);
+            o.Properties.Add(new PSNoteProperty("NextHidden", nextHidden));
+            o.Properties.Add(new PSNoteProperty("NextCell", nextCell));
+        }
+        WriteObject(o);
+    }
+
     protected string FileSystemPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 }
