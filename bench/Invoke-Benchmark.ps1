@@ -16,6 +16,8 @@ param(
     [int] $States = 2000,
     [int] $PipelineStates = 20000,
     [int] $MemoryStates = 200000,
+    # Hidden size of the GRU and LSTM rows.
+    [int] $CellHidden = 256,
     # Reuses out/bench/torch.json and its files from an earlier run (while working on the module's side).
     [switch] $ReuseTorch
 )
@@ -39,7 +41,7 @@ if (-not $python) {
 }
 
 Write-Host "PyTorch side (seed class and batched closed form), $Threads threads..." -ForegroundColor Cyan
-& /usr/bin/python3 (Join-Path $PSScriptRoot 'bench_torch.py') --out $OutDir --threads $Threads --sizes ($Sizes -join ',') --states $States --pipeline-states $PipelineStates
+& /usr/bin/python3 (Join-Path $PSScriptRoot 'bench_torch.py') --out $OutDir --threads $Threads --sizes ($Sizes -join ',') --states $States --pipeline-states $PipelineStates --cell-hidden $CellHidden
 if ($LASTEXITCODE -ne 0) { throw "bench_torch.py failed (exit code $LASTEXITCODE)." }
 }
 $torch = Get-Content (Join-Path $OutDir 'torch.json') -Raw | ConvertFrom-Json -AsHashtable
@@ -93,6 +95,30 @@ foreach ($h in $Sizes) {
     $coreTaylor = Measure-Median { [CoreTimer]::Taylor($m, $x, $s, $dx, $dh, $batch) }
     $cmdletTaylor = Measure-Median { (Measure-Seconds { $objs | Invoke-RnnLinearization -Model $m -DeltaInput $dx -DeltaState $dh -BatchSize $batch }) / $objs.Count }
     Add-Row 'Taylor step (8 rows)' $h $t.seed.taylor $t.torch_batched.taylor $coreTaylor $cmdletTaylor 'per state, 8 perturbations'
+    Remove-Variable objs, x, s
+    [GC]::Collect()
+}
+
+foreach ($kind in 'gru', 'lstm') {
+    # Cells the seed cannot take: its column is per-state torch.autograd.functional.jacobian, the seed's approach.
+    $c = $torch.cells[$kind]
+    $hc = $c.hidden
+    $label = @{ gru = 'GRU'; lstm = 'LSTM' }[$kind]
+    Write-Host "Module side, $label hidden size $hc (state $($c.state_size))..." -ForegroundColor Cyan
+    $m = Import-RnnModel (Join-Path $OutDir "models/${kind}_h$hc.pt")
+    $x = Read-Rows "cell_inputs_h$hc.npy"
+    $s = Read-Rows "${kind}_states_h$hc.npy"
+    $objs = for ($i = 0; $i -lt $s.Count; $i++) { [RnnLinearization.RnnState]@{ Index = $i; Input = $x[$i]; State = $s[$i] } }
+    $w = $c.state_size
+    $batch = [math]::Max(1, [math]::Min(256, [int]((1 -shl 28) / ($w * $w * 8))))
+    [void][CoreTimer]::JacobianArrays($m, $x[0..9], $s[0..9], $batch)
+    $core = Measure-Median { [CoreTimer]::JacobianArrays($m, $x, $s, $batch) }
+    $cmdlet = Measure-Median { (Measure-Seconds { $objs | Get-RnnJacobian -Model $m -BatchSize $batch }) / $objs.Count }
+    Add-Row "Jacobian ($label)" $hc $c.per_state.jacobian $c.torch_batched.jacobian $core $cmdlet "state $w; seed column: autograd.functional.jacobian per state"
+    $n = [int]$c.eig_states
+    $coreEig = Measure-Median { [CoreTimer]::Eigen($m, $x[0..($n - 1)], $s[0..($n - 1)], $batch, $true) }
+    $cmdletEig = Measure-Median { (Measure-Seconds { $objs[0..($n - 1)] | Get-RnnEigen -Model $m -BatchSize $batch }) / $n }
+    Add-Row "Eigendecomposition ($label)" $hc $c.per_state.eig $c.torch_batched.eig $coreEig $cmdletEig "state $w; $n states, with eigenvectors"
     Remove-Variable objs, x, s
     [GC]::Collect()
 }

@@ -88,16 +88,35 @@ public static class Spectrum
     private static EigenResult[] Decompose(Tensor jacobians, EigenSort sort, bool eigenvectors)
     {
         int batch = (int)jacobians.shape[0], n = (int)jacobians.shape[1];
-        double[] values, vectors = Array.Empty<double>();
-        if (eigenvectors)
+        var values = new double[2L * batch * n];
+        var vectors = eigenvectors ? new double[2L * batch * n * n] : Array.Empty<double>();
+        // LAPACK's geev takes one matrix at a time and libtorch loops over a batch on one thread: the batch is
+        // split across the configured threads, each part one eig call in its own dispose scope.
+        int parts = Math.Clamp(TorchRuntime.Threads, 1, batch);
+        void Part(int p)
         {
-            var (l, v) = torch.linalg.eig(jacobians);
-            values = TensorData.Flat(torch.view_as_real(l));
-            vectors = TensorData.Flat(torch.view_as_real(v));
+            long start = (long)batch * p / parts, count = (long)batch * (p + 1) / parts - start;
+            using var scope = torch.NewDisposeScope();
+            var chunk = jacobians.narrow(0, start, count);
+            if (eigenvectors)
+            {
+                var (l, v) = torch.linalg.eig(chunk);
+                TensorData.Values(torch.view_as_real(l)).CopyTo(values.AsSpan((int)(2 * start * n)));
+                TensorData.Values(torch.view_as_real(v)).CopyTo(vectors.AsSpan((int)(2 * start * n * n)));
+            }
+            else
+            {
+                TensorData.Values(torch.view_as_real(torch.linalg.eigvals(chunk))).CopyTo(values.AsSpan((int)(2 * start * n)));
+            }
         }
+        if (parts == 1) Part(0);
         else
         {
-            values = TensorData.Flat(torch.view_as_real(torch.linalg.eigvals(jacobians)));
+            try { Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, Part); }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            }
         }
         var result = new EigenResult[batch];
         for (int b = 0; b < batch; b++)

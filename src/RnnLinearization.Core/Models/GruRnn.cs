@@ -39,28 +39,20 @@ public sealed class GruRnn : StackedRnn
         return (1.0 - z) * n + z * hidden;
     }
 
-    protected override (Tensor Next, Tensor DHidden, Tensor DBelow) LayerLinearize(int layer, Tensor below, Tensor hidden)
+    /// <summary>
+    /// Row i of d h'/d v (v = h or u) is (1 - z)(1 - n^2) times [r W_n + gh_n r(1 - r) W_r] plus (h - n) z(1 - z) W_z,
+    /// rows i of the gate blocks (W_n = W_hn scaled by r for h, W_in for u), and z_i on the diagonal for h.
+    /// </summary>
+    protected override (Tensor Next, RowTerm[] State, RowTerm[] Input) LayerRowTerms(int layer, Tensor below, Tensor hidden)
     {
         var (r, z, n, ghN) = Forward(layer, below, hidden);
-        var next = (1.0 - z) * n + z * hidden;
-        int H = HiddenSize;
-        var type = below.dtype;
-        var wh = P($"weight_hh_l{layer}", type).unsqueeze(0);   // [1, 3H, H]
-        var wi = P($"weight_ih_l{layer}", type).unsqueeze(0);   // [1, 3H, in]
-        Tensor Block(Tensor w, int gate) => w.narrow(1, (long)gate * H, H);
-        var dr = r * (1.0 - r);
-        var dz = z * (1.0 - z);
-        var dn = 1.0 - n * n;
-        var keep = 1.0 - z;
-        var spread = hidden - n;
-
-        // d n / d v = (1 - n^2) * (W_n(v) + gh_n * d r / d v), with W_n(h) = r * W_hn and W_n(u) = W_in.
-        var drH = Rows(dr, Block(wh, 0));
-        var dnH = Rows(dn, Rows(r, Block(wh, 2)) + Rows(ghN, drH));
-        var dHidden = Rows(keep, dnH) + Rows(spread, Rows(dz, Block(wh, 1))) + torch.diag_embed(z);
-        var drU = Rows(dr, Block(wi, 0));
-        var dnU = Rows(dn, Block(wi, 2) + Rows(ghN, drU));
-        var dBelow = Rows(keep, dnU) + Rows(spread, Rows(dz, Block(wi, 1)));
-        return (next, dHidden, dBelow);
+        int H = HiddenSize, inputs = layer == 0 ? InputSize : H;
+        var keep = (1.0 - z) * (1.0 - n * n);
+        var viaR = keep * ghN * r * (1.0 - r);
+        var viaZ = (hidden - n) * z * (1.0 - z);
+        string wh = $"weight_hh_l{layer}", wi = $"weight_ih_l{layer}";
+        return ((1.0 - z) * n + z * hidden,
+            new RowTerm[] { new(0, H, keep * r, wh, 2 * H, H, 0), new(0, H, viaR, wh, 0, H, 0), new(0, H, viaZ, wh, H, H, 0), new(0, H, z, null, 0, 0, 0) },
+            new RowTerm[] { new(0, H, keep, wi, 2 * H, inputs, 0), new(0, H, viaR, wi, 0, inputs, 0), new(0, H, viaZ, wi, H, inputs, 0) });
     }
 }

@@ -49,29 +49,32 @@ public sealed class LstmRnn : StackedRnn
         return torch.cat(new[] { o * c2.tanh(), c2 }, 1);
     }
 
-    protected override (Tensor Next, Tensor DHidden, Tensor DBelow) LayerLinearize(int layer, Tensor below, Tensor state)
+    /// <summary>
+    /// Rows of c' are c f(1-f) W_f + g i(1-i) W_i + i(1-g^2) W_g (rows of the gate blocks) and f on the c diagonal;
+    /// rows of h' are tanh(c') o(1-o) W_o plus o(1 - tanh^2 c') times the c' row.
+    /// </summary>
+    protected override (Tensor Next, RowTerm[] State, RowTerm[] Input) LayerRowTerms(int layer, Tensor below, Tensor state)
     {
         var (i, f, g, o, c) = Gates(layer, below, state);
         var c2 = f * c + i * g;
         var t = c2.tanh();
+        var toC = o * (1.0 - t * t);
+        var viaF = c * f * (1.0 - f);
+        var viaI = g * i * (1.0 - i);
+        var viaG = i * (1.0 - g * g);
+        var viaO = t * o * (1.0 - o);
         int H = HiddenSize;
-        var type = below.dtype;
-
-        // d c'/d v = c s'(a_f) W_f + g s'(a_i) W_i + i tanh'(a_g) W_g, and d h'/d v = tanh(c') s'(a_o) W_o + o tanh'(c') d c'/d v,
-        // for v = h (W = W_hh blocks) and v = u (W = W_ih blocks); c enters c' only through f.
-        (Tensor DC, Tensor DH) Through(Tensor w)
+        RowTerm[] Terms(string w, int columns, bool diagonal)
         {
-            Tensor Block(int gate) => w.narrow(1, (long)gate * H, H);
-            var dc = Rows(c * f * (1.0 - f), Block(1)) + Rows(g * i * (1.0 - i), Block(0)) + Rows(i * (1.0 - g * g), Block(2));
-            var dh = Rows(t * o * (1.0 - o), Block(3)) + Rows(o * (1.0 - t * t), dc);
-            return (dc, dh);
+            var terms = new List<RowTerm>
+            {
+                new(0, H, viaO, w, 3 * H, columns, 0), new(0, H, toC * viaF, w, H, columns, 0),
+                new(0, H, toC * viaI, w, 0, columns, 0), new(0, H, toC * viaG, w, 2 * H, columns, 0),
+                new(H, H, viaF, w, H, columns, 0), new(H, H, viaI, w, 0, columns, 0), new(H, H, viaG, w, 2 * H, columns, 0),
+            };
+            if (diagonal) terms.AddRange(new RowTerm[] { new(0, H, toC * f, null, 0, 0, H), new(H, H, f, null, 0, 0, H) });
+            return terms.ToArray();
         }
-        var (dcH, dhH) = Through(P($"weight_hh_l{layer}", type).unsqueeze(0));
-        var (dcU, dhU) = Through(P($"weight_ih_l{layer}", type).unsqueeze(0));
-        var dcC = torch.diag_embed(f);
-        var dhC = torch.diag_embed(o * (1.0 - t * t) * f);
-        var dState = torch.cat(new[] { torch.cat(new[] { dhH, dhC }, 2), torch.cat(new[] { dcH, dcC }, 2) }, 1);
-        var dBelow = torch.cat(new[] { dhU, dcU }, 1);
-        return (torch.cat(new[] { o * t, c2 }, 1), dState, dBelow);
+        return (torch.cat(new[] { o * t, c2 }, 1), Terms($"weight_hh_l{layer}", H, true), Terms($"weight_ih_l{layer}", layer == 0 ? InputSize : H, false));
     }
 }

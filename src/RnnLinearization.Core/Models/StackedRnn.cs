@@ -5,9 +5,11 @@ namespace RnnLinearization.Core;
 
 /// <summary>
 /// A stack of PyTorch recurrent layers: layer l maps (u_l, h_l) to h'_l, with u_0 = x and u_l = h'_(l-1); the state
-/// is all layers' hidden vectors concatenated. A cell gives one layer's update and its two closed-form Jacobians;
-/// the stack chains them: rows of layer l are B_l (output rows of layer l-1) plus A_l in its own block. A layer's
-/// state may be wider than what it passes up (an LSTM keeps [h; c] and passes h).
+/// is all layers' hidden vectors concatenated. A cell gives one layer's update and its two closed-form Jacobians
+/// as row terms (each Jacobian row a sum of scaled weight rows). One layer writes Jacobian rows and tangents straight
+/// from the terms; a stack assembles each layer's blocks and chains them: rows of layer l are B_l (output rows of
+/// layer l-1) plus A_l in its own block. A layer's state may be wider than what it passes up (an LSTM keeps [h; c]
+/// and passes h).
 /// </summary>
 public abstract class StackedRnn : RnnModel
 {
@@ -49,13 +51,120 @@ public abstract class StackedRnn : RnnModel
     /// <summary>Layer <paramref name="layer"/>'s new state [B, W].</summary>
     protected abstract Tensor LayerStep(int layer, Tensor below, Tensor hidden);
 
-    /// <summary>Layer <paramref name="layer"/>'s new state, d s'/d s [B, W, W] and d s'/d u [B, W, in].</summary>
-    protected abstract (Tensor Next, Tensor DHidden, Tensor DBelow) LayerLinearize(int layer, Tensor below, Tensor hidden);
+    /// <summary>Layer <paramref name="layer"/>'s new state, d s'/d s [B, W, W] and d s'/d u [B, W, in], assembled from its row terms.</summary>
+    private (Tensor Next, Tensor DHidden, Tensor DBelow) LayerLinearize(int layer, Tensor below, Tensor hidden)
+    {
+        var (next, stateTerms, inputTerms) = LayerRowTerms(layer, below, hidden);
+        return (next, Assemble(stateTerms, LayerWidth, next), Assemble(inputTerms, below.shape[1], next));
+    }
+
+    private Tensor Assemble(RowTerm[] terms, long columns, Tensor next)
+    {
+        var m = torch.zeros(next.shape[0], LayerWidth, columns, next.dtype);
+        foreach (var t in terms)
+        {
+            var block = m.narrow(1, t.RowStart, t.Count).narrow(2, t.ColumnStart, t.Weight is null ? t.Count : t.Columns);   // a view into m
+            block.add_(t.Weight is null ? torch.diag_embed(t.Coefficient)
+                : Rows(t.Coefficient, P(t.Weight, next.dtype).narrow(0, t.WeightRow, t.Count).unsqueeze(0)));
+        }
+        return m;
+    }
 
     protected Tensor LayerState(Tensor state, int layer) => state.narrow(1, (long)layer * LayerWidth, LayerWidth);
 
     /// <summary>The part of a layer's state [B, W, ...] that the layer above reads: its first H rows.</summary>
     private Tensor Output(Tensor layerRows) => LayerWidth == HiddenSize ? layerRows : layerRows.narrow(1, 0, HiddenSize);
+
+    /// <summary>
+    /// One term of a layer's Jacobian rows: output row RowStart + k gets Coefficient[b, k] times row WeightRow + k of
+    /// the parameter Weight (Columns wide) added from column ColumnStart on; with no Weight, Coefficient[b, k] on the
+    /// diagonal column ColumnStart + k. The built-in cells' Jacobians are sums of such terms.
+    /// </summary>
+    protected internal sealed record RowTerm(int RowStart, int Count, Tensor Coefficient, string? Weight, int WeightRow, int Columns, int ColumnStart);
+
+    /// <summary>Writes Jacobian rows from row terms, with the coefficients copied out of their tensors once.</summary>
+    private sealed class RowTermWriter
+    {
+        private readonly RowTerm[] _terms;
+        private readonly double[][] _coefficients;
+        private readonly double[]?[] _weights;
+
+        public RowTermWriter(RowTerm[] terms, IReadOnlyDictionary<string, Parameter> parameters)
+        {
+            _terms = terms;
+            _coefficients = terms.Select(t => TensorData.Flat(t.Coefficient)).ToArray();
+            _weights = terms.Select(t => t.Weight is null ? null : parameters[t.Weight].Data).ToArray();
+        }
+
+        // Optimised from the first call, as RowScale: this is the inner loop of every one-layer Jacobian.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        public void Write(int b, int i, Span<double> row)
+        {
+            bool written = false;
+            for (int k = 0; k < _terms.Length; k++)
+            {
+                var t = _terms[k];
+                int j = i - t.RowStart;
+                if ((uint)j >= (uint)t.Count) continue;
+                double c = _coefficients[k][b * t.Count + j];
+                var w = _weights[k];
+                if (w is null)
+                {
+                    if (!written) row.Clear();
+                    row[t.ColumnStart + j] += c;
+                }
+                else if (!written && t.ColumnStart == 0 && t.Columns == row.Length)
+                    RowScale.Multiply(w.AsSpan((t.WeightRow + j) * t.Columns, t.Columns), c, row);   // the first full-width term writes
+                else
+                {
+                    if (!written) row.Clear();
+                    RowScale.MultiplyAdd(w.AsSpan((t.WeightRow + j) * t.Columns, t.Columns), c, row.Slice(t.ColumnStart, t.Columns));
+                }
+                written = true;
+            }
+            if (!written) row.Clear();
+        }
+    }
+
+    /// <summary>Layer <paramref name="layer"/>'s new state [B, W] and its closed-form Jacobians as row terms (state, input).</summary>
+    protected abstract (Tensor Next, RowTerm[] State, RowTerm[] Input) LayerRowTerms(int layer, Tensor below, Tensor hidden);
+
+    /// <summary>
+    /// One layer with row terms: only the coefficients come from tensors; each Jacobian row is a few weight rows
+    /// scaled and added straight into the array handed out, when the state's result is read (the work is the
+    /// output's size, so nothing else may cost). Other stacks copy the block matrices out of <see cref="Linearize"/>.
+    /// </summary>
+    public override JacobianBatch Jacobians(Tensor input, Tensor state)
+    {
+        if (NumLayers != 1) return base.Jacobians(input, state);
+        var (next, stateTerms, inputTerms) = LayerRowTerms(0, input, state);
+        var writeState = new RowTermWriter(stateTerms, Parameters);
+        var writeInput = new RowTermWriter(inputTerms, Parameters);
+        return new JacobianBatch((int)input.shape[0], StateSize, InputSize, TensorData.Flat(next), (b, i, stateRow, inputRow) =>
+        {
+            writeState.Write(b, i, stateRow);
+            writeInput.Write(b, i, inputRow);
+        });
+    }
+
+    /// <summary>
+    /// One layer: the tangent J_h dH + J_x dx from the row terms without forming a Jacobian: a term adds
+    /// coefficient * (weight rows . perturbation), a diagonal term coefficient * perturbation.
+    /// </summary>
+    public override (Tensor Next, Tensor Tangent) Tangent(Tensor input, Tensor state, Tensor deltaInput, Tensor deltaState)
+    {
+        if (NumLayers != 1) return base.Tangent(input, state, deltaInput, deltaState);
+        var (next, stateTerms, inputTerms) = LayerRowTerms(0, input, state);
+        var tangent = torch.zeros(next.shape[0], deltaState.shape[0], LayerWidth, next.dtype);   // [B, R, W]
+        foreach (var (terms, delta) in new[] { (stateTerms, deltaState), (inputTerms, deltaInput) })
+            foreach (var t in terms)
+            {
+                var along = t.Weight is null ? delta.narrow(1, t.ColumnStart, t.Count)
+                    : delta.narrow(1, t.ColumnStart, t.Columns).mm(P(t.Weight, next.dtype).narrow(0, t.WeightRow, t.Count).t());   // [R or 1, Count]
+                tangent.narrow(2, t.RowStart, t.Count).add_(t.Coefficient.unsqueeze(1) * along.unsqueeze(0));
+            }
+        return (next, tangent);
+    }
 
     /// <summary>Scales row i of each [B, R, C] matrix by v[b, i]: diag(v) M, batched.</summary>
     protected static Tensor Rows(Tensor v, Tensor m) => v.unsqueeze(2) * m;
