@@ -88,6 +88,7 @@ foreach ($h in $Sizes) {
 
     $n = [int]$t.eig_states
     $eigBatch = [math]::Min($batch, 256)
+    [void][CoreTimer]::Eigen($m, $x[0..3], $s[0..3], 4, $true)   # warm-up: LAPACK and the threads of the split batch
     $coreEig = Measure-Median { [CoreTimer]::Eigen($m, $x[0..($n - 1)], $s[0..($n - 1)], $eigBatch, $true) } ($(if ($h -ge 1024) { 1 } else { 3 }))
     $cmdletEig = Measure-Median { (Measure-Seconds { $objs[0..($n - 1)] | Get-RnnEigen -Model $m -BatchSize $eigBatch }) / $n } ($(if ($h -ge 1024) { 1 } else { 3 }))
     Add-Row 'Eigendecomposition' $h $t.seed.eig $t.torch_batched.eig $coreEig $cmdletEig "$n states, with eigenvectors"
@@ -123,6 +124,24 @@ foreach ($kind in 'gru', 'lstm') {
     [GC]::Collect()
 }
 
+# The cmdlet's Jacobians are bound by allocating the arrays it hands out; the garbage collector's young generation
+# is fixed when a process starts, so its effect is measured in fresh processes, with and without a larger one.
+Write-Host 'Cmdlet Jacobians in fresh processes, default GC and DOTNET_GCgen0size=0x8000000...' -ForegroundColor Cyan
+$gcRows = foreach ($h in $Sizes) {
+    $batch = [math]::Max(1, [math]::Min(1000, [int]((1 -shl 29) / ($h * $h * 8))))
+    $probe = "Import-Module '$ModulePath'; Set-RnnConfiguration -ThreadCount $Threads; " +
+        "`$m = Import-RnnModel '$(Join-Path $OutDir "models/rnn_h$h.pt")'; " +
+        "`$x = @(Import-RnnState '$(Join-Path $OutDir "inputs_h$h.npy")' | ForEach-Object State); " +
+        "`$objs = @(Import-RnnState '$(Join-Path $OutDir "states_h$h.npy")' | ForEach-Object { [RnnLinearization.RnnState]@{ Index = `$_.Index; Input = `$x[`$_.Index]; State = `$_.State } }); " +
+        "`$null = `$objs[0..9] | Get-RnnJacobian -Model `$m; " +
+        "`$t = foreach (`$k in 1..3) { (Measure-Command { `$objs | Get-RnnJacobian -Model `$m -BatchSize $batch }).TotalSeconds / `$objs.Count }; (`$t | Sort-Object)[1]"
+    $run = { [double](& dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $probe | Select-Object -Last 1) }
+    $default = & $run
+    $env:DOTNET_GCgen0size = '0x8000000'
+    try { $large = & $run } finally { Remove-Item Env:DOTNET_GCgen0size }
+    [pscustomobject]@{ Hidden = $h; DefaultUs = 1e6 * $default; Gen0Size128MBUs = 1e6 * $large; Speedup = $default / $large }
+}
+
 Write-Host "Pipeline: Import-RnnState | Get-RnnEigen -PerMode | Export-Csv over $PipelineStates states, hidden 128..." -ForegroundColor Cyan
 $m128 = Import-RnnModel (Join-Path $OutDir 'models/rnn_h128.pt')
 $csv = Join-Path $OutDir 'modes.csv'
@@ -153,6 +172,7 @@ $summary = [ordered]@{
     Date = (Get-Date).ToString('s'); Machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription)"
     Threads = (Get-RnnConfiguration).ThreadCount; TorchThreads = $torch.threads; PythonTorch = $torch.torch_version
     Workloads = $rows
+    CmdletJacobianGc = $gcRows
     Pipeline = [ordered]@{ States = $PipelineStates; Hidden = 128; Rows = $pipelineRows; Seconds = $pipeline; UsPerState = 1e6 * $pipeline / $PipelineStates }
     Memory = [ordered]@{ States = $MemoryStates; Hidden = 32; Seconds = $memorySeconds; RssGrowthMB = ($peak - $rssBefore) / 1MB; TensorsAliveBefore = $liveBefore; TensorsAliveAfter = $liveAfter }
     ImportSeconds = $importSeconds
@@ -166,6 +186,9 @@ $rows | Format-Table Workload, Hidden,
     @{ n = 'Core'; e = { & $fmt $_.CoreUs }; a = 'right' }, @{ n = 'Cmdlet'; e = { & $fmt $_.CmdletUs }; a = 'right' },
     @{ n = 'Core vs seed'; e = { '{0:N0}x' -f $_.CoreVsSeed }; a = 'right' }, @{ n = 'Core vs torch'; e = { '{0:N2}x' -f $_.CoreVsTorch }; a = 'right' },
     @{ n = 'Cmdlet/Core'; e = { '{0:N2}' -f $_.CmdletVsCore }; a = 'right' } -AutoSize | Out-String -Width 200 | Write-Host
+Write-Host 'Get-RnnJacobian in a fresh process, microseconds per state: default GC against DOTNET_GCgen0size=0x8000000 (128 MB young generation).'
+$gcRows | Format-Table Hidden, @{ n = 'Default GC'; e = { & $fmt $_.DefaultUs }; a = 'right' }, @{ n = 'gen0 128 MB'; e = { & $fmt $_.Gen0Size128MBUs }; a = 'right' },
+    @{ n = 'Speed-up'; e = { '{0:N2}x' -f $_.Speedup }; a = 'right' } -AutoSize | Out-String -Width 200 | Write-Host
 Write-Host ("Pipeline Import-RnnState | Get-RnnEigen -PerMode | Export-Csv: {0:N0} states, {1:N0} rows in {2:N1} s ({3:N0} us/state)" -f $PipelineStates, $pipelineRows, $pipeline, $summary.Pipeline.UsPerState)
 Write-Host ("Memory: {0:N0} states (hidden 32) through Get-RnnEigen -NoEigenvectors in {1:N1} s; resident growth after warm-up {2:N1} MB; live tensors {3} before, {4} after" -f $MemoryStates, $memorySeconds, $summary.Memory.RssGrowthMB, $liveBefore, $liveAfter)
 Write-Host ("Import-Module + first Get-RnnJacobian in a fresh process: {0:N2} s" -f $importSeconds)

@@ -289,6 +289,32 @@ Describe 'Models' {
     }
 }
 
+Describe 'TorchScript cells in batches' {
+    It 'gives every state of a batch its own Jacobians and spectrum (<Name>, <Precision>)' -ForEach @(
+        @{ Name = 'script_lowrank_i3_h6'; Precision = 'Double'; Rel = 1e-5 }
+        @{ Name = 'script_grucell_i2_h5'; Precision = 'Double'; Rel = 1e-5 }
+        @{ Name = 'script_autonomous_i2_h4'; Precision = 'Single'; Rel = 1e-3 }
+    ) {
+        $f = Get-Fixture $Name
+        $m = Get-FixtureModel $Name
+        # All cases in one batch: one backward pass per unit serves every state, so rows must not mix.
+        $objs = for ($k = 0; $k -lt $f.cases.Count; $k++) { [pscustomobject]@{ Index = $k; Input = $f.cases[$k].input; State = $f.cases[$k].state } }
+        $j = @($objs | Get-RnnJacobian -Model $m -Precision $Precision)
+        $j.Count | Should -Be $f.cases.Count
+        for ($k = 0; $k -lt $j.Count; $k++) {
+            $j[$k].Index | Should -Be $k
+            Assert-Close $f.cases[$k].state_jacobian $j[$k].StateJacobian -Rel $Rel -Abs 1e-6
+            Assert-Close $f.cases[$k].input_jacobian $j[$k].InputJacobian -Rel $Rel -Abs 1e-6
+            Assert-Close $f.cases[$k].next_state $j[$k].NextState -Rel $Rel -Abs 1e-6
+        }
+        $e = @($objs | Get-RnnEigen -Model $m -Precision $Precision)
+        for ($k = 0; $k -lt $e.Count; $k++) {
+            $radius = (0..($f.cases[$k].eig_real64.Count - 1) | ForEach-Object { [Numerics.Complex]::new($f.cases[$k].eig_real64[$_], $f.cases[$k].eig_imag64[$_]).Magnitude } | Measure-Object -Maximum).Maximum
+            Assert-Close $radius $e[$k].SpectralRadius -Rel $Rel -Abs 1e-6
+        }
+    }
+}
+
 Describe 'The state layout of an LSTM' {
     BeforeAll {
         $f = Get-Fixture 'lstm_i3_h4_2layers'

@@ -160,22 +160,24 @@ public static class Linearization
         var dxt = TensorData.FromRows(new[] { dx }, model.InputSize, precision);
         var dh = TensorData.FromRows(deltaStates, s, precision);
         var (next, tangent) = model.Tangent(x, h, dxt, dh);
-        var linear = TensorData.Flat(next.unsqueeze(1) + tangent);                 // [B, R, S]
-        double[]? exactAll = null;
+        // Rows are read straight from the tensors while they live: a batch-sized array would land on the
+        // large-object heap and cost a full collection every few batches.
+        var linear = TensorData.Values(next.unsqueeze(1) + tangent);                 // [B, R, S]
+        var exactAll = default(ReadOnlySpan<double>);
         if (exact)
         {
             // Every state with every perturbation, as one batch of B * R steps.
             var xs = (x + dxt).unsqueeze(1).expand(batch, rows, model.InputSize).reshape(batch * rows, model.InputSize);
             var hs = (h.unsqueeze(1) + dh.unsqueeze(0)).reshape(batch * rows, s);
-            exactAll = TensorData.Flat(model.Step(xs, hs));
+            exactAll = TensorData.Values(model.Step(xs, hs));
         }
-        var nextAll = TensorData.Flat(next);
+        var nextAll = TensorData.Values(next);
         var result = new TaylorResult[batch];
         for (int b = 0; b < batch; b++)
         {
-            result[b] = new TaylorResult(nextAll.AsSpan(b * s, s).ToArray(),
-                TensorData.Split(linear.AsSpan(b * rows * s, rows * s), rows, s),
-                exactAll is null ? null : TensorData.Split(exactAll.AsSpan(b * rows * s, rows * s), rows, s));
+            result[b] = new TaylorResult(nextAll.Slice(b * s, s).ToArray(),
+                TensorData.Split(linear.Slice(b * rows * s, rows * s), rows, s),
+                exact ? TensorData.Split(exactAll.Slice(b * rows * s, rows * s), rows, s) : null);
         }
         return result;
     }

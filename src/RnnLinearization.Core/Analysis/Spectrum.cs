@@ -88,26 +88,23 @@ public static class Spectrum
     private static EigenResult[] Decompose(Tensor jacobians, EigenSort sort, bool eigenvectors)
     {
         int batch = (int)jacobians.shape[0], n = (int)jacobians.shape[1];
-        var values = new double[2L * batch * n];
-        var vectors = eigenvectors ? new double[2L * batch * n * n] : Array.Empty<double>();
+        var result = new EigenResult[batch];
         // LAPACK's geev takes one matrix at a time and libtorch loops over a batch on one thread: the batch is
-        // split across the configured threads, each part one eig call in its own dispose scope.
+        // split across the configured threads, each part one eig call in its own dispose scope, its results read
+        // straight from the tensors (no batch-sized copy, which would land on the large-object heap).
         int parts = Math.Clamp(TorchRuntime.Threads, 1, batch);
         void Part(int p)
         {
-            long start = (long)batch * p / parts, count = (long)batch * (p + 1) / parts - start;
+            int start = (int)((long)batch * p / parts), end = (int)((long)batch * (p + 1) / parts);
             using var scope = torch.NewDisposeScope();
-            var chunk = jacobians.narrow(0, start, count);
-            if (eigenvectors)
-            {
-                var (l, v) = torch.linalg.eig(chunk);
-                TensorData.Values(torch.view_as_real(l)).CopyTo(values.AsSpan((int)(2 * start * n)));
-                TensorData.Values(torch.view_as_real(v)).CopyTo(vectors.AsSpan((int)(2 * start * n * n)));
-            }
-            else
-            {
-                TensorData.Values(torch.view_as_real(torch.linalg.eigvals(chunk))).CopyTo(values.AsSpan((int)(2 * start * n)));
-            }
+            var chunk = jacobians.narrow(0, start, end - start);
+            Tensor lambdas, vectors = null!;
+            if (eigenvectors) (lambdas, vectors) = torch.linalg.eig(chunk);
+            else lambdas = torch.linalg.eigvals(chunk);
+            var l = TensorData.Values(torch.view_as_real(lambdas));
+            var v = eigenvectors ? TensorData.Values(torch.view_as_real(vectors)) : default;
+            for (int b = start; b < end; b++)
+                result[b] = Result(l.Slice(2 * (b - start) * n, 2 * n), eigenvectors ? v.Slice(2 * (b - start) * n * n, 2 * n * n) : default, n, sort, eigenvectors);
         }
         if (parts == 1) Part(0);
         else
@@ -118,32 +115,33 @@ public static class Spectrum
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
             }
         }
-        var result = new EigenResult[batch];
-        for (int b = 0; b < batch; b++)
+        return result;
+    }
+
+    /// <summary>One matrix's result from its eigenvalues (re, im pairs) and row-major eigenvector matrix (columns are vectors).</summary>
+    private static EigenResult Result(ReadOnlySpan<double> values, ReadOnlySpan<double> vectors, int n, EigenSort sort, bool eigenvectors)
+    {
+        var lambda = new Complex[n];
+        for (int k = 0; k < n; k++)
+            lambda[k] = new Complex(values[2 * k], values[2 * k + 1]);
+        var order = Enumerable.Range(0, n).ToArray();
+        if (sort == EigenSort.Magnitude)
+            order = order.OrderByDescending(k => lambda[k].Magnitude).ToArray();   // stable: ties keep LAPACK order
+        Complex[][]? vecs = null;
+        if (eigenvectors)
         {
-            var lambda = new Complex[n];
+            vecs = new Complex[n][];
             for (int k = 0; k < n; k++)
-                lambda[k] = new Complex(values[2 * (b * n + k)], values[2 * (b * n + k) + 1]);
-            var order = Enumerable.Range(0, n).ToArray();
-            if (sort == EigenSort.Magnitude)
-                order = order.OrderByDescending(k => lambda[k].Magnitude).ToArray();   // stable: ties keep LAPACK order
-            Complex[][]? vecs = null;
-            if (eigenvectors)
             {
-                vecs = new Complex[n][];
-                for (int k = 0; k < n; k++)
+                var column = vecs[k] = new Complex[n];
+                for (int i = 0; i < n; i++)
                 {
-                    var column = vecs[k] = new Complex[n];
-                    for (int i = 0; i < n; i++)
-                    {
-                        long at = 2L * ((long)b * n * n + (long)i * n + order[k]);
-                        column[i] = new Complex(vectors[at], vectors[at + 1]);
-                    }
+                    int at = 2 * (i * n + order[k]);
+                    column[i] = new Complex(vectors[at], vectors[at + 1]);
                 }
             }
-            result[b] = new EigenResult(order.Select(k => lambda[k]).ToArray(), vecs);
         }
-        return result;
+        return new EigenResult(order.Select(k => lambda[k]).ToArray(), vecs);
     }
 
     /// <summary>-1 / ln|lambda| steps: the e-folding time of the mode; +infinity at |lambda| = 1, negative for growing modes.</summary>
