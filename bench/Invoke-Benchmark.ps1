@@ -131,9 +131,10 @@ $gcRows = foreach ($h in $Sizes) {
     $batch = [math]::Max(1, [math]::Min(1000, [int]((1 -shl 29) / ($h * $h * 8))))
     $probe = "Import-Module '$ModulePath'; Set-RnnConfiguration -ThreadCount $Threads; " +
         "`$m = Import-RnnModel '$(Join-Path $OutDir "models/rnn_h$h.pt")'; " +
-        "`$x = @(Import-RnnState '$(Join-Path $OutDir "inputs_h$h.npy")' | ForEach-Object State); " +
+        "`$x = @(Import-RnnState '$(Join-Path $OutDir "inputs_h$h.npy")' | ForEach-Object { , `$_.State }); " +
         "`$objs = @(Import-RnnState '$(Join-Path $OutDir "states_h$h.npy")' | ForEach-Object { [RnnLinearization.RnnState]@{ Index = `$_.Index; Input = `$x[`$_.Index]; State = `$_.State } }); " +
         "`$null = `$objs[0..9] | Get-RnnJacobian -Model `$m; " +
+        "if (@(`$objs[0..1] | Get-RnnJacobian -Model `$m -ErrorAction Stop).Count -ne 2) { throw 'no Jacobians' }; " +
         "`$t = foreach (`$k in 1..3) { (Measure-Command { `$objs | Get-RnnJacobian -Model `$m -BatchSize $batch }).TotalSeconds / `$objs.Count }; (`$t | Sort-Object)[1]"
     $run = { [double](& dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $probe | Select-Object -Last 1) }
     $default = & $run
