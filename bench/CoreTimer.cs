@@ -41,6 +41,29 @@ public static class CoreTimer
         return sw.Elapsed.TotalSeconds / h.Length;
     }
 
+    /// <summary>
+    /// The floor under "arrays handed out": per state, allocate fresh rows as JacobianBatch does and fill them with a
+    /// constant, with no tensor work and no arithmetic. What is left above it is the analysis.
+    /// </summary>
+    public static double AllocationFloor(int stateSize, int inputSize, int states)
+    {
+        long sink = 0;
+        var sw = Stopwatch.StartNew();
+        for (int b = 0; b < states; b++)
+        {
+            var jh = new double[stateSize][];
+            var jx = new double[stateSize][];
+            for (int i = 0; i < stateSize; i++)
+            {
+                Array.Fill(jh[i] = GC.AllocateUninitializedArray<double>(stateSize), 1.0);
+                Array.Fill(jx[i] = GC.AllocateUninitializedArray<double>(inputSize), 1.0);
+            }
+            sink += jh.Length + jx.Length;
+        }
+        GC.KeepAlive(sink);
+        return sw.Elapsed.TotalSeconds / states;
+    }
+
     public static double Eigen(RnnModel m, double[][] x, double[][] h, int batch, bool vectors)
     {
         var sw = Stopwatch.StartNew();

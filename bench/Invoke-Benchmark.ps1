@@ -68,6 +68,7 @@ function Add-Row($Workload, $Hidden, $Seed, $Torch, $Core, $Cmdlet, $Extra = $nu
     })
 }
 
+$floor = [Collections.Generic.List[object]]::new()
 foreach ($h in $Sizes) {
     Write-Host "Module side, hidden size $h..." -ForegroundColor Cyan
     $t = $torch.sizes["$h"]
@@ -84,6 +85,7 @@ foreach ($h in $Sizes) {
     $coreBuffers = Measure-Median { [CoreTimer]::JacobianBuffers($m, $x, $s, $batch) }
     $cmdlet = Measure-Median { (Measure-Seconds { $objs | Get-RnnJacobian -Model $m -BatchSize $batch }) / $objs.Count }
     Add-Row 'Jacobian' $h $t.seed.jacobian $t.torch_batched.jacobian $coreArrays $cmdlet 'core: arrays handed out'
+    $floor.Add([pscustomobject]@{ Hidden = $h; FloorUs = 1e6 * (Measure-Median { [CoreTimer]::AllocationFloor($h, 3, $s.Count) }); ArraysUs = 1e6 * $coreArrays; BuffersUs = 1e6 * $coreBuffers; SeedUs = 1e6 * $t.seed.jacobian })
     Add-Row 'Jacobian (reused buffers)' $h $t.seed.jacobian $t.torch_batched.jacobian $coreBuffers $cmdlet 'core: JacobianBatch.CopyTo'
 
     $n = [int]$t.eig_states
@@ -174,6 +176,7 @@ $summary = [ordered]@{
     Threads = (Get-RnnConfiguration).ThreadCount; TorchThreads = $torch.threads; PythonTorch = $torch.torch_version
     Workloads = $rows
     CmdletJacobianGc = $gcRows
+    JacobianAllocationFloor = $floor
     Pipeline = [ordered]@{ States = $PipelineStates; Hidden = 128; Rows = $pipelineRows; Seconds = $pipeline; UsPerState = 1e6 * $pipeline / $PipelineStates }
     Memory = [ordered]@{ States = $MemoryStates; Hidden = 32; Seconds = $memorySeconds; RssGrowthMB = ($peak - $rssBefore) / 1MB; TensorsAliveBefore = $liveBefore; TensorsAliveAfter = $liveAfter }
     ImportSeconds = $importSeconds
@@ -187,6 +190,9 @@ $rows | Format-Table Workload, Hidden,
     @{ n = 'Core'; e = { & $fmt $_.CoreUs }; a = 'right' }, @{ n = 'Cmdlet'; e = { & $fmt $_.CmdletUs }; a = 'right' },
     @{ n = 'Core vs seed'; e = { '{0:N0}x' -f $_.CoreVsSeed }; a = 'right' }, @{ n = 'Core vs torch'; e = { '{0:N2}x' -f $_.CoreVsTorch }; a = 'right' },
     @{ n = 'Cmdlet/Core'; e = { '{0:N2}' -f $_.CmdletVsCore }; a = 'right' } -AutoSize | Out-String -Width 200 | Write-Host
+Write-Host 'Jacobians handed out as fresh double[][]: microseconds per state to allocate and fill the arrays alone (no math), against the core path.'
+$floor | Format-Table Hidden, @{ n = 'Allocate + fill'; e = { & $fmt $_.FloorUs }; a = 'right' }, @{ n = 'Core (arrays)'; e = { & $fmt $_.ArraysUs }; a = 'right' },
+    @{ n = 'Core (reused buffers)'; e = { & $fmt $_.BuffersUs }; a = 'right' }, @{ n = 'Seed / floor'; e = { '{0:N0}x' -f ($_.SeedUs / $_.FloorUs) }; a = 'right' } -AutoSize | Out-String -Width 200 | Write-Host
 Write-Host 'Get-RnnJacobian in a fresh process, microseconds per state: default GC against DOTNET_GCgen0size=0x8000000 (128 MB young generation).'
 $gcRows | Format-Table Hidden, @{ n = 'Default GC'; e = { & $fmt $_.DefaultUs }; a = 'right' }, @{ n = 'gen0 128 MB'; e = { & $fmt $_.Gen0Size128MBUs }; a = 'right' },
     @{ n = 'Speed-up'; e = { '{0:N2}x' -f $_.Speedup }; a = 'right' } -AutoSize | Out-String -Width 200 | Write-Host
