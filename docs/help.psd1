@@ -65,7 +65,7 @@
             Input     = 'The input x at the state; zeros (autonomous dynamics) when not given. Given on the command line it is used for every piped state.'
             State     = 'The state h to linearise about: StateSize numbers.'
             Index     = 'A number carried to the output to identify the state; its position in the stream when not given.'
-            BatchSize = 'How many states are computed together (default 256).'
+            BatchSize = 'How many states are computed together (default 256); capped so that a batch''s state-by-state matrices stay near 512 MB (64 states at 1,024 units), with a verbose message.'
             Region    = 'One region name (its own block of the Jacobians) or two, To and From: the block d NextState[To] / d State[From]. Needs a model loaded with -RegionMap.'
             Precision = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
@@ -86,7 +86,7 @@
             Sort           = 'Magnitude (default): largest |lambda| first. None: LAPACK''s order, as the reference eigendecomposition returns it.'
             PerMode        = 'Emits one RnnEigenMode per eigenvalue (Index, Mode, Real, Imaginary, Magnitude, Angle, TimeConstant, Period).'
             NoEigenvectors = 'Skips the eigenvectors, which is faster; -PerMode implies it.'
-            BatchSize      = 'How many states are decomposed together (default 256).'
+            BatchSize      = 'How many states are decomposed together (default 256); capped so that a batch''s matrices stay near 512 MB (64 states at 1,024 units), with a verbose message.'
             Region         = 'The spectrum of one region''s own block of the state Jacobian. Needs a model loaded with -RegionMap.'
             Precision      = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
@@ -107,7 +107,7 @@
             DeltaInput = 'The input perturbation dx (InputSize numbers); zeros when not given.'
             DeltaState = 'State perturbations, one row of StateSize numbers each. A flat list of StateSize numbers is one perturbation.'
             Exact      = 'Also computes the true next state at each perturbed point and the error of the linear step.'
-            BatchSize  = 'How many states are gathered before computing (default 256).'
+            BatchSize  = 'How many states are gathered before computing (default 256); capped so that a batch''s state-by-state matrices stay near 512 MB, with a verbose message.'
             Precision  = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(

@@ -289,6 +289,19 @@ Describe 'Models' {
     }
 }
 
+Describe 'Batches of large states' {
+    It 'caps -BatchSize so that a batch of 1,024-unit matrices stays near 512 MB, and says so' {
+        $big = New-RnnModel -InputSize 1 -HiddenSize 1024 -Seed 3
+        $states = 1..3 | ForEach-Object { [RnnLinearization.RnnState]@{ Index = $_; State = [double[]]::new(1024) } }
+        $out = $states | Get-RnnJacobian -Model $big -BatchSize 1000 -Verbose 4>&1
+        $verbose = @($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] })
+        $verbose.Count | Should -Be 1
+        $verbose[0].Message | Should -BeLike 'Batches of 64 states instead of 1000*'
+        @($out | Where-Object { $_ -is [RnnLinearization.RnnJacobian] }).Index | Should -Be 1, 2, 3
+        @($states | Get-RnnJacobian -Model $big -BatchSize 2 -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Count | Should -Be 0
+    }
+}
+
 Describe 'TorchScript cells in batches' {
     It 'gives every state of a batch its own Jacobians and spectrum (<Name>, <Precision>)' -ForEach @(
         @{ Name = 'script_lowrank_i3_h6'; Precision = 'Double'; Rel = 1e-5 }

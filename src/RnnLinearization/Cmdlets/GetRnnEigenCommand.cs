@@ -49,7 +49,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         }
         catch (RnnException ex) { WriteError(Record(ex, InputObject)); return; }
         _jacobians.Add(InputObject);
-        if (_jacobians.Count >= BatchSize) FlushJacobians();
+        if (_jacobians.Count >= EffectiveBatchSize(InputObject.StateJacobian.Length)) FlushJacobians();
     }
 
     protected override void EndProcessing()

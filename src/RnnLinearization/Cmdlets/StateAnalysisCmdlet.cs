@@ -39,6 +39,24 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
     [Parameter]
     public Precision Precision { get; set; } = Precision.Double;
 
+    /// <summary>Bytes one batch's S x S matrices may take; -BatchSize is capped so that a batch of large states fits.</summary>
+    private const long MaxBatchBytes = 512L << 20;
+
+    private int _batch = -1;
+
+    /// <summary>
+    /// -BatchSize, capped so that a batch's S x S matrices (and, for spectra, as many eigenvectors) stay near
+    /// 512 MB: 64 states at S = 1,024. Says so once, as a verbose message, when it caps.
+    /// </summary>
+    protected int EffectiveBatchSize(int matrixSize)
+    {
+        if (_batch > 0) return _batch;
+        _batch = (int)Math.Clamp(MaxBatchBytes / (8L * matrixSize * matrixSize), 1, BatchSize);
+        if (_batch < BatchSize)
+            WriteVerbose($"Batches of {_batch} states instead of {BatchSize}: one state's {matrixSize} x {matrixSize} matrix takes {8L * matrixSize * matrixSize / (1 << 20)} MB.");
+        return _batch;
+    }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName != StateSet) return;
@@ -56,7 +74,7 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
             return;
         }
         _pending.Add(new PendingState(index, input, State));
-        if (_pending.Count >= BatchSize) Flush();
+        if (_pending.Count >= EffectiveBatchSize(Model.StateSize)) Flush();
     }
 
     protected override void EndProcessing()
