@@ -27,7 +27,7 @@ public sealed class ScriptedRnn : RnnModel
         catch (Exception ex) when (ex is not RnnException)
         {
             throw new RnnException("UnreadableModelFile", RnnErrorKind.InvalidData,
-                $"The TorchScript archive cannot be loaded by libtorch: {FirstLines(ex.Message)}", ex);
+                $"The TorchScript archive cannot be loaded by libtorch: {LastLine(ex.Message)}", ex);
         }
         using var scope = torch.NewDisposeScope();
         try
@@ -39,7 +39,7 @@ public sealed class ScriptedRnn : RnnModel
         {
             throw new RnnException("ScriptForwardFailed", RnnErrorKind.InvalidData,
                 $"The TorchScript module's forward(input [1, {inputSize}], h [1, {stateSize}]) failed; check -InputSize and -HiddenSize " +
-                $"(the state size) against the cell. TorchScript said: {FirstLines(ex.Message)}", ex);
+                $"(the state size) against the cell. TorchScript said: {LastLine(ex.Message)}", ex);
         }
     }
 
@@ -81,7 +81,8 @@ public sealed class ScriptedRnn : RnnModel
     public override (Tensor Next, Tensor StateJacobian, Tensor InputJacobian) Linearize(Tensor input, Tensor state) =>
         Autograd.Linearize(Call, input, state);
 
-    private static string FirstLines(string message)
+    /// <summary>TorchScript's message ends with the error itself, after its tracebacks.</summary>
+    private static string LastLine(string message)
     {
         var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return lines.Length == 0 ? message : lines[^1];

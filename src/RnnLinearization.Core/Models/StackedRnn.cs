@@ -80,7 +80,7 @@ public abstract class StackedRnn : RnnModel
     /// the parameter Weight (Columns wide) added from column ColumnStart on; with no Weight, Coefficient[b, k] on the
     /// diagonal column ColumnStart + k. The built-in cells' Jacobians are sums of such terms.
     /// </summary>
-    protected internal sealed record RowTerm(int RowStart, int Count, Tensor Coefficient, string? Weight, int WeightRow, int Columns, int ColumnStart);
+    protected sealed record RowTerm(int RowStart, int Count, Tensor Coefficient, string? Weight, int WeightRow, int Columns, int ColumnStart);
 
     /// <summary>Writes Jacobian rows from row terms, with the coefficients copied out of their tensors once.</summary>
     private sealed class RowTermWriter
