@@ -16,8 +16,9 @@ public static class ModelLoader
     {
         if (!File.Exists(path))
             throw new RnnException("ModelFileNotFound", RnnErrorKind.ObjectNotFound, $"No model file at '{path}'.");
-        var model = IsTorchScript(path) || architecture is Architecture.TorchScript
-            ? LoadScript(path, architecture, inputSize, hiddenSize)
+        bool script = IsTorchScript(path);
+        var model = script || architecture is Architecture.TorchScript
+            ? LoadScript(path, script, architecture, inputSize, hiddenSize)
             : LoadStateDict(path, architecture, nonlinearity, prefix, alpha);
         if ((inputSize is { } i && i != model.InputSize) || (hiddenSize is { } h && h != model.HiddenSize))
             throw new RnnException("ModelSizeMismatch", RnnErrorKind.InvalidData,
@@ -27,9 +28,9 @@ public static class ModelLoader
         return model;
     }
 
-    private static RnnModel LoadScript(string path, Architecture? architecture, int? inputSize, int? hiddenSize)
+    private static RnnModel LoadScript(string path, bool isScript, Architecture? architecture, int? inputSize, int? hiddenSize)
     {
-        if (!IsTorchScript(path))
+        if (!isScript)
             throw new RnnException("NotTorchScript", RnnErrorKind.InvalidData,
                 $"'{path}' is not a TorchScript archive; save one in Python with torch.jit.script(cell).save(path).");
         if (architecture is { } given && given != Architecture.TorchScript)

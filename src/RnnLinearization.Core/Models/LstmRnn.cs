@@ -58,23 +58,19 @@ public sealed class LstmRnn : StackedRnn
         var (i, f, g, o, c) = Gates(layer, below, state);
         var c2 = f * c + i * g;
         var t = c2.tanh();
-        var toC = o * (1.0 - t * t);
         var viaF = c * f * (1.0 - f);
         var viaI = g * i * (1.0 - i);
         var viaG = i * (1.0 - g * g);
-        var viaO = t * o * (1.0 - o);
+        var toC = o * (1.0 - t * t);   // d h' / d c'
         int H = HiddenSize;
-        RowTerm[] Terms(string w, int columns, bool diagonal)
-        {
-            var terms = new List<RowTerm>
-            {
-                new(0, H, viaO, w, 3 * H, columns, 0), new(0, H, toC * viaF, w, H, columns, 0),
-                new(0, H, toC * viaI, w, 0, columns, 0), new(0, H, toC * viaG, w, 2 * H, columns, 0),
-                new(H, H, viaF, w, H, columns, 0), new(H, H, viaI, w, 0, columns, 0), new(H, H, viaG, w, 2 * H, columns, 0),
-            };
-            if (diagonal) terms.AddRange(new RowTerm[] { new(0, H, toC * f, null, 0, 0, H), new(H, H, f, null, 0, 0, H) });
-            return terms.ToArray();
-        }
-        return (torch.cat(new[] { o * t, c2 }, 1), Terms($"weight_hh_l{layer}", H, true), Terms($"weight_ih_l{layer}", layer == 0 ? InputSize : H, false));
+        // Coefficient and gate block of each term, rows of h' then rows of c'; the same serve W_hh and W_ih, made once.
+        var hRows = new (Tensor Coefficient, int Gate)[] { (t * o * (1.0 - o), 3), (toC * viaF, 1), (toC * viaI, 0), (toC * viaG, 2) };
+        var cRows = new (Tensor Coefficient, int Gate)[] { (viaF, 1), (viaI, 0), (viaG, 2) };
+        RowTerm[] Terms(string w, int columns) =>
+            hRows.Select(x => new RowTerm(0, H, x.Coefficient, w, x.Gate * H, columns, 0))
+                .Concat(cRows.Select(x => new RowTerm(H, H, x.Coefficient, w, x.Gate * H, columns, 0))).ToArray();
+        var diagonal = new RowTerm[] { new(0, H, toC * f, null, 0, 0, H), new(H, H, f, null, 0, 0, H) };
+        return (torch.cat(new[] { o * t, c2 }, 1), Terms($"weight_hh_l{layer}", H).Concat(diagonal).ToArray(),
+            Terms($"weight_ih_l{layer}", layer == 0 ? InputSize : H));
     }
 }
