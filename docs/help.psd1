@@ -16,6 +16,8 @@
             Dt           = 'For -Architecture LeakyRnn, with -Tau: alpha = Dt / Tau.'
             RegionMap    = 'A JSON file of named unit ranges, {"PFC": [0, 40], "MD": [40, 60]} (start inclusive, end exclusive), for -Region on Get-RnnJacobian and Get-RnnEigen.'
             Tau          = 'For -Architecture LeakyRnn, with -Dt: alpha = Dt / Tau.'
+            Readout      = 'Key prefix of the linear readout to use: readout for the keys readout.weight [outputs, hidden] and readout.bias. When not given, the one 2-D ...weight outside the RNN whose width is the hidden size is taken (said in the verbose stream); when several could be, none is taken and the verbose stream names them. The readout reads the top layer''s h (for a LeakyRnn, the rates f(x)); its outputs are the Output property of trajectory states, fixed points and flow points.'
+            NoReadout    = 'Ignores any readout in the file: Output stays empty.'
         }
         Examples    = @(
             @{ Code = '$m = Import-RnnModel ./mrnn.safetensors -Architecture LeakyRnn -Nonlinearity Relu -Dt 10 -Tau 100'; Remarks = 'Loads a leaky rate network (keys weight_hh, weight_ih, bias, mask_hh, sign) with alpha = 0.1.' }
@@ -114,9 +116,60 @@
             @{ Code = 'Invoke-RnnLinearization -Model $m -Input $x -State $h -DeltaInput $dx -DeltaState $dH -Exact | Format-Table Row, ErrorNorm'; Remarks = 'How well the linear step predicts the true step, per perturbation.' }
         )
     }
+    'Find-RnnFixedPoint' = @{
+        Synopsis    = 'Finds the fixed points and slow points of the network under a constant input, with their stability, time constants and readouts.'
+        Description = 'Minimises q(h) = 1/2 |F(h, u) - h|^2 from many starting states at once (piped states, bound by their State property, or -InitialState; -Count draws that many of them with replacement and -Noise adds Gaussian noise). The default method, Newton, takes Newton steps on F(h, u) - h with the closed-form Jacobian and a backtracking line search, and Levenberg-Marquardt steps where Newton cannot lower q, so q never increases; it reaches q near 1e-30 in a handful of iterations at fixed points and settles at slow points, the local minima of q above zero. -Method Adam runs the procedure of the fixed-point toolkits (Golub and Sussillo''s FixedPointFinder): Adam on the mean q of all starts with a learning rate cut by -LearningRateFactor on plateaus, stopping when every start has q < -TolQ or |dq| < -TolDq times the learning rate; their hyper-parameter names work as aliases (tol_q, tol_dq, max_iters, lr_init, tol_unique, outlier_distance_scale). Everything runs in float64. Then points with q above -MaxQ are dropped, and so are points farther from the starts'' centroid than -OutlierDistance times the starts'' mean distance to it; points closer than -UniqueTolerance in every coordinate are merged (the lower q is kept, StartCount counts the starts). Each point is emitted as an RnnFixedPoint: Kind (Stable: no eigenvalue of the state Jacobian outside the unit circle; Saddle: some; Unstable: all; Slow: q above -TolQ), Q, Iterations, StartCount, SpectralRadius, IsStable, UnstableCount, Eigenvalues (sorted by magnitude), TimeConstants (-1/ln|lambda| steps, in the same order), SlowestTimeConstant, LineAttractorScore (log2(|1 - lambda_2| / |1 - lambda_1|) of the two modes with the smallest |1 - lambda|) and Output (the readout). Results pipe into Get-RnnEigen, Get-RnnJacobian and Invoke-RnnLinearization (with -Model). Long searches report progress; Ctrl+C stops them.'
+        Parameters  = @{
+            Model                = 'The network.'
+            Input                = 'The constant input u under which points are fixed; zeros (the autonomous dynamics) when not given. The inputs of piped objects are not used.'
+            State                = 'A starting state, bound by property name from piped objects (Get-RnnTrajectory, Import-RnnState, another search''s points).'
+            InitialState         = 'Starting states given as an array of arrays instead of piped.'
+            Count                = 'Draws this many starts, with replacement, from the states given. Default: each state once.'
+            Noise                = 'Standard deviation of Gaussian noise added to every start (default 0).'
+            Seed                 = 'Seed for -Count and -Noise, for repeatable searches.'
+            Method               = 'Newton (default) or Adam.'
+            TolQ                 = 'tol_q (default 1e-12): points with q at most this are fixed points; above it, slow points. Adam also stops a start at this q.'
+            TolDq                = 'tol_dq (default 1e-20), Adam only: a start is done when |dq| is below this times the learning rate.'
+            MaxIterations        = 'max_iters: at most this many iterations. Default: 100 for Newton, 5000 for Adam.'
+            LearningRate         = 'lr_init, Adam only: the initial learning rate (default 1.0).'
+            LearningRateFactor   = 'lr_factor, Adam only: the learning rate is multiplied by this on a plateau (default 0.95).'
+            LearningRatePatience = 'lr_patience, Adam only: iterations without a relative 1e-4 improvement of the mean q before the rate is cut (default 2, as the toolkit''s scheduler runs).'
+            LearningRateCooldown = 'lr_cooldown, Adam only: iterations after a cut before plateaus count again (default 0).'
+            MaxQ                 = 'Points with q above this are dropped. Default: -TolQ, so only fixed points are kept; give a larger value (1e-4, say) to keep slow points too, with Kind Slow.'
+            UniqueTolerance      = 'tol_unique (default 1e-3): points closer than this in every coordinate are one.'
+            OutlierDistance      = 'outlier_distance_scale (default 10): points farther from the starts'' centroid than this many times the starts'' mean distance to it are dropped. 0 keeps them.'
+            All                  = 'Emits every start''s result, not filtered or merged (StartCount 1, FirstStart = the start).'
+        }
+        Examples    = @(
+            @{ Code = '$m = Import-RnnModel ./examples/flipflop_rnn.pt; $inputs = 1..200 | ForEach-Object { $x = [double[]](0, 0, 0); if ($_ % 20 -eq 0) { $x[$_ % 3] = 1 - 2 * ($_ % 40 -eq 0) }; , $x }; Get-RnnTrajectory -Model $m -InputSequence $inputs | Find-RnnFixedPoint -Model $m -Count 512 -Noise 0.3 -Seed 1 | Format-Table'; Remarks = 'Runs the bundled flip-flop network, then searches from 512 noisy states of its trajectory: the 8 stable memory states (Output: their sign patterns) and the saddles between them.' }
+            @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts | Where-Object IsStable | Select-Object Index, Q, SlowestTimeConstant, @{ n = ''Output''; e = { $_.Output -join '', '' } }'; Remarks = 'The stable points only, with their slowest time constant and readout.' }
+            @{ Code = 'Import-RnnState ./states.npy | Find-RnnFixedPoint -Model $m -MaxQ 1e-4 | Where-Object Kind -eq Slow'; Remarks = 'Keeps slow points (local minima of q up to 1e-4) as well as fixed points, and shows the slow ones.' }
+            @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts -Method Adam -tol_q 1e-10 -max_iters 35000 -tol_unique 0.1'; Remarks = 'The toolkits'' Adam procedure, with their names for its settings.' }
+            @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts | Get-RnnEigen -Model $m -PerMode | Export-Csv modes.csv'; Remarks = 'Every mode at every fixed point, with its time constant and period, to a CSV file.' }
+        )
+    }
+    'Get-RnnFlowField' = @{
+        Synopsis    = 'Computes the flow of the network''s update, F(h, u) - h, on a grid in a plane of state space.'
+        Description = 'The plane goes through -Center (default: the mean of the piped states) along the first two principal components of the piped states, or along -Axes (two vectors, made orthonormal). The grid has -GridSize points along each axis, from -Extent to +Extent (default: 1.2 times the states'' largest coordinate along each axis). Each grid point is emitted as an RnnFlowPoint: X and Y (its plane coordinates), VX and VY (the velocity F(h, u) - h projected on the two axes), Speed (|F(h, u) - h| in the whole state space), State (the grid point h, full length), Velocity (the full velocity) and Output (the readout at h). With -Linear -AroundState h0 the velocity is that of the linearised step about h0, F(h0) + J(h0) (h - h0) - h.'
+        Parameters  = @{
+            Model       = 'The network.'
+            Input       = 'The constant input u; zeros when not given.'
+            State       = 'States that define the plane, its centre and its extent, bound by property name from piped objects (trajectory states, fixed points).'
+            Axes        = 'Two vectors of the state''s length that span the plane instead of the principal components; the second is made orthogonal to the first, both unit length.'
+            GridSize    = 'Grid points along each axis (default 10, as the toolkit''s FlowFieldFinder).'
+            Extent      = 'Half-width of the grid along both axes (one value) or along each (two values). Default: 1.2 times the piped states'' largest coordinate along each axis, or 1.'
+            Center      = 'The plane''s centre, a full state. Default: the mean of the piped states, or the origin.'
+            Linear      = 'Computes the flow of the linearised (affine) step about -AroundState instead of the network''s.'
+            AroundState = 'With -Linear: the state h0 to linearise about.'
+        }
+        Examples    = @(
+            @{ Code = '$traj = Get-RnnTrajectory -Model $m -InputSequence $inputs; $traj | Get-RnnFlowField -Model $m -GridSize 20 | Export-Csv flow.csv'; Remarks = 'The flow on a 20 x 20 grid in the plane of the trajectory''s first two principal components.' }
+            @{ Code = '$fp = Find-RnnFixedPoint -Model $m -InitialState $starts | Select-Object -First 1; $traj | Get-RnnFlowField -Model $m -Linear -AroundState $fp.State -Center $fp.State -Extent 0.2'; Remarks = 'The linearised flow about a fixed point, on a small grid centred on it.' }
+        )
+    }
     'Get-RnnTrajectory' = @{
         Synopsis    = 'Runs the network over an input sequence and emits the state after each step.'
-        Description = 'Emits one RnnState per time step: Index (the step), Input (the input at that step) and State (the state after it), starting from -InitialState (zeros when not given). For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c); Jacobian, eigen and Taylor results carry them too, with NextHidden and NextCell. The usual source of states to analyse: pipe it into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model.'
+        Description = 'Emits one RnnState per time step: Index (the step), Input (the input at that step), State (the state after it) and Output (the readout at that state, when the model has one), starting from -InitialState (zeros when not given). For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c); Jacobian, eigen and Taylor results carry them too, with NextHidden and NextCell. The usual source of states to analyse: pipe it into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model.'
         Parameters  = @{
             Model         = 'The network.'
             InputSequence = 'One input vector per time step.'

@@ -1,10 +1,12 @@
 <#
 .SYNOPSIS
-    Analyses the bundled 3-bit flip-flop RNN: runs it, then shows the spectrum of its Jacobian at the memory states.
+    Analyses the bundled 3-bit flip-flop RNN: runs it, finds its fixed points, and linearises it there.
 .DESCRIPTION
     The model (flipflop_rnn.pt, trained by train_flipflop.py) holds the sign of the last pulse on each of three
-    input channels. Between pulses the state rests near one of its 8 memory states; there the linearisation
-    should show slow modes (|lambda| near 1) that hold the memory, and fast modes that pull the state back.
+    input channels. Its memories are 8 stable fixed points, one per sign pattern of the readout, with saddles
+    between them; at a stable point the linearisation shows slow modes (|lambda| near 1) that hold the memory and
+    fast modes that pull the state back. The demo finds them from the trajectory's states, shows the flow field in
+    the trajectory's principal plane, and how far the Taylor step holds at a memory.
 #>
 param([string] $ModulePath = (Join-Path $PSScriptRoot '../out/RnnLinearization/RnnLinearization.psd1'))
 $ErrorActionPreference = 'Stop'
@@ -24,31 +26,35 @@ $inputs = foreach ($t in 0..79) {
 $trajectory = Get-RnnTrajectory -Model $model -InputSequence $inputs
 Write-Host "Ran $($trajectory.Count) steps; pulses at steps $(($pulses.Keys | Sort-Object) -join ', ')." -ForegroundColor Cyan
 
-# The spectrum where the state has settled, just before each next pulse.
-Write-Host "`nSpectrum of the state Jacobian at settled states (zero input). Slow: modes with |lambda| > 0.9; SlowestTau: longest decaying time constant, in steps." -ForegroundColor Cyan
-$settled = $trajectory | Where-Object { $_.Index -in 19, 35, 51, 67, 79 }
-$settled | Get-RnnEigen -Model $model -PerMode | Group-Object Index | ForEach-Object {
-    $modes = $_.Group
-    [pscustomobject]@{
-        Step       = [int]$_.Name
-        Radius     = ($modes | Measure-Object Magnitude -Maximum).Maximum.ToString('0.000')
-        Unstable   = @($modes | Where-Object Magnitude -gt 1).Count
-        Slow       = @($modes | Where-Object Magnitude -gt 0.9).Count
-        SlowestTau = ($modes | Where-Object TimeConstant -gt 0 | Measure-Object TimeConstant -Maximum).Maximum.ToString('0.0')
-        Leading    = (($modes | Select-Object -First 3 | ForEach-Object {
-            if ($_.Imaginary -eq 0) { '{0:0.###}' -f $_.Real } else { '{0:0.###}{1:+0.###;-0.###}i' -f $_.Real, $_.Imaginary } }) -join ', ')
-    }
-} | Format-Table -AutoSize | Out-Host
+# The fixed points: searched from 512 noisy states of the trajectory, each with its linearisation and readout.
+Write-Host "`nFixed points (Find-RnnFixedPoint from 512 noisy trajectory states; Output: the readout, the memory it holds):" -ForegroundColor Cyan
+$watch = [Diagnostics.Stopwatch]::StartNew()
+$fixed = $trajectory | Find-RnnFixedPoint -Model $model -Count 512 -Noise 0.5 -Seed 1
+$watch.Stop()
+$fixed | Select-Object Index, Kind, @{ n = 'Q'; e = { $_.Q.ToString('0.0e+0') } }, StartCount, UnstableCount,
+    @{ n = 'Radius'; e = { $_.SpectralRadius.ToString('0.000') } }, @{ n = 'SlowestTau'; e = { $_.SlowestTimeConstant.ToString('0.0') } },
+    @{ n = 'Signs'; e = { ($_.Output | ForEach-Object { if ($_ -gt 0) { '+' } else { '-' } }) -join '' } },
+    @{ n = 'Output'; e = { ($_.Output | ForEach-Object { $_.ToString('0.00') }) -join ', ' } } | Format-Table -AutoSize | Out-Host
+$stable = @($fixed | Where-Object IsStable)
+Write-Host ("{0} stable points (the memories: {1} distinct sign patterns), {2} saddles, found in {3:0.00} s." -f $stable.Count,
+    @($stable | ForEach-Object { ($_.Output | ForEach-Object { [math]::Sign($_) }) -join '' } | Sort-Object -Unique).Count,
+    @($fixed | Where-Object Kind -eq Saddle).Count, $watch.Elapsed.TotalSeconds) -ForegroundColor Cyan
 
-Write-Host "The five slowest modes at step 79 (TimeConstant and Period in steps):" -ForegroundColor Cyan
-$trajectory[79] | Get-RnnEigen -Model $model -PerMode | Select-Object -First 5 | Format-Table | Out-Host
+Write-Host "`nThe five slowest modes at the first stable point (TimeConstant and Period in steps):" -ForegroundColor Cyan
+$stable[0] | Get-RnnEigen -Model $model -PerMode | Select-Object -First 5 | Format-Table | Out-Host
+
+# The flow F(h) - h in the plane of the trajectory's first two principal components.
+$flow = $trajectory | Get-RnnFlowField -Model $model -GridSize 21
+$slowest = $flow | Sort-Object Speed | Select-Object -First 1
+Write-Host ("Flow field: {0} grid points in the trajectory's principal plane; speeds from {1:0.0e+0} (at X {2:0.00}, Y {3:0.00}) to {4:0.00}." -f $flow.Count,
+    $slowest.Speed, $slowest.X, $slowest.Y, ($flow | Measure-Object Speed -Maximum).Maximum) -ForegroundColor Cyan
 
 # How far the first-order Taylor step holds: perturbations of growing size along one random direction.
 $rng = [Random]::new(7)
 $direction = 1..$model.StateSize | ForEach-Object { $rng.NextDouble() - 0.5 }
 $norm = [math]::Sqrt(($direction | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum)
 $rows = foreach ($scale in 0.001, 0.01, 0.1, 0.5) { , [double[]]($direction | ForEach-Object { $scale * $_ / $norm }) }
-Write-Host "Taylor step at step 79 against the true step, for perturbations of norm 0.001 to 0.5:" -ForegroundColor Cyan
-Invoke-RnnLinearization -Model $model -State $trajectory[79].State -DeltaState $rows -Exact |
+Write-Host "Taylor step at the first stable point against the true step, for perturbations of norm 0.001 to 0.5:" -ForegroundColor Cyan
+Invoke-RnnLinearization -Model $model -State $stable[0].State -DeltaState $rows -Exact |
     Select-Object Row, @{ n = 'PerturbationNorm'; e = { [math]::Sqrt(($_.DeltaState | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum).ToString('0.###') } },
         @{ n = 'ErrorNorm'; e = { $_.ErrorNorm.ToString('0.00e+0') } } | Format-Table -AutoSize | Out-Host

@@ -3,11 +3,13 @@
 
 Three input channels carry sparse +1/-1 pulses; each of three outputs must hold the sign of the last
 pulse on its channel (0 before the first). Run with Debian's PyTorch (apt-get install python3-torch):
-    /usr/bin/python3 examples/train_flipflop.py
+    /usr/bin/python3 examples/train_flipflop.py [--hidden 24] [--iterations 3000] [--out examples/flipflop_rnn]
 Writes examples/flipflop_rnn.pt: the state_dict of a module with `rnn` (nn.RNN(3, 24)) and `readout`
 (nn.Linear(24, 3)), so its keys are rnn.weight_ih_l0, ..., readout.weight, readout.bias;
-and examples/flipflop_rnn.json with the training record.
+and examples/flipflop_rnn.json with the training record. The Bench task's 256-unit network is
+    /usr/bin/python3 examples/train_flipflop.py --hidden 256 --iterations 500 --out bench/flipflop256
 """
+import argparse
 import json
 import os
 import time
@@ -32,10 +34,10 @@ def flipflop_batch(gen, batch=BATCH, steps=STEPS):
 
 
 class FlipFlop(nn.Module):
-    def __init__(self):
+    def __init__(self, hidden=HIDDEN):
         super().__init__()
-        self.rnn = nn.RNN(CHANNELS, HIDDEN, nonlinearity="tanh", batch_first=True)
-        self.readout = nn.Linear(HIDDEN, CHANNELS)
+        self.rnn = nn.RNN(CHANNELS, hidden, nonlinearity="tanh", batch_first=True)
+        self.readout = nn.Linear(hidden, CHANNELS)
 
     def forward(self, x):
         states, _ = self.rnn(x)
@@ -43,13 +45,18 @@ class FlipFlop(nn.Module):
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hidden", type=int, default=HIDDEN)
+    ap.add_argument("--iterations", type=int, default=3000)
+    ap.add_argument("--out", default=os.path.join(HERE, "flipflop_rnn"), help="path without extension: writes .pt and .json")
+    args = ap.parse_args()
     torch.manual_seed(2013)
     torch.set_num_threads(2)
     gen = torch.Generator().manual_seed(2013)
-    net = FlipFlop()
+    net = FlipFlop(args.hidden)
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     start, history = time.time(), []
-    for it in range(1, 3001):
+    for it in range(1, args.iterations + 1):
         x, y = flipflop_batch(gen)
         loss = nn.functional.mse_loss(net(x), y)
         opt.zero_grad()
@@ -67,12 +74,12 @@ def main():
         test_loss = nn.functional.mse_loss(out, y).item()
         held = y != 0
         accuracy = (torch.sign(out[held]) == y[held]).float().mean().item()
-    torch.save(net.state_dict(), os.path.join(HERE, "flipflop_rnn.pt"))
-    record = {"task": "3-bit flip-flop", "hidden_size": HIDDEN, "input_size": CHANNELS, "nonlinearity": "tanh",
+    torch.save(net.state_dict(), args.out + ".pt")
+    record = {"task": "3-bit flip-flop", "hidden_size": args.hidden, "input_size": CHANNELS, "nonlinearity": "tanh",
               "pulse_probability": PULSE_PROBABILITY, "sequence_length": STEPS, "iterations": history[-1][0],
               "train_loss_history": history, "test_mse": test_loss, "test_sign_accuracy": accuracy,
               "seconds": round(time.time() - start, 1), "torch_version": torch.__version__}
-    with open(os.path.join(HERE, "flipflop_rnn.json"), "w") as f:
+    with open(args.out + ".json", "w") as f:
         json.dump(record, f, indent=1)
     print(f"test mse {test_loss:.5f}, sign accuracy {accuracy:.4f}")
 

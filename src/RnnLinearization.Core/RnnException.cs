@@ -10,6 +10,7 @@ public enum RnnErrorKind
     WriteError,
     NotImplemented,
     ResourceUnavailable,
+    InvalidOperation,
 }
 
 /// <summary>A failure the caller can act on: a stable id, a kind, and a message that says what to do.</summary>

@@ -11,15 +11,17 @@ public static class ModelLoader
     /// <param name="alpha">dt / tau, for a LeakyRnn (files written by Export-RnnModel record it).</param>
     /// <param name="inputSize">Required for TorchScript, which does not record it; checked against the weights otherwise.</param>
     /// <param name="hiddenSize">The state size a TorchScript forward takes (required there); checked against the weights otherwise.</param>
+    /// <param name="readout">Key prefix of the linear readout; found by itself when null (see <see cref="ModelFactory.FromStateDict"/>).</param>
+    /// <param name="noReadout">Ignores any readout in the file.</param>
     public static RnnModel Load(string path, Architecture? architecture = null, Nonlinearity? nonlinearity = null, string? prefix = null,
-        double? alpha = null, int? inputSize = null, int? hiddenSize = null)
+        double? alpha = null, int? inputSize = null, int? hiddenSize = null, string? readout = null, bool noReadout = false)
     {
         if (!File.Exists(path))
             throw new RnnException("ModelFileNotFound", RnnErrorKind.ObjectNotFound, $"No model file at '{path}'.");
         bool script = IsTorchScript(path);
         var model = script || architecture is Architecture.TorchScript
             ? LoadScript(path, script, architecture, inputSize, hiddenSize)
-            : LoadStateDict(path, architecture, nonlinearity, prefix, alpha);
+            : LoadStateDict(path, architecture, nonlinearity, prefix, alpha, readout, noReadout);
         if ((inputSize is { } i && i != model.InputSize) || (hiddenSize is { } h && h != model.HiddenSize))
             throw new RnnException("ModelSizeMismatch", RnnErrorKind.InvalidData,
                 $"'{path}' holds a model with input size {model.InputSize} and hidden size {model.HiddenSize}, not the " +
@@ -51,16 +53,22 @@ public static class ModelLoader
         return new ScriptedRnn(archive, inputSize.Value, hiddenSize.Value);
     }
 
-    private static RnnModel LoadStateDict(string path, Architecture? architecture, Nonlinearity? nonlinearity, string? prefix, double? alpha)
+    private static RnnModel LoadStateDict(string path, Architecture? architecture, Nonlinearity? nonlinearity, string? prefix, double? alpha,
+        string? readout, bool noReadout)
     {
         var (parameters, metadata) = ReadParameters(path);
+        bool assumed = false;
         if (nonlinearity is null && metadata.TryGetValue("nonlinearity", out var stored) && Enum.TryParse<Nonlinearity>(stored, true, out var parsed))
             nonlinearity = parsed;
+        else if (nonlinearity is null) assumed = true;
         if (architecture is null && metadata.TryGetValue("architecture", out var arch) && arch == nameof(Architecture.LeakyRnn))
             architecture = Architecture.LeakyRnn;
         if (alpha is null && metadata.TryGetValue("alpha", out var a) && double.TryParse(a, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var storedAlpha))
             alpha = storedAlpha;
-        return ModelFactory.FromStateDict(parameters, architecture, nonlinearity ?? Nonlinearity.Tanh, prefix, alpha);
+        var model = ModelFactory.FromStateDict(parameters, architecture, nonlinearity ?? Nonlinearity.Tanh, prefix, alpha, readout, noReadout);
+        if (assumed && model.Architecture is Architecture.Rnn or Architecture.LeakyRnn)
+            model.Notes.Insert(0, "Nonlinearity: Tanh assumed (a state_dict does not record it); give -Nonlinearity for another.");
+        return model;
     }
 
     /// <summary>A TorchScript archive is a zip that holds code next to its pickles; a state_dict does not.</summary>

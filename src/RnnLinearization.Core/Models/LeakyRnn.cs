@@ -59,6 +59,18 @@ public sealed class LeakyRnn : RnnModel
         _ => torch.ones_like(x),
     };
 
+    /// <summary>A readout reads the rates f(x), not x.</summary>
+    protected internal override double[] ReadoutInput(double[] state) => state.Select(Rate).ToArray();
+
+    private double Rate(double x) => Nonlinearity switch
+    {
+        Core.Nonlinearity.Tanh => Math.Tanh(x),
+        Core.Nonlinearity.Relu => Math.Max(x, 0),
+        Core.Nonlinearity.Sigmoid => 1 / (1 + Math.Exp(-x)),
+        Core.Nonlinearity.Softplus => x > 20 ? x : double.LogP1(Math.Exp(x)),   // PyTorch's threshold
+        _ => x,
+    };
+
     public override Tensor Step(Tensor input, Tensor state)
     {
         var (wrec, win, bias) = Weights(input.dtype);

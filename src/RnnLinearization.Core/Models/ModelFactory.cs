@@ -9,10 +9,61 @@ public static class ModelFactory
     /// Finds the recurrent weights (under <paramref name="prefix"/>, or the only prefix that has them),
     /// infers the architecture and layer count from the shapes, checks them, and builds the model.
     /// </summary>
+    /// <param name="readout">Key prefix of the linear readout to use ("readout" for readout.weight); found by itself when null.</param>
+    /// <param name="noReadout">Ignores any readout in the file.</param>
     public static RnnModel FromStateDict(IReadOnlyDictionary<string, Parameter> stateDict, Architecture? architecture,
-        Nonlinearity nonlinearity, string? prefix, double? alpha = null)
+        Nonlinearity nonlinearity, string? prefix, double? alpha = null, string? readout = null, bool noReadout = false)
     {
-        if (architecture == Architecture.LeakyRnn) return Leaky(stateDict, nonlinearity, prefix, alpha);
+        var (model, rnnPrefix) = architecture == Architecture.LeakyRnn
+            ? Leaky(stateDict, nonlinearity, prefix, alpha)
+            : Recurrent(stateDict, architecture, nonlinearity, prefix);
+        if (!noReadout) model.Readout = FindReadout(stateDict, rnnPrefix, model, readout);
+        else if (readout is not null)
+            throw new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument, "-Readout names a readout and -NoReadout ignores it; give one of them.");
+        return model;
+    }
+
+    /// <summary>
+    /// The linear readout: the one 2-D '...weight' outside the RNN whose width is what the readout reads (the top
+    /// layer's h), with its '...bias'. Several candidates are not guessed between: a note names them.
+    /// </summary>
+    private static Readout? FindReadout(IReadOnlyDictionary<string, Parameter> sd, string rnnPrefix, RnnModel model, string? chosen)
+    {
+        int width = model.ReadoutInputSize;
+        if (chosen is not null)
+        {
+            string p = Dotted(chosen);
+            if (!sd.TryGetValue(p + "weight", out var w))
+                throw new RnnException("ReadoutNotFound", RnnErrorKind.InvalidArgument,
+                    $"No key '{p}weight' in the state_dict for -Readout {chosen}. Keys ending in 'weight': {string.Join(", ", sd.Keys.Where(k => k.EndsWith("weight", StringComparison.Ordinal)).Take(12))}.");
+            return MakeReadout(sd, p, w, width) ?? throw new RnnException("ReadoutShapeMismatch", RnnErrorKind.InvalidData,
+                $"'{p}weight' has shape [{string.Join(", ", w.Shape)}]; a readout of this model needs [outputs, {width}] (it reads the top layer's {width} values).");
+        }
+        var found = sd.Where(kv => (kv.Key == "weight" || kv.Key.EndsWith(".weight", StringComparison.Ordinal)) && kv.Key[..^"weight".Length] != rnnPrefix)
+            .Select(kv => MakeReadout(sd, kv.Key[..^"weight".Length], kv.Value, width)).OfType<Readout>().OrderBy(r => r.Prefix, StringComparer.Ordinal).ToList();
+        if (found.Count == 1)
+        {
+            model.Notes.Add($"Readout: '{found[0].Prefix}weight' [{found[0].OutputSize}, {width}]{(found[0].Bias is null ? "" : " with its bias")}; -NoReadout ignores it.");
+            return found[0];
+        }
+        if (found.Count > 1)
+            model.Notes.Add($"No readout: several layers could be one ({string.Join(", ", found.Select(r => "'" + r.Prefix.TrimEnd('.') + "'"))}); choose with -Readout.");
+        return null;
+    }
+
+    private static Readout? MakeReadout(IReadOnlyDictionary<string, Parameter> sd, string prefix, Parameter weight, int width)
+    {
+        if (weight.Shape.Length != 2 || weight.Columns != width || weight.Rows < 1) return null;
+        sd.TryGetValue(prefix + "bias", out var bias);
+        if (bias is not null && (bias.Shape.Length != 1 || bias.Shape[0] != weight.Rows)) bias = null;
+        return new Readout(prefix, weight, bias);
+    }
+
+    private static string Dotted(string prefix) => prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
+
+    private static (RnnModel, string) Recurrent(IReadOnlyDictionary<string, Parameter> stateDict, Architecture? architecture,
+        Nonlinearity nonlinearity, string? prefix)
+    {
         if (nonlinearity is not (Nonlinearity.Tanh or Nonlinearity.Relu))
             throw new RnnException("NonlinearityNotSupported", RnnErrorKind.InvalidArgument,
                 $"nn.RNN takes Tanh or Relu, not {nonlinearity}; other nonlinearities are for -Architecture LeakyRnn.");
@@ -57,16 +108,17 @@ public static class ModelFactory
                 own[$"bias_hh_l{l}"] = Expect(stateDict, p, $"bias_hh_l{l}", rows);
             }
         }
-        return inferred switch
+        RnnModel model = inferred switch
         {
             Architecture.Gru => new GruRnn(inputSize, hidden, layers, hasBias, own),
             Architecture.Lstm => new LstmRnn(inputSize, hidden, layers, hasBias, own),
             _ => new ElmanRnn(inputSize, hidden, layers, nonlinearity, hasBias, own),
         };
+        return (model, p);
     }
 
     /// <summary>The leaky rate network: keys weight_hh, weight_ih, optional bias, mask_hh and sign, under an optional prefix.</summary>
-    private static RnnModel Leaky(IReadOnlyDictionary<string, Parameter> sd, Nonlinearity nonlinearity, string? prefix, double? alpha)
+    private static (RnnModel, string) Leaky(IReadOnlyDictionary<string, Parameter> sd, Nonlinearity nonlinearity, string? prefix, double? alpha)
     {
         if (alpha is not { } a || !(a > 0 && a <= 1))
             throw new RnnException("InvalidAlpha", RnnErrorKind.InvalidArgument,
@@ -76,7 +128,7 @@ public static class ModelFactory
             ? found.Count == 1 ? found[0] : throw new RnnException(found.Count == 0 ? "NoRecurrentWeights" : "AmbiguousPrefix",
                 found.Count == 0 ? RnnErrorKind.InvalidData : RnnErrorKind.InvalidArgument,
                 found.Count == 0 ? "The state_dict has no key ending in 'weight_hh' for a LeakyRnn." : $"Several prefixes hold 'weight_hh' ({Describe(found)}); choose one with -Prefix.")
-            : prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
+            : Dotted(prefix);
         var whh = Require(sd, p, "weight_hh");
         int hidden = (int)whh.Rows;
         var own = new Dictionary<string, Parameter> { ["weight_hh"] = Expect(sd, p, "weight_hh", hidden, hidden) };
@@ -86,7 +138,7 @@ public static class ModelFactory
         if (sd.ContainsKey(p + "mask_hh")) own["mask_hh"] = Expect(sd, p, "mask_hh", hidden, hidden);
         if (sd.ContainsKey(p + "sign")) own["sign"] = Expect(sd, p, "sign", hidden);
         TorchRuntime.EnsureLoaded();
-        return new LeakyRnn((int)wih.Columns, hidden, nonlinearity, a, own);
+        return (new LeakyRnn((int)wih.Columns, hidden, nonlinearity, a, own), p);
     }
 
     /// <summary>A new network with PyTorch's default initialisation: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).</summary>
@@ -148,7 +200,9 @@ public static class ModelFactory
             ["format"] = "pt",
         };
         if (model is LeakyRnn leaky) metadata["alpha"] = leaky.Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        try { SafeTensors.Write(path, model.Parameters, metadata); }
+        var parameters = model.Readout is null ? model.Parameters
+            : model.Parameters.Concat(model.Readout.Keys()).ToDictionary(kv => kv.Key, kv => kv.Value);
+        try { SafeTensors.Write(path, parameters, metadata); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new RnnException("ModelFileUnwritable", RnnErrorKind.WriteError, $"'{path}' cannot be written: {ex.Message}", ex);
@@ -161,7 +215,7 @@ public static class ModelFactory
             .Select(k => k[..^FirstKey.Length]).OrderBy(k => k, StringComparer.Ordinal).ToList();
         if (prefix is not null)
         {
-            string p = prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
+            string p = Dotted(prefix);
             if (found.Contains(p)) return p;
             throw new RnnException("PrefixNotFound", RnnErrorKind.InvalidArgument,
                 $"No key '{p}{FirstKey}' in the state_dict. Prefixes that hold RNN weights: {Describe(found)}.");

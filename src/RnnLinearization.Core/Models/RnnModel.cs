@@ -64,8 +64,35 @@ public abstract class RnnModel
     /// <summary>Parameters under PyTorch's state_dict names (without any prefix), as loaded or created.</summary>
     public IReadOnlyDictionary<string, Parameter> Parameters { get; }
 
+    /// <summary>The linear readout saved with the network, if one was found (or chosen with -Readout).</summary>
+    public Readout? Readout { get; internal set; }
+
+    /// <summary>Outputs of the readout; 0 without one.</summary>
+    public int OutputSize => Readout?.OutputSize ?? 0;
+
+    /// <summary>What was assumed or found while loading (the nonlinearity, the readout): for the verbose stream.</summary>
+    public IReadOnlyList<string> LoadNotes => Notes;
+    internal List<string> Notes { get; } = new();
+
+    /// <summary>Length of the vector a readout reads (see <see cref="ReadoutInput"/>).</summary>
+    public virtual int ReadoutInputSize => StateSize;
+
+    /// <summary>The vector a readout reads at a state: the whole state unless a model says otherwise.</summary>
+    protected internal virtual double[] ReadoutInput(double[] state) => state;
+
+    /// <summary>The readout at a state, or null when the model has none.</summary>
+    public double[]? Output(double[] state)
+    {
+        if (Readout is null) return null;
+        Check.State(this, state);
+        return Readout.Apply(ReadoutInput(state));
+    }
+
     /// <summary>The batched update: next states [B, StateSize].</summary>
     public abstract Tensor Step(Tensor input, Tensor state);
+
+    /// <summary>The batched update as autograd can follow it (gradients, Adam); <see cref="Step"/> unless a model must differ.</summary>
+    public virtual Tensor DifferentiableStep(Tensor input, Tensor state) => Step(input, state);
 
     /// <summary>Next states [B, S], state Jacobians [B, S, S] (row i = d next_i / d state) and input Jacobians [B, S, I].</summary>
     public abstract (Tensor Next, Tensor StateJacobian, Tensor InputJacobian) Linearize(Tensor input, Tensor state);

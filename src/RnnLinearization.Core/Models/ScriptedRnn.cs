@@ -78,6 +78,8 @@ public sealed class ScriptedRnn : RnnModel
         return Call(input, state);
     }
 
+    public override Tensor DifferentiableStep(Tensor input, Tensor state) => Call(input, state);
+
     public override (Tensor Next, Tensor StateJacobian, Tensor InputJacobian) Linearize(Tensor input, Tensor state) =>
         Autograd.Linearize(Call, input, state);
 

@@ -70,6 +70,11 @@ public abstract class StackedRnn : RnnModel
         return m;
     }
 
+    /// <summary>A readout reads the top layer's h.</summary>
+    public override int ReadoutInputSize => HiddenSize;
+
+    protected internal override double[] ReadoutInput(double[] state) => state.AsSpan((NumLayers - 1) * LayerWidth, HiddenSize).ToArray();
+
     protected Tensor LayerState(Tensor state, int layer) => state.narrow(1, (long)layer * LayerWidth, LayerWidth);
 
     /// <summary>The part of a layer's state [B, W, ...] that the layer above reads: its first H rows.</summary>

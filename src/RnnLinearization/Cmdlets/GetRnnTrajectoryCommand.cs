@@ -8,8 +8,6 @@ namespace RnnLinearization;
 [OutputType(typeof(RnnState))]
 public sealed class GetRnnTrajectoryCommand : RnnCmdlet
 {
-    private readonly CancellationTokenSource _stop = new();
-
     [Parameter(Mandatory = true)]
     public RnnModel Model { get; set; } = null!;
 
@@ -29,11 +27,9 @@ public sealed class GetRnnTrajectoryCommand : RnnCmdlet
         var states = Terminating(() => Linearization.Trajectory(Model, inputs, InitialState, t =>
         {
             if (t % every == 0) WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { PercentComplete = 100 * t / Math.Max(1, total) });
-        }, _stop.Token), InputSequence);
+        }, Stopping), InputSequence);
         for (int t = 0; t < states.Length; t++)
-            WriteResult(new RnnState { Index = t, Input = inputs[t], State = states[t] }, Model, states[t]);
+            WriteResult(new RnnState { Index = t, Input = inputs[t], State = states[t], Output = Model.Output(states[t]) }, Model, states[t]);
         WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { RecordType = ProgressRecordType.Completed });
     }
-
-    protected override void StopProcessing() => _stop.Cancel();
 }

@@ -49,11 +49,19 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
     [Parameter]
     public string? RegionMap { get; set; }
 
+    /// <summary>Key prefix of the linear readout (readout for readout.weight); found by itself when there is exactly one.</summary>
+    [Parameter]
+    public string? Readout { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoReadout { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = FileSystemPath(Path);
         double? alpha = Alpha ?? (Dt is { } dt && Tau is { } tau ? dt / tau : null);
-        var model = Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, alpha, InputSize, HiddenSize), path);
+        var model = Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, alpha, InputSize, HiddenSize, Readout, NoReadout), path);
+        foreach (var note in model.LoadNotes) WriteVerbose(note);
         if (RegionMap is not null)
         {
             var map = FileSystemPath(RegionMap);

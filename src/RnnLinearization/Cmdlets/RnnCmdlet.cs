@@ -6,6 +6,27 @@ namespace RnnLinearization;
 /// <summary>What every cmdlet of the module shares: libtorch loaded up front, core errors as ErrorRecords.</summary>
 public abstract class RnnCmdlet : PSCmdlet
 {
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Cancelled by StopProcessing (Ctrl+C): long core work checks it between bounded pieces.</summary>
+    protected CancellationToken Stopping => _stop.Token;
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    /// <summary>Checks one streamed item; a bad one is written as an error for that item ("State 3: ...") and the stream goes on.</summary>
+    protected bool CheckItem(Action check, long index, object? target, string what = "State")
+    {
+        try
+        {
+            check();
+            return true;
+        }
+        catch (RnnException ex)
+        {
+            WriteError(Record(new RnnException(ex.ErrorId, ex.Kind, $"{what} {index}: {ex.Message}"), target));
+            return false;
+        }
+    }
     protected override void BeginProcessing()
     {
         try { TorchRuntime.EnsureLoaded(); }
@@ -16,11 +37,18 @@ public abstract class RnnCmdlet : PSCmdlet
     protected static ErrorRecord Record(RnnException ex, object? target) =>
         new(ex, ex.ErrorId, Enum.TryParse<ErrorCategory>(ex.Kind.ToString(), out var category) ? category : ErrorCategory.NotSpecified, target);
 
-    /// <summary>Runs <paramref name="work"/>; a core error ends the command.</summary>
+    /// <summary>Runs <paramref name="work"/>; a core error ends the command, as does a libtorch error (its first line, no native frames).</summary>
     protected T Terminating<T>(Func<T> work, object? target)
     {
         try { return work(); }
         catch (RnnException ex) { ThrowTerminatingError(Record(ex, target)); throw; }
+        catch (System.Runtime.InteropServices.ExternalException ex)
+        {
+            var first = ex.Message.Split('\n', 2)[0].Trim();
+            ThrowTerminatingError(Record(new RnnException("TorchComputationFailed", RnnErrorKind.InvalidOperation,
+                $"libtorch failed during the computation: {first}", ex), target));
+            throw;
+        }
     }
 
     /// <summary>

@@ -63,16 +63,7 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
         long index = Index ?? _position;
         _position++;
         var input = Input ?? new double[Model.InputSize];
-        try
-        {
-            Check.Input(Model, input);
-            Check.State(Model, State);
-        }
-        catch (RnnException ex)
-        {
-            WriteError(Record(new RnnException(ex.ErrorId, ex.Kind, $"State {index}: {ex.Message}"), State));
-            return;
-        }
+        if (!CheckItem(() => { Check.Input(Model, input); Check.State(Model, State); }, index, State)) return;
         _pending.Add(new PendingState(index, input, State));
         if (_pending.Count >= EffectiveBatchSize(Model.StateSize)) Flush();
     }

@@ -11,6 +11,9 @@ public sealed class RnnState
     public long Index { get; init; }
     public double[]? Input { get; init; }
     public double[] State { get; init; } = Array.Empty<double>();
+
+    /// <summary>The model's readout at the state; null when the model has none.</summary>
+    public double[]? Output { get; init; }
 }
 
 /// <summary>The linearisation at one state: row i of StateJacobian is d NextState[i] / d State.</summary>
@@ -75,4 +78,56 @@ public sealed class RnnLinearizedStep
 
     /// <summary>Euclidean norm of Error (Exact - Linear); NaN without -Exact.</summary>
     public double ErrorNorm { get; init; } = double.NaN;
+}
+
+/// <summary>
+/// A fixed point (Q at most the fixed-point tolerance) or slow point of F(., Input), with its linearisation:
+/// eigenvalues sorted by magnitude, their time constants (-1/ln|lambda| steps) and the line attractor score.
+/// </summary>
+public sealed class RnnFixedPoint
+{
+    public long Index { get; init; }
+    public double[] Input { get; init; } = Array.Empty<double>();
+    public double[] State { get; init; } = Array.Empty<double>();
+    public double[] NextState { get; init; } = Array.Empty<double>();
+
+    /// <summary>1/2 |F(State, Input) - State|^2.</summary>
+    public double Q { get; init; }
+    public int Iterations { get; init; }
+
+    /// <summary>How many starts ended at this point (merged within the uniqueness tolerance).</summary>
+    public int StartCount { get; init; }
+
+    /// <summary>The first start (0-based, in the order of the starts) that ended here.</summary>
+    public int FirstStart { get; init; }
+    public Core.FixedPointKind Kind { get; init; }
+    public double SpectralRadius { get; init; }
+    public bool IsStable { get; init; }
+    public int UnstableCount { get; init; }
+    public Complex[] Eigenvalues { get; init; } = Array.Empty<Complex>();
+    public double[] TimeConstants { get; init; } = Array.Empty<double>();
+
+    /// <summary>The longest decaying time constant, in steps (NaN when no mode decays).</summary>
+    public double SlowestTimeConstant { get; init; }
+
+    /// <summary>log2(|1 - lambda_2| / |1 - lambda_1|) of the two slowest modes.</summary>
+    public double LineAttractorScore { get; init; }
+    public double[]? Output { get; init; }
+}
+
+/// <summary>One grid point of a flow field: plane coordinates, the projected velocity, its full speed, and the point in state space.</summary>
+public sealed class RnnFlowPoint
+{
+    public long Index { get; init; }
+    public double X { get; init; }
+    public double Y { get; init; }
+    public double VX { get; init; }
+    public double VY { get; init; }
+
+    /// <summary>|F(State) - State| in the whole state space (not only its projection).</summary>
+    public double Speed { get; init; }
+    public double[] State { get; init; } = Array.Empty<double>();
+    public double[] Velocity { get; init; } = Array.Empty<double>();
+    public double[] Input { get; init; } = Array.Empty<double>();
+    public double[]? Output { get; init; }
 }

@@ -1,0 +1,144 @@
+using System.Management.Automation;
+using RnnLinearization.Core;
+
+namespace RnnLinearization;
+
+/// <summary>
+/// Fixed and slow points of the update under a constant input, searched from starting states (piped states, or
+/// -InitialState), filtered and merged, each emitted with its linearisation.
+/// </summary>
+[Cmdlet(VerbsCommon.Find, "RnnFixedPoint", DefaultParameterSetName = PipelineSet)]
+[OutputType(typeof(RnnFixedPoint))]
+public sealed class FindRnnFixedPointCommand : RnnCmdlet
+{
+    private const string PipelineSet = "Pipeline", InitialSet = "InitialState";
+    private readonly List<double[]> _starts = new();
+    private long _position;
+
+    [Parameter(Mandatory = true)]
+    public RnnModel Model { get; set; } = null!;
+
+    /// <summary>The constant input u of F(h, u); zeros when not given. Piped objects' inputs are not used.</summary>
+    [Parameter]
+    public double[]? Input { get; set; }
+
+    /// <summary>A starting state, bound by property name from piped objects (RnnState, RnnFixedPoint, ...).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PipelineSet, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyCollection]
+    public double[] State { get; set; } = null!;
+
+    [Parameter(Mandatory = true, ParameterSetName = InitialSet)]
+    public double[][] InitialState { get; set; } = null!;
+
+    [Parameter]
+    [ValidateRange(1, 10_000_000)]
+    public int? Count { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double Noise { get; set; }
+
+    [Parameter]
+    public int? Seed { get; set; }
+
+    [Parameter]
+    public FixedPointMethod Method { get; set; } = FixedPointMethod.Newton;
+
+    [Parameter, Alias("tol_q")]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double TolQ { get; set; } = 1e-12;
+
+    [Parameter, Alias("tol_dq")]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double TolDq { get; set; } = 1e-20;
+
+    [Parameter, Alias("max_iters")]
+    [ValidateRange(1, int.MaxValue)]
+    public int? MaxIterations { get; set; }
+
+    [Parameter, Alias("lr_init")]
+    [ValidateRange(double.Epsilon, double.MaxValue)]
+    public double LearningRate { get; set; } = 1.0;
+
+    [Parameter, Alias("lr_factor")]
+    [ValidateRange(double.Epsilon, 0.999999)]
+    public double LearningRateFactor { get; set; } = 0.95;
+
+    [Parameter, Alias("lr_patience")]
+    [ValidateRange(0, int.MaxValue)]
+    public int LearningRatePatience { get; set; } = 2;
+
+    [Parameter, Alias("lr_cooldown")]
+    [ValidateRange(0, int.MaxValue)]
+    public int LearningRateCooldown { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double? MaxQ { get; set; }
+
+    [Parameter, Alias("tol_unique")]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double UniqueTolerance { get; set; } = 1e-3;
+
+    [Parameter, Alias("outlier_distance_scale")]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double OutlierDistance { get; set; } = 10;
+
+    [Parameter]
+    public SwitchParameter All { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName != PipelineSet) return;
+        if (CheckItem(() => Check.State(Model, State), _position++, State, "Initial state")) _starts.Add(State);
+    }
+
+    protected override void EndProcessing()
+    {
+        var input = Input ?? new double[Model.InputSize];
+        Terminating(() => { Check.Input(Model, input); return 0; }, Input);
+        var starts = Terminating(() => FixedPoints.Starts(ParameterSetName == InitialSet ? InitialState : _starts, Count, Noise, Seed), Model);
+        var options = new FixedPointOptions
+        {
+            Method = Method, TolQ = TolQ, TolDq = TolDq, MaxIterations = MaxIterations, LearningRate = LearningRate,
+            LearningRateFactor = LearningRateFactor, LearningRatePatience = LearningRatePatience, LearningRateCooldown = LearningRateCooldown,
+            MaxQ = MaxQ, UniqueTolerance = UniqueTolerance, OutlierDistance = OutlierDistance, All = All,
+        };
+        WriteVerbose($"Searching from {starts.Length} starts with {Method} (at most {options.Iterations} iterations).");
+        var activity = $"Find-RnnFixedPoint: {Method} from {starts.Length} starts";
+        FixedPoint[] points;
+        try
+        {
+            points = Terminating(() => FixedPoints.Find(Model, input, starts, options, p =>
+                WriteProgress(new ProgressRecord(0, activity, $"iteration {p.Iteration}: {p.Active} of {p.Total} starts still moving, largest q {p.MaxQ:0.##e+0}")
+                { PercentComplete = -1 }), Stopping), Model);
+        }
+        catch (OperationCanceledException) { return; }
+        WriteProgress(new ProgressRecord(0, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        WriteVerbose($"{points.Length} point(s) kept: {string.Join(", ", points.GroupBy(p => p.Kind).Select(g => $"{g.Count()} {g.Key}"))}.");
+        for (int i = 0; i < points.Length; i++)
+        {
+            var p = points[i];
+            WriteResult(new RnnFixedPoint
+            {
+                Index = i,
+                Input = input,
+                State = p.State,
+                NextState = p.NextState,
+                Q = p.Q,
+                Iterations = p.Iterations,
+                StartCount = p.StartCount,
+                FirstStart = p.FirstStart,
+                Kind = p.Kind,
+                SpectralRadius = p.Spectrum.SpectralRadius,
+                IsStable = p.Spectrum.UnstableCount == 0,
+                UnstableCount = p.Spectrum.UnstableCount,
+                Eigenvalues = p.Spectrum.Eigenvalues,
+                TimeConstants = p.TimeConstants,
+                SlowestTimeConstant = p.TimeConstants.Where(t => t > 0).DefaultIfEmpty(double.NaN).Max(),
+                LineAttractorScore = p.LineAttractorScore,
+                Output = Model.Output(p.State),
+            }, Model, p.State, p.NextState);
+        }
+    }
+}

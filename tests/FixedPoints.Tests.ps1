@@ -1,0 +1,271 @@
+BeforeDiscovery {
+    $script:Networks = Get-ChildItem (Join-Path $PSScriptRoot 'fixtures/fixedpoints') -Filter *.json |
+        Where-Object BaseName -NotLike 'linear*' | ForEach-Object { @{ Name = $_.BaseName } }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:FixedPointDir = Join-Path $script:Fixtures 'fixedpoints'
+
+    function Get-FixedPointFixture([string] $Name) {
+        $f = Get-Content (Join-Path $script:FixedPointDir "$Name.json") -Raw | ConvertFrom-Json -AsHashtable
+        $options = $f.import
+        $f.Model = Import-RnnModel (Join-Path $script:FixedPointDir $f.model) @options
+        $f
+    }
+
+    function Get-Distance([double[]] $A, [double[]] $B) {
+        $sum = 0.0
+        for ($i = 0; $i -lt $A.Length; $i++) { $sum += ($A[$i] - $B[$i]) * ($A[$i] - $B[$i]) }
+        [math]::Sqrt($sum)
+    }
+
+    # The point of $Found nearest to $State.
+    function Get-Nearest($Found, [double[]] $State) {
+        $Found | Sort-Object { Get-Distance $_.State $State } | Select-Object -First 1
+    }
+
+    function Assert-SameSpectrum($Expected, [System.Numerics.Complex[]] $Actual, [double] $Tolerance) {
+        $Actual.Count | Should -Be $Expected.eig_real.Count
+        for ($k = 0; $k -lt $Expected.eig_real.Count; $k++) {
+            $x = [System.Numerics.Complex]::new($Expected.eig_real[$k], $Expected.eig_imag[$k])
+            ($Actual | ForEach-Object { [System.Numerics.Complex]::Abs($_ - $x) } | Measure-Object -Minimum).Minimum | Should -BeLessOrEqual $Tolerance
+        }
+    }
+}
+
+Describe 'Find-RnnFixedPoint against the toolkits'' Adam procedure in PyTorch: <Name>' -ForEach $Networks {
+    BeforeAll {
+        $f = Get-FixedPointFixture $Name
+        $fps = Find-RnnFixedPoint -Model $f.Model -Input ([double[]]$f.input) -InitialState ([double[][]]$f.starts)
+    }
+
+    It 'finds every point the reference finds, within 1e-6, at q below 1e-20' {
+        $f.points.Count | Should -BeGreaterThan 0
+        foreach ($p in $f.points) {
+            $near = Get-Nearest $fps $p.state
+            Get-Distance $near.State $p.state | Should -BeLessOrEqual 1e-6
+            $near.Q | Should -BeLessThan 1e-20
+        }
+    }
+
+    It 'gives each point the kind, unstable count and eigenvalues of torch.linalg.eigvals there' {
+        foreach ($p in $f.points) {
+            $near = Get-Nearest $fps $p.state
+            [string]$near.Kind | Should -Be $p.kind
+            $near.UnstableCount | Should -Be $p.unstable_count
+            $near.IsStable | Should -Be ($p.unstable_count -eq 0)
+            Assert-SameSpectrum $p $near.Eigenvalues 1e-6
+            $near.SpectralRadius | Should -BeGreaterThan 0
+            ($near.Eigenvalues | ForEach-Object Magnitude) | Should -Be ($near.Eigenvalues | ForEach-Object Magnitude | Sort-Object -Descending)
+        }
+    }
+
+    It 'gives the readout at each point and along a trajectory, as the PyTorch module computes it' {
+        if (-not $f.points[0].ContainsKey('output')) {
+            $f.Model.OutputSize | Should -Be 0
+            $fps[0].Output | Should -BeNullOrEmpty
+            return
+        }
+        $f.Model.OutputSize | Should -Be $f.points[0].output.Count
+        foreach ($p in $f.points) { Assert-Close $p.output (Get-Nearest $fps $p.state).Output -Rel 1e-6 -Abs 1e-9 }
+        $traj = Get-RnnTrajectory -Model $f.Model -InputSequence ([double[][]]$f.trajectory.inputs)
+        for ($t = 0; $t -lt $traj.Count; $t++) {
+            Assert-Close $f.trajectory.states[$t] $traj[$t].State -Rel 1e-6 -Abs 1e-9
+            Assert-Close $f.trajectory.outputs[$t] $traj[$t].Output -Rel 1e-6 -Abs 1e-9
+        }
+    }
+
+    It 'emits points whose linearisation the other cmdlets agree with, piped by property name' {
+        $j = $fps | Get-RnnJacobian -Model $f.Model
+        $e = $fps | Get-RnnEigen -Model $f.Model -NoEigenvectors
+        for ($i = 0; $i -lt $fps.Count; $i++) {
+            Get-Distance $j[$i].NextState $fps[$i].State | Should -BeLessOrEqual 1e-12
+            Assert-Close $f.input $j[$i].Input -Rel 0 -Abs 0
+            Assert-Close ($e[$i].Eigenvalues | ForEach-Object Real) ($fps[$i].Eigenvalues | ForEach-Object Real) -Rel 1e-9 -Abs 1e-12
+        }
+        $steps = $fps[0] | Invoke-RnnLinearization -Model $f.Model -DeltaState (, [double[]](@(1e-6) * $f.Model.StateSize)) -Exact
+        $steps.ErrorNorm | Should -BeLessThan 1e-10
+    }
+}
+
+Describe 'Find-RnnFixedPoint -Method Adam reproduces the PyTorch procedure: <Name>' -ForEach @(
+    @{ Name = 'lstm_i2_h4_readout' }, @{ Name = 'rnn_i2_h4_2layers' }, @{ Name = 'script_grucell_i2_h4' }) {
+    It 'runs as many iterations and ends at the same points, within 1e-6' {
+        $f = Get-FixedPointFixture $Name
+        $a = $f.adam
+        $f.adam.iterations | Should -BeLessThan 1000 -Because 'the tests run the networks whose reference converged quickly'
+        $all = Find-RnnFixedPoint -Model $f.Model -Input ([double[]]$f.input) -InitialState ([double[][]]$f.starts) -Method Adam `
+            -tol_q $a.tol_q -tol_dq $a.tol_dq -max_iters $a.max_iters -lr_init $a.lr_init -LearningRateFactor $a.lr_factor -LearningRatePatience $a.lr_patience -All
+        $all.Count | Should -Be $f.starts.Count
+        $all[0].Iterations | Should -BeGreaterOrEqual ($a.iterations - 5)
+        $all[0].Iterations | Should -BeLessOrEqual ($a.iterations + 5)
+        foreach ($p in $f.points) { Get-Distance (Get-Nearest $all $p.state).State $p.state | Should -BeLessOrEqual 1e-6 }
+        $unique = Find-RnnFixedPoint -Model $f.Model -Input ([double[]]$f.input) -InitialState ([double[][]]$f.starts) -Method Adam `
+            -TolQ $a.tol_q -TolDq $a.tol_dq -MaxIterations $a.max_iters
+        $unique.Count | Should -Be $f.points.Count
+    }
+}
+
+Describe 'Fixed points in closed form' {
+    It 'finds the one fixed point of a linear rate network, (I - W)^-1 (W_in u + b), to 1e-10' {
+        $f = Get-Content (Join-Path $script:FixedPointDir 'linear_leaky_i3_h8.json') -Raw | ConvertFrom-Json
+        $m = Import-RnnModel (Join-Path $script:FixedPointDir $f.model) -Architecture LeakyRnn -Alpha $f.alpha -Nonlinearity Linear
+        $starts = foreach ($k in 1..5) { , [double[]](1..8 | ForEach-Object { $k * [math]::Sin($_ * $k) }) }
+        $fp = Find-RnnFixedPoint -Model $m -Input $f.input -InitialState $starts
+        @($fp).Count | Should -Be 1
+        $fp.StartCount | Should -Be 5
+        Get-Distance $fp.State $f.fixed_point | Should -BeLessOrEqual 1e-10
+        $fp.Q | Should -BeLessThan 1e-24
+        Assert-Close ($f.eigenvalues_real | Sort-Object) ($fp.Eigenvalues.Real | Sort-Object) -Rel 1e-9 -Abs 1e-12
+    }
+
+    It 'settles at the slow point of a one-unit tanh RNN with no fixed point nearby, where tanh''(2h + b) = 1/2' {
+        # h' = tanh(2h + b): q has a local minimum above zero at 2h + b = -acosh(sqrt 2) for b = 1.2 (a ghost).
+        $m = New-RnnModel -InputSize 1 -HiddenSize 1 -NoBias -Seed 1
+        $path = Join-Path $TestDrive 'ghost.safetensors'
+        $m.Parameters['weight_hh_l0'].Data[0] = 2.0
+        $m.Parameters['weight_ih_l0'].Data[0] = 1.2   # the input 1 carries the bias b = 1.2
+        $m | Export-RnnModel -Path $path
+        $ghost = Import-RnnModel $path
+        $h = (-[math]::Acosh([math]::Sqrt(2)) - 1.2) / 2
+        $expectedQ = 0.5 * [math]::Pow([math]::Tanh(2 * $h + 1.2) - $h, 2)
+        $slow = Find-RnnFixedPoint -Model $ghost -Input 1 -InitialState ([double[][]](-1.5, -0.8)) -MaxQ 1
+        $s = $slow | Where-Object Kind -eq 'Slow'
+        @($s).Count | Should -Be 1
+        [math]::Abs($s.State[0] - $h) | Should -BeLessOrEqual 1e-6
+        [math]::Abs($s.Q - $expectedQ) | Should -BeLessOrEqual (1e-9 * $expectedQ)
+        Find-RnnFixedPoint -Model $ghost -Input 1 -InitialState ([double[][]](, -1.5)) | Should -BeNullOrEmpty -Because 'slow points are dropped unless -MaxQ keeps them'
+    }
+}
+
+Describe 'Find-RnnFixedPoint on the bundled flip-flop network' {
+    BeforeAll {
+        $m = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
+        $rng = [Random]::new(3)
+        $inputs = foreach ($t in 0..599) {
+            $x = [double[]](0, 0, 0)
+            if ($rng.NextDouble() -lt 0.05) { $x[$rng.Next(3)] = if ($rng.NextDouble() -lt 0.5) { 1 } else { -1 } }
+            , $x
+        }
+        $traj = Get-RnnTrajectory -Model $m -InputSequence $inputs
+        $fps = $traj | Find-RnnFixedPoint -Model $m -Count 1024 -Noise 0.5 -Seed 1
+    }
+
+    It 'finds exactly 8 stable points, whose readouts are the 8 sign patterns' {
+        $stable = @($fps | Where-Object IsStable)
+        $stable.Count | Should -Be 8
+        $patterns = $stable | ForEach-Object { ($_.Output | ForEach-Object { if ($_ -gt 0) { '+' } else { '-' } }) -join '' } | Sort-Object -Unique
+        @($patterns).Count | Should -Be 8
+        foreach ($s in $stable) { $s.Output | ForEach-Object { [math]::Abs($_) | Should -BeGreaterThan 0.5 } }
+    }
+
+    It 'finds saddles between them, and every point at q below 1e-20' {
+        @($fps | Where-Object Kind -eq 'Saddle').Count | Should -BeGreaterOrEqual 12
+        $fps | ForEach-Object { $_.Q | Should -BeLessThan 1e-20 }
+        ($fps | Measure-Object StartCount -Sum).Sum | Should -BeLessOrEqual 1024
+        $fps.Index | Should -Be (0..($fps.Count - 1))
+    }
+
+    It 'keeps every start with -All, and is repeatable with -Seed' {
+        $all = $traj | Find-RnnFixedPoint -Model $m -Count 64 -Noise 0.5 -Seed 2 -All
+        $all.Count | Should -Be 64
+        $again = $traj | Find-RnnFixedPoint -Model $m -Count 64 -Noise 0.5 -Seed 2 -All
+        for ($i = 0; $i -lt 64; $i++) { $again[$i].State | Should -Be $all[$i].State }
+    }
+
+    It 'writes a table, JSON and CSV that a user can read' {
+        ($fps | Format-Table | Out-String) | Should -Match 'Stable'
+        $json = $fps[0] | ConvertTo-Json -Depth 4 | ConvertFrom-Json
+        $json.Kind | Should -Not -BeNullOrEmpty
+        $json.State.Count | Should -Be 24
+        $csv = $fps | Select-Object Index, Kind, Q, UnstableCount, SpectralRadius, SlowestTimeConstant, LineAttractorScore | ConvertTo-Csv | ConvertFrom-Csv
+        $csv.Count | Should -Be $fps.Count
+    }
+}
+
+Describe 'Get-RnnFlowField against PyTorch' {
+    BeforeAll {
+        $f = Get-FixedPointFixture 'rnn_i2_h6_readout'
+        function Assert-Flow($Expected, $Actual) {
+            $Actual.Count | Should -Be $Expected.Count
+            for ($i = 0; $i -lt $Expected.Count; $i++) {
+                Assert-Close $Expected[$i].x $Actual[$i].X -Rel 1e-9 -Abs 1e-12
+                Assert-Close $Expected[$i].y $Actual[$i].Y -Rel 1e-9 -Abs 1e-12
+                Assert-Close $Expected[$i].vx $Actual[$i].VX -Rel 1e-6 -Abs 1e-10
+                Assert-Close $Expected[$i].vy $Actual[$i].VY -Rel 1e-6 -Abs 1e-10
+                Assert-Close $Expected[$i].speed $Actual[$i].Speed -Rel 1e-6 -Abs 1e-10
+                Assert-Close $Expected[$i].state $Actual[$i].State -Rel 1e-9 -Abs 1e-12
+            }
+        }
+    }
+
+    It 'projects F(h) - h on given axes, on a grid around a given centre' {
+        $g = $f.flow.axes
+        $flow = Get-RnnFlowField -Model $f.Model -Input ([double[]]$f.input) -Axes ([double[][]]$g.axes) -Center ([double[]]$g.center) -Extent ([double[]]$g.extent) -GridSize $g.grid
+        Assert-Flow $g.points $flow
+    }
+
+    It 'uses the piped states'' first two principal components and their mean' {
+        $g = $f.flow.pca
+        $flow = $f.starts | ForEach-Object { [pscustomobject]@{ State = [double[]]$_ } } |
+            Get-RnnFlowField -Model $f.Model -Input ([double[]]$f.input) -Extent ([double[]]$g.extent) -GridSize $g.grid
+        Assert-Flow $g.points $flow
+    }
+
+    It 'gives the linearised flow about a state with -Linear -AroundState' {
+        $g = $f.flow.linear
+        $flow = Get-RnnFlowField -Model $f.Model -Input ([double[]]$f.input) -Axes ([double[][]]$g.axes) -Center ([double[]]$g.center) -Extent ([double[]]$g.extent) -GridSize $g.grid -Linear -AroundState ([double[]]$g.around)
+        Assert-Flow $g.points $flow
+    }
+
+    It 'is still at a fixed point' {
+        $fp = Find-RnnFixedPoint -Model $f.Model -Input ([double[]]$f.input) -InitialState ([double[][]]$f.starts) | Select-Object -First 1
+        $flow = Get-RnnFlowField -Model $f.Model -Input ([double[]]$f.input) -Axes ([double[][]]$f.flow.axes.axes) -Center $fp.State -Extent 0.1 -GridSize 3
+        $flow[4].X | Should -Be 0
+        $flow[4].Speed | Should -BeLessThan 1e-12
+        $flow | Where-Object Index -ne 4 | ForEach-Object { $_.Speed | Should -BeGreaterThan 1e-6 }
+        $flow[0].Output.Count | Should -Be 2
+    }
+}
+
+Describe 'Fixed points and flow fields: errors' {
+    BeforeAll { $m = New-RnnModel -InputSize 2 -HiddenSize 3 -Seed 4 }
+
+    It 'says so when there is no state to start from' {
+        { @() | Find-RnnFixedPoint -Model $m -ErrorAction Stop } | Should -Throw -ErrorId 'NoInitialStates,RnnLinearization.FindRnnFixedPointCommand'
+    }
+
+    It 'reports a start of the wrong length and goes on with the others' {
+        $errs = $null
+        $found = @([double[]](0.1, 0.2, 0.3), [double[]](1, 2)) | ForEach-Object { [pscustomobject]@{ State = $_ } } |
+            Find-RnnFixedPoint -Model $m -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'StateLengthMismatch,RnnLinearization.FindRnnFixedPointCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        @($found).Count | Should -BeGreaterThan 0
+    }
+
+    It 'refuses an input of the wrong length' {
+        { Find-RnnFixedPoint -Model $m -Input 1, 2, 3 -InitialState @(, [double[]](0, 0, 0)) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InputLengthMismatch,RnnLinearization.FindRnnFixedPointCommand'
+    }
+
+    It 'needs two independent states or -Axes for a plane' {
+        { [pscustomobject]@{ State = [double[]](0, 0, 0) } | Get-RnnFlowField -Model $m -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PlaneUndefined,RnnLinearization.GetRnnFlowFieldCommand'
+        { Get-RnnFlowField -Model $m -Axes ([double[]](1, 0, 0)), ([double[]](2, 0, 0)) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidAxes,RnnLinearization.GetRnnFlowFieldCommand'
+        { Get-RnnFlowField -Model $m -Axes ([double[]](1, 0, 0)), ([double[]](0, 1, 0)) -Extent 0, 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidExtent,RnnLinearization.GetRnnFlowFieldCommand'
+    }
+
+    It 'takes -AroundState only with -Linear' {
+        # Both are mandatory in their own parameter set (checked on the metadata: binding one alone would prompt).
+        $sets = (Get-Command Get-RnnFlowField).Parameters
+        $sets['AroundState'].ParameterSets.Keys | Should -Be 'Linear'
+        $sets['AroundState'].ParameterSets['Linear'].IsMandatory | Should -BeTrue
+        $sets['Linear'].ParameterSets['Linear'].IsMandatory | Should -BeTrue
+        $flow = Get-RnnFlowField -Model $m -Axes ([double[]](1, 0, 0)), ([double[]](0, 1, 0)) -Linear -AroundState 0, 0, 0 -GridSize 2
+        $flow.Count | Should -Be 4
+    }
+}
