@@ -5,7 +5,7 @@
     bench_torch.py (Debian's python3-torch, installed here with apt-get when missing and possible) writes the
     models and states and times the seed and the batched closed-form PyTorch code; this script times the module's
     core API (CoreTimer.cs) and its cmdlets (module imported, as a user runs them) on the same files, then the
-    pipeline, memory and import-time workloads. Threads are set to the same count on every side. Prints a table
+    pipeline, memory and import-time workloads, then the fixed-point rows (Invoke-FixedPointBenchmark.ps1). Threads are set to the same count on every side. Prints a table
     of per-state times and ratios and writes out/bench/bench.json. Ratios are measured in this one run.
 #>
 param(
@@ -171,6 +171,9 @@ $probe = "`$sw = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath
     "`$null = Get-RnnJacobian -Model `$m -State (1..64 | ForEach-Object { 0.01 * `$_ }); `$sw.Elapsed.TotalSeconds"
 $importSeconds = Measure-Median { [double](& dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $probe | Select-Object -Last 1) }
 
+Write-Host 'Fixed points against the toolkits'' Adam procedure and a PyTorch Newton solve (bench/Invoke-FixedPointBenchmark.ps1)...' -ForegroundColor Cyan
+$fixedPointRows = & (Join-Path $PSScriptRoot 'Invoke-FixedPointBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir -ReuseTorch:$ReuseTorch
+
 $summary = [ordered]@{
     Date = (Get-Date).ToString('s'); Machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription)"
     Threads = (Get-RnnConfiguration).ThreadCount; TorchThreads = $torch.threads; PythonTorch = $torch.torch_version
@@ -180,6 +183,7 @@ $summary = [ordered]@{
     Pipeline = [ordered]@{ States = $PipelineStates; Hidden = 128; Rows = $pipelineRows; Seconds = $pipeline; UsPerState = 1e6 * $pipeline / $PipelineStates }
     Memory = [ordered]@{ States = $MemoryStates; Hidden = 32; Seconds = $memorySeconds; RssGrowthMB = ($peak - $rssBefore) / 1MB; TensorsAliveBefore = $liveBefore; TensorsAliveAfter = $liveAfter }
     ImportSeconds = $importSeconds
+    FixedPoints = $fixedPointRows
 }
 $summary | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'bench.json')
 

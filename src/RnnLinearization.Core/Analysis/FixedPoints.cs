@@ -128,7 +128,7 @@ public static class FixedPoints
     /// when q falls; Delta shrinks when the quadratic model of q predicts badly and grows when it predicts well. Small
     /// early steps follow q downhill (so a start ends where gradient descent would, as in the toolkits); near a root the
     /// steps are Newton's and converge quadratically; at a slow point (a local minimum of q above zero) the Cauchy steps
-    /// settle into it. One LU per iteration, no J^T J. A start stops when q reaches its rounding floor, when no step
+    /// settle into it. At most one LU per iteration (none while the region is smaller than the Cauchy step), no J^T J. A start stops when q reaches its rounding floor, when no step
     /// lowers q, or after MaxIterations. Starts go in chunks of bounded cost (LUs of S^3), so cancellation is checked
     /// often at any size.
     /// </summary>
@@ -144,9 +144,8 @@ public static class FixedPoints
             using var scope = torch.NewDisposeScope();
             var x = TensorData.FromRows(starts.Skip(first).Take(n).ToList(), s);
             var u = TensorData.FromRows(new[] { input }, model.InputSize);
-            var eye = torch.eye(s, dtype: ScalarType.Float64).unsqueeze(0);
             var iterations = new int[n];
-            var radius = InitialRadius * (1 + x.square().sum(1).sqrt());
+            var radius = starts.Skip(first).Take(n).Select(h => InitialRadius * (1 + Math.Sqrt(h.Sum(v => v * v)))).ToArray();
             var active = Enumerable.Range(0, n).ToArray();
             for (int iteration = 1; iteration <= options.Iterations && active.Length > 0; iteration++)
             {
@@ -155,25 +154,20 @@ public static class FixedPoints
                 var at = torch.tensor(active.Select(i => (long)i).ToArray());
                 var xa = x.index_select(0, at);
                 var ua = u.expand(active.Length, model.InputSize);
-                var (next, jacobian, _) = model.Linearize(ua, xa);
-                var r = next - xa;
-                var (newX, newQ, moved, newRadius) = DoglegStep(model, ua, xa, r, jacobian - eye, radius.index_select(0, at));
-
+                var (next, jr, _) = model.Linearize(ua, xa);
+                jr.diagonal(0, 1, 2).sub_(1.0);   // J - I in place: a second B x S x S tensor would cost as much as the Jacobian
+                var rows = active.Select(i => radius[i]).ToArray();
+                var (newX, q, moved) = DoglegStep(model, ua, xa, next - xa, jr, rows);
                 x.index_copy_(0, at, newX);
-                radius.index_copy_(0, at, newRadius);
-                // One read per iteration: [moved, q, q's floor] per start.
-                var status = TensorData.Values(torch.stack(new[] { moved.to_type(ScalarType.Float64), newQ, Floor(newX) }, 1));
                 var still = new List<int>();
-                double largest = 0;
                 for (int k = 0; k < active.Length; k++)
                 {
                     iterations[active[k]] = iteration;
-                    double q = status[3 * k + 1];
-                    largest = Math.Max(largest, q);
-                    if (status[3 * k] != 0 && q > status[3 * k + 2]) still.Add(active[k]);
+                    radius[active[k]] = rows[k];
+                    if (moved[k]) still.Add(active[k]);
                 }
                 active = still.ToArray();
-                progress?.Invoke(new FixedPointProgress(iteration, active.Length + total - first - n, total, largest));
+                progress?.Invoke(new FixedPointProgress(iteration, active.Length + total - first - n, total, q.DefaultIfEmpty(0).Max()));
             }
             var u1 = u.expand(n, model.InputSize);
             var finalQ = TensorData.Values(0.5 * (model.Step(u1, x) - x).square().sum(1)).ToArray();
@@ -191,71 +185,112 @@ public static class FixedPoints
     /// </summary>
     private const double InitialRadius = 0.1;
 
-    /// <summary>q's rounding floor at states [B, S]: residuals of a few ulps of the state's scale, where no step means anything.</summary>
-    private static Tensor Floor(Tensor x) => 0.5 * x.shape[1] * (4e-16 * (1 + x.abs().amax(new long[] { 1 }))).square();
-
-    /// <summary>One dogleg iteration for a batch: new states, their q, whether each moved, and the radii for the next.</summary>
-    private static (Tensor X, Tensor Q, Tensor Moved, Tensor Radius) DoglegStep(RnnModel model, Tensor u, Tensor x, Tensor r, Tensor jr, Tensor radius)
+    /// <summary>
+    /// One dogleg iteration for a batch with J_r = J - I and r = F(h) - h given: the new states, their q, and whether each
+    /// moved (took a step that lowered q by more than rounding and is still above q's rounding floor); the radii are
+    /// updated in place. Every step is a g + b n, with g = J_r^T r and n the Newton step, so the quadratic model's
+    /// prediction, |r + J_r p|^2 = |(1 - b) r + a J_r g|^2, comes from a few dot products per state: the tries cost one
+    /// step of the network each, and the choice of step is plain arithmetic here.
+    /// </summary>
+    private static (Tensor X, double[] Q, bool[] Moved) DoglegStep(RnnModel model, Tensor u, Tensor x, Tensor r, Tensor jr, double[] radius)
     {
-        var q = 0.5 * r.square().sum(1);
-        var g = jr.transpose(1, 2).bmm(r.unsqueeze(2)).squeeze(2);                         // gradient of q
+        int batch = (int)x.shape[0];
+        var g = jr.transpose(1, 2).bmm(r.unsqueeze(2)).squeeze(2);                         // the gradient of q
         var jg = jr.bmm(g.unsqueeze(2)).squeeze(2);
-        var gg = g.square().sum(1);
-        // The Cauchy point: the minimum of the quadratic model along -g.
-        var cauchy = -(gg / jg.square().sum(1)).unsqueeze(1) * g;
-        var (newton, info) = torch.linalg.solve_ex(jr, -r.unsqueeze(2));
-
-        newton = newton.squeeze(2);
-        var usable = info.eq(0).logical_and(newton.isfinite().all(1));
-        newton = torch.where(usable.unsqueeze(1), newton, torch.zeros_like(newton));
-        double[] Norms(Tensor v) => TensorData.Values(v.square().sum(1).sqrt()).ToArray();
-        var newtonNorm = torch.tensor(Norms(newton));
-        var cauchyNorm = torch.tensor(Norms(cauchy));
-        var cauchyOk = gg.gt(0).logical_and(cauchy.isfinite().all(1));
-
-        var newX = x.clone();
-        var newQ = q.clone();
-        var accepted = torch.zeros(q.shape[0], dtype: ScalarType.Bool);
-        var live = cauchyOk.logical_or(usable);                                            // g = 0 and no Newton step: nothing to do
-        for (int k = 0; k < 12; k++)
+        Tensor Dot(Tensor a, Tensor b) => (a * b).sum(1);
+        // Per state: |g|^2, |J_r g|^2, |n|^2, g.n, |r|^2, r.J_r g, n usable, max |h|: read in two reads, n's after its LU.
+        var d = new double[8 * batch];
+        double V(int k, int field) => d[8 * k + field];
+        void Read(IReadOnlyList<int> rows, params (int Field, Tensor Column)[] columns)
         {
-            var pending = live.logical_and(accepted.logical_not());
-            if (!pending.any().item<bool>()) break;
-            var step = Dogleg(newton, newtonNorm, usable, cauchy, cauchyNorm, cauchyOk, g, radius);
-            var stepNorm = step.square().sum(1).sqrt();
-            var trial = x + step;
-            var qt = 0.5 * (model.Step(u, trial) - trial).square().sum(1);
-            var predicted = q - 0.5 * (r + jr.bmm(step.unsqueeze(2)).squeeze(2)).square().sum(1);
-            var rho = (q - qt) / predicted;
-            var ok = pending.logical_and(qt.isfinite()).logical_and(qt.lt(q));
-            newX = torch.where(ok.unsqueeze(1), trial, newX);
-            newQ = torch.where(ok, qt, newQ);
-            // The radius: a quarter of the step when the model predicted badly (or the step failed), doubled when it predicted well at the edge.
-            var grow = ok.logical_and(rho.gt(0.75)).logical_and(stepNorm.ge(0.99 * radius));
-            var shrink = pending.logical_and(ok.logical_not().logical_or(rho.lt(0.25)));
-            radius = torch.where(grow, 2 * radius, torch.where(shrink, 0.25 * stepNorm, radius));
-            accepted = accepted.logical_or(ok);
+            var values = TensorData.Values(torch.stack(columns.Select(c => c.Column).ToArray(), 1));
+            for (int k = 0; k < rows.Count; k++)
+                for (int c = 0; c < columns.Length; c++) d[8 * rows[k] + columns[c].Field] = values[k * columns.Length + c];
         }
-        var moved = accepted.logical_and((q - newQ).gt(1e-15 * q));
-        return (newX, newQ, moved, radius);
+        Read(Enumerable.Range(0, batch).ToArray(), (0, Dot(g, g)), (1, Dot(jg, jg)), (4, Dot(r, r)), (5, Dot(r, jg)), (7, x.abs().amax(new long[] { 1 })));
+        // The Newton step (an LU) only where it can be taken: when the Cauchy point lies outside the region, so does the
+        // Newton step (for the model's J_r^T J_r, |Cauchy| <= |Newton|), and every try is a steepest-descent step.
+        var need = Enumerable.Range(0, batch).Where(k => !(V(k, 0) > 0 && V(k, 1) > 0) || Math.Pow(V(k, 0), 1.5) / V(k, 1) < radius[k]).ToArray();
+        var newton = torch.zeros_like(g);
+        if (need.Length > 0)
+        {
+            var rows = torch.tensor(need.Select(k => (long)k).ToArray());
+            var (solved, info) = torch.linalg.solve_ex(jr.index_select(0, rows), -r.index_select(0, rows).unsqueeze(2));
+            var n = solved.squeeze(2);
+            var usable = info.eq(0).logical_and(n.isfinite().all(1));
+            n = torch.where(usable.unsqueeze(1), n, torch.zeros_like(n));
+            newton.index_copy_(0, rows, n);
+            Read(need, (2, Dot(n, n)), (3, Dot(g.index_select(0, rows), n)), (6, usable.to_type(ScalarType.Float64)));
+        }
+
+        var q = new double[batch];
+        var bestA = new double[batch];
+        var bestB = new double[batch];
+        var pending = new bool[batch];
+        for (int k = 0; k < batch; k++)
+        {
+            q[k] = 0.5 * V(k, 4);
+            pending[k] = (V(k, 0) > 0 && V(k, 1) > 0) || V(k, 6) != 0;   // g = 0 and no Newton step: nothing to try
+        }
+        var newQ = (double[])q.Clone();
+        var a = new double[batch];
+        var b = new double[batch];
+        var norm = new double[batch];
+        var predicted = new double[batch];
+        for (int attempt = 0; attempt < 12 && pending.Any(p => p); attempt++)
+        {
+            for (int k = 0; k < batch; k++)
+            {
+                a[k] = b[k] = 0;
+                if (!pending[k]) continue;
+                (a[k], b[k]) = Dogleg(V(k, 0), V(k, 1), V(k, 2), V(k, 3), V(k, 6) != 0, radius[k]);
+                norm[k] = Math.Sqrt(Math.Max(0, a[k] * a[k] * V(k, 0) + 2 * a[k] * b[k] * V(k, 3) + b[k] * b[k] * V(k, 2)));
+                double c = 1 - b[k];
+                predicted[k] = q[k] - 0.5 * (c * c * V(k, 4) + 2 * a[k] * c * V(k, 5) + a[k] * a[k] * V(k, 1));
+            }
+            var trial = x + torch.tensor(a).unsqueeze(1) * g + torch.tensor(b).unsqueeze(1) * newton;
+            var qt = TensorData.Values(0.5 * (model.Step(u, trial) - trial).square().sum(1));
+            for (int k = 0; k < batch; k++)
+            {
+                if (!pending[k]) continue;
+                bool ok = double.IsFinite(qt[k]) && qt[k] < q[k];
+                double rho = (q[k] - qt[k]) / predicted[k];
+                // The radius: a quarter of the step when the model predicted badly (or the step failed), doubled when it predicted well at the edge.
+                if (!ok || !(rho >= 0.25)) radius[k] = 0.25 * norm[k];
+                else if (rho > 0.75 && norm[k] >= 0.99 * radius[k]) radius[k] *= 2;
+                if (!ok) continue;
+                (bestA[k], bestB[k], newQ[k], pending[k]) = (a[k], b[k], qt[k], false);
+            }
+        }
+        var newX = x + torch.tensor(bestA).unsqueeze(1) * g + torch.tensor(bestB).unsqueeze(1) * newton;
+        var moved = new bool[batch];
+        for (int k = 0; k < batch; k++)
+        {
+            // Below q's rounding floor (residuals of a few ulps of the state's scale) no step means anything.
+            double floor = 0.5 * x.shape[1] * Math.Pow(4e-16 * (1 + V(k, 7)), 2);
+            moved[k] = q[k] - newQ[k] > 1e-15 * q[k] && newQ[k] > floor;
+        }
+        return (newX, newQ, moved);
     }
 
-    /// <summary>The dogleg step in a region of the given radius, per row.</summary>
-    private static Tensor Dogleg(Tensor newton, Tensor newtonNorm, Tensor usable, Tensor cauchy, Tensor cauchyNorm, Tensor cauchyOk, Tensor g, Tensor radius)
+    /// <summary>
+    /// The dogleg step a g + b n in a region of radius <paramref name="radius"/>, from |g|^2, |J_r g|^2, |n|^2 and g.n: the
+    /// Newton step n when it fits; else, from the Cauchy point c g (c = -|g|^2 / |J_r g|^2, the model's minimum along -g),
+    /// the point towards n at distance radius; or along -g to the edge when the Cauchy point is outside (or there is no n).
+    /// </summary>
+    private static (double A, double B) Dogleg(double gg, double jgjg, double nn, double gn, bool newtonOk, double radius)
     {
-        // Along -g to the edge, when even the Cauchy point lies outside (or no Newton step exists).
-        var gNorm = g.square().sum(1).sqrt();
-        var steepest = torch.where(cauchyNorm.le(radius).logical_and(cauchyOk).unsqueeze(1), cauchy, -(radius / gNorm).unsqueeze(1) * g);
-        // Between the Cauchy point and the Newton step, at distance radius: |c + t (n - c)| = radius, t in [0, 1].
-        var d = newton - cauchy;
-        var a = d.square().sum(1);
-        var b = 2 * (cauchy * d).sum(1);
-        var c = cauchyNorm.square() - radius.square();
-        var t = ((-b + (b.square() - 4 * a * c).clamp_min(0).sqrt()) / (2 * a)).clamp(0, 1);
-        var between = cauchy + t.unsqueeze(1) * d;
-        var bent = torch.where(cauchyNorm.ge(radius).logical_or(cauchyOk.logical_not()).unsqueeze(1), steepest, between);
-        var step = torch.where(usable.logical_and(newtonNorm.le(radius)).unsqueeze(1), newton, torch.where(usable.unsqueeze(1), bent, steepest));
-        return torch.where(step.isfinite().all(1).unsqueeze(1), step, torch.zeros_like(step));
+        if (newtonOk && Math.Sqrt(nn) <= radius) return (0, 1);
+        bool cauchyOk = gg > 0 && jgjg > 0;
+        double c = cauchyOk ? -gg / jgjg : 0;
+        double cauchyNorm = Math.Abs(c) * Math.Sqrt(gg);
+        if (!cauchyOk || cauchyNorm >= radius || !newtonOk)
+            return gg > 0 ? (cauchyOk && cauchyNorm < radius ? c : -radius / Math.Sqrt(gg), 0) : (0, 0);
+        // |c g + t (n - c g)| = radius: a quadratic in t, t in [0, 1].
+        double dd = nn - 2 * c * gn + c * c * gg, ud = c * gn - c * c * gg, uu = c * c * gg;
+        double t = dd > 0 ? (-ud + Math.Sqrt(Math.Max(0, ud * ud - dd * (uu - radius * radius)))) / dd : 0;
+        t = Math.Clamp(t, 0, 1);
+        return ((1 - t) * c, t);
     }
 
     // ---- Adam, as the toolkits run it ----
@@ -367,7 +402,8 @@ public static class FixedPoints
     private static FixedPoint[] Describe(RnnModel model, double[] input, List<(FixedPointSearch Point, int Count)> kept, FixedPointOptions options,
         CancellationToken cancel)
     {
-        int s = model.StateSize, batch = (int)Math.Clamp((64L << 20) / (8L * s * s), 1, 1024);
+        // Batches of bounded cost (an eigendecomposition is about 10 S^3 flops), so cancellation is checked often.
+        int s = model.StateSize, batch = (int)Math.Clamp(2e9 / (10.0 * s * s * s), 1, 1024);
         var result = new List<FixedPoint>(kept.Count);
         for (int first = 0; first < kept.Count; first += batch)
         {

@@ -60,12 +60,16 @@ public abstract class StackedRnn : RnnModel
 
     private Tensor Assemble(RowTerm[] terms, long columns, Tensor next)
     {
-        var m = torch.zeros(next.shape[0], LayerWidth, columns, next.dtype);
-        foreach (var t in terms)
+        Tensor WeightRows(RowTerm t) => Rows(t.Coefficient, P(t.Weight!, next.dtype).narrow(0, t.WeightRow, t.Count).unsqueeze(0));
+        // A term that fills the whole matrix is the matrix (one B x W x W allocation, not two: at large sizes that is the cost).
+        var whole = Array.FindIndex(terms, t => t.Weight is not null && t.RowStart == 0 && t.Count == LayerWidth && t.ColumnStart == 0 && t.Columns == columns);
+        var m = whole >= 0 ? WeightRows(terms[whole]) : torch.zeros(next.shape[0], LayerWidth, columns, next.dtype);
+        for (int k = 0; k < terms.Length; k++)
         {
+            if (k == whole) continue;
+            var t = terms[k];
             var block = m.narrow(1, t.RowStart, t.Count).narrow(2, t.ColumnStart, t.Weight is null ? t.Count : t.Columns);   // a view into m
-            block.add_(t.Weight is null ? torch.diag_embed(t.Coefficient)
-                : Rows(t.Coefficient, P(t.Weight, next.dtype).narrow(0, t.WeightRow, t.Count).unsqueeze(0)));
+            block.add_(t.Weight is null ? torch.diag_embed(t.Coefficient) : WeightRows(t));
         }
         return m;
     }
