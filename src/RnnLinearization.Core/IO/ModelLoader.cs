@@ -1,7 +1,5 @@
-using System.Collections;
 using System.IO.Compression;
 using TorchSharp;
-using TorchSharp.PyBridge;
 
 namespace RnnLinearization.Core;
 
@@ -16,6 +14,9 @@ public static class ModelLoader
     public static RnnModel Load(string path, Architecture? architecture = null, Nonlinearity? nonlinearity = null, string? prefix = null,
         double? alpha = null, int? inputSize = null, int? hiddenSize = null, string? readout = null, bool noReadout = false)
     {
+        if (Directory.Exists(path))
+            throw new RnnException("ModelPathIsDirectory", RnnErrorKind.InvalidArgument,
+                $"'{path}' is a directory; give the model file in it (torch.save's .pt, a .safetensors file or a TorchScript archive).");
         if (!File.Exists(path))
             throw new RnnException("ModelFileNotFound", RnnErrorKind.ObjectNotFound, $"No model file at '{path}'.");
         bool script = IsTorchScript(path);
@@ -124,23 +125,10 @@ public static class ModelLoader
 
     private static Dictionary<string, Parameter> ReadTorchZip(string path)
     {
-        try
-        {
-            TorchRuntime.EnsureLoaded();
-            using var scope = torch.NewDisposeScope();
-            Hashtable table = PyTorchUnpickler.UnpickleStateDict(path);
-            var result = new Dictionary<string, Parameter>();
-            foreach (DictionaryEntry entry in table)
-            {
-                if (entry.Key is string key && entry.Value is torch.Tensor t && t.is_floating_point())
-                    result[key] = new Parameter(t.shape.ToArray(), TensorData.Flat(t));
-            }
-            return result;
-        }
+        try { return TorchZip.Read(path); }
         catch (Exception ex) when (ex is not RnnException)
         {
-            throw new RnnException("UnreadableModelFile", RnnErrorKind.InvalidData,
-                $"'{path}' is a zip file but not a readable state_dict (save one with torch.save(model.state_dict(), path)): {ex.Message}", ex);
+            throw new RnnException("UnreadableModelFile", RnnErrorKind.InvalidData, $"'{path}' is a damaged zip file (truncated or corrupt): {ex.Message}", ex);
         }
     }
 }

@@ -61,9 +61,32 @@ public static class ModelFactory
 
     private static string Dotted(string prefix) => prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
 
-    private static (RnnModel, string) Recurrent(IReadOnlyDictionary<string, Parameter> stateDict, Architecture? architecture,
+    /// <summary>
+    /// nn.RNNCell, nn.GRUCell and nn.LSTMCell keep weight_ih, weight_hh, bias_ih and bias_hh (no _l0): they are one-layer
+    /// networks, given the layer names here. The same names with bias, mask_hh or sign are a leaky rate network's.
+    /// </summary>
+    private static (IReadOnlyDictionary<string, Parameter>, bool Cell) AsLayers(IReadOnlyDictionary<string, Parameter> sd)
+    {
+        if (sd.Keys.Any(k => k.EndsWith(FirstKey, StringComparison.Ordinal))) return (sd, false);
+        var cells = sd.Keys.Where(k => k.EndsWith("weight_ih", StringComparison.Ordinal) && sd.ContainsKey(k[..^"weight_ih".Length] + "weight_hh"))
+            .Select(k => k[..^"weight_ih".Length]).ToList();
+        var leaky = cells.Where(p => sd.ContainsKey(p + "bias") || sd.ContainsKey(p + "mask_hh") || sd.ContainsKey(p + "sign")).ToList();
+        if (cells.Count > 0 && leaky.Count == cells.Count)
+            throw new RnnException("LeakyRnnArchitectureRequired", RnnErrorKind.InvalidArgument,
+                "The keys (weight_hh, weight_ih with bias, mask_hh or sign) are those of a leaky rate network: import it with " +
+                "-Architecture LeakyRnn and -Alpha (or -Dt and -Tau).");
+        if (cells.Count == leaky.Count) return (sd, false);
+        var result = new Dictionary<string, Parameter>(sd);
+        foreach (var p in cells.Except(leaky))
+            foreach (var name in new[] { "weight_ih", "weight_hh", "bias_ih", "bias_hh" })
+                if (sd.TryGetValue(p + name, out var v)) result[p + name + "_l0"] = v;
+        return (result, true);
+    }
+
+    private static (RnnModel, string) Recurrent(IReadOnlyDictionary<string, Parameter> keys, Architecture? architecture,
         Nonlinearity nonlinearity, string? prefix)
     {
+        var (stateDict, cell) = AsLayers(keys);
         if (nonlinearity is not (Nonlinearity.Tanh or Nonlinearity.Relu))
             throw new RnnException("NonlinearityNotSupported", RnnErrorKind.InvalidArgument,
                 $"nn.RNN takes Tanh or Relu, not {nonlinearity}; other nonlinearities are for -Architecture LeakyRnn.");
@@ -114,6 +137,9 @@ public static class ModelFactory
             Architecture.Lstm => new LstmRnn(inputSize, hidden, layers, hasBias, own),
             _ => new ElmanRnn(inputSize, hidden, layers, nonlinearity, hasBias, own),
         };
+        if (cell)
+            model.Notes.Add($"Cell: '{p}weight_ih' and '{p}weight_hh' (an nn.{(inferred == Architecture.Rnn ? "RNN" : inferred.ToString().ToUpperInvariant())}Cell) " +
+                "loaded as a one-layer network; for a leaky rate network give -Architecture LeakyRnn.");
         return (model, p);
     }
 

@@ -111,7 +111,7 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
         {
             points = Terminating(() => FixedPoints.Find(Model, input, starts, options, p =>
                 WriteProgress(new ProgressRecord(0, activity, $"iteration {p.Iteration}: {p.Active} of {p.Total} starts still moving, largest q {p.MaxQ:0.##e+0}")
-                { PercentComplete = -1 }), Stopping), Model);
+                { PercentComplete = -1 }), StopToken), Model);
         }
         catch (OperationCanceledException) { return; }
         WriteProgress(new ProgressRecord(0, activity, "Done") { RecordType = ProgressRecordType.Completed });

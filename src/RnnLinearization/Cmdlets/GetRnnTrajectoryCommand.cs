@@ -27,7 +27,7 @@ public sealed class GetRnnTrajectoryCommand : RnnCmdlet
         var states = Terminating(() => Linearization.Trajectory(Model, inputs, InitialState, t =>
         {
             if (t % every == 0) WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { PercentComplete = 100 * t / Math.Max(1, total) });
-        }, Stopping), InputSequence);
+        }, StopToken), InputSequence);
         for (int t = 0; t < states.Length; t++)
             WriteResult(new RnnState { Index = t, Input = inputs[t], State = states[t], Output = Model.Output(states[t]) }, Model, states[t]);
         WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { RecordType = ProgressRecordType.Completed });

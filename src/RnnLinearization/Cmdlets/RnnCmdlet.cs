@@ -9,7 +9,7 @@ public abstract class RnnCmdlet : PSCmdlet
     private readonly CancellationTokenSource _stop = new();
 
     /// <summary>Cancelled by StopProcessing (Ctrl+C): long core work checks it between bounded pieces.</summary>
-    protected CancellationToken Stopping => _stop.Token;
+    protected CancellationToken StopToken => _stop.Token;
 
     protected override void StopProcessing() => _stop.Cancel();
 

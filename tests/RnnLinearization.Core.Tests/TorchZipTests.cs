@@ -1,0 +1,101 @@
+using System.IO.Compression;
+using System.Text;
+using Xunit;
+
+namespace RnnLinearization.Core.Tests;
+
+/// <summary>The torch.save reader on files written opcode by opcode, as torch.save writes them (protocol 2).</summary>
+public class TorchZipTests
+{
+    private static byte[] Str(string s)
+    {
+        var b = Encoding.UTF8.GetBytes(s);
+        return new[] { (byte)'X' }.Concat(BitConverter.GetBytes(b.Length)).Concat(b).ToArray();
+    }
+
+    private static byte[] Int(long v) => new[] { (byte)'J' }.Concat(BitConverter.GetBytes((int)v)).ToArray();
+    private static byte[] Global(string module, string name) => Encoding.ASCII.GetBytes($"c{module}\n{name}\n");
+    private static byte[] B(char c) => new[] { (byte)c };
+    private static byte[] Cat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
+    private static byte[] Tuple(params long[] values) => Cat(B('('), Cat(values.Select(Int).ToArray()), B('t'));
+
+    /// <summary>_rebuild_tensor_v2(storage 'key' of count floats, offset, sizes, strides, False, OrderedDict()).</summary>
+    private static byte[] Tensor(string key, long count, long offset, long[] sizes, long[] strides) => Cat(
+        Global("torch._utils", "_rebuild_tensor_v2"), B('('),
+        B('('), Str("storage"), Global("torch", "FloatStorage"), Str(key), Str("cuda:0"), Int(count), B('t'), B('Q'),
+        Int(offset), Tuple(sizes), Tuple(strides), new byte[] { 0x89 }, Global("collections", "OrderedDict"), B(')'), B('R'),
+        B('t'), B('R'));
+
+    private static byte[] Dict(params (string Key, byte[] Value)[] items) =>
+        Cat(B('}'), B('('), Cat(items.Select(i => Cat(Str(i.Key), i.Value)).ToArray()), B('u'));
+
+    private static string Zip(byte[] pickle, params (string Key, float[] Values)[] storages)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"torchzip-{Guid.NewGuid()}.pt");
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            void Add(string name, byte[] data)
+            {
+                using var s = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                s.Write(data);
+            }
+            Add("archive/data.pkl", Cat(new byte[] { 0x80, 2 }, pickle, B('.')));
+            foreach (var (key, values) in storages)
+                Add($"archive/data/{key}", values.SelectMany(BitConverter.GetBytes).ToArray());
+            Add("archive/byteorder", Encoding.ASCII.GetBytes("little"));
+        }
+        return path;
+    }
+
+    private static T WithFile<T>(string path, Func<string, T> read)
+    {
+        try { return read(path); }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void ViewsIntoOneStorageAreReadAtTheirOffsetsAndStrides()
+    {
+        // One storage 0..11; a 2x3 view at offset 2, and its transpose-like view (strides 1, 2) at offset 0.
+        var storage = Enumerable.Range(0, 12).Select(i => (float)i).ToArray();
+        var pickle = Dict(("a", Tensor("0", 12, 2, new long[] { 2, 3 }, new long[] { 3, 1 })),
+                          ("b", Tensor("0", 12, 0, new long[] { 3, 2 }, new long[] { 1, 3 })),
+                          ("optimizer_state_dict", Dict(("exp_avg", Tensor("0", 12, 0, new long[] { 12 }, new long[] { 1 })))),
+                          ("model", Dict(("rnn.weight", Tensor("0", 12, 11, new long[] { 1 }, new long[] { 1 })))));
+        var read = WithFile(Zip(pickle, ("0", storage)), TorchZip.Read);
+        Assert.Equal(new[] { "a", "b", "model.rnn.weight" }, read.Keys.Order());
+        Assert.Equal(new long[] { 2, 3 }, read["a"].Shape);
+        Assert.Equal(new double[] { 2, 3, 4, 5, 6, 7 }, read["a"].Data);
+        Assert.Equal(new double[] { 0, 3, 1, 4, 2, 5 }, read["b"].Data);
+        Assert.Equal(new double[] { 11 }, read["model.rnn.weight"].Data);
+    }
+
+    [Theory]
+    [InlineData(12, 10, "reaches element")]       // a view past the end of its storage
+    [InlineData(1000, 0, "truncated or corrupt")]  // a storage longer than its bytes in the zip
+    public void SizesThatDoNotFitTheFileAreRefusedBeforeAllocating(long count, long offset, string why)
+    {
+        var pickle = Dict(("w", Tensor("0", count, offset, new long[] { 4 }, new long[] { 1 })));
+        var ex = Assert.Throws<RnnException>(() => WithFile(Zip(pickle, ("0", new float[12])), TorchZip.Read));
+        Assert.Equal("UnreadableModelFile", ex.ErrorId);
+        Assert.Contains(why, ex.Message);
+    }
+
+    [Fact]
+    public void AFileThatAsksToCallAFunctionIsRefused()
+    {
+        var pickle = Dict(("x", Cat(Global("builtins", "eval"), B('('), Str("1+1"), B('t'), B('R'))));
+        var ex = Assert.Throws<RnnException>(() => WithFile(Zip(pickle), TorchZip.Read));
+        Assert.Equal("PickleCallRefused", ex.ErrorId);
+        Assert.Contains("builtins.eval", ex.Message);
+    }
+
+    [Fact]
+    public void AnUnknownOpcodeOrAMissingStorageIsUnreadable()
+    {
+        Assert.Equal("UnreadableModelFile", Assert.Throws<RnnException>(() => WithFile(Zip(Cat(Dict(), new byte[] { 0xf0 })), TorchZip.Read)).ErrorId);
+        var pickle = Dict(("w", Tensor("7", 4, 0, new long[] { 4 }, new long[] { 1 })));
+        var ex = Assert.Throws<RnnException>(() => WithFile(Zip(pickle), TorchZip.Read));
+        Assert.Contains("missing", ex.Message);
+    }
+}
