@@ -64,7 +64,15 @@ Describe 'Model files that cannot be used' {
         $r.Output.Count | Should -Be 0
         $r.Errors[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
         $r.Errors[0].CategoryInfo.Category | Should -Be $Category
+        $r.Errors[0].Exception.Message | Should -Not -Match 'frame #|Exception raised from'
         (Import-RnnModel $path.Replace($File, 'script_lowrank_i3_h6.pt') -InputSize 3 -HiddenSize 6).StateSize | Should -Be 6
+    }
+
+    It 'shows what TorchScript said when a whole model''s forward takes only the input, and what to export instead' {
+        $r = Invoke-Captured { Import-RnnModel (Join-Path $script:Fixtures 'models/bad_script_one_argument.pt') -InputSize 3 -HiddenSize 3 }
+        $r.Errors[0].Exception.Message | Should -Match "Expected at most 2 argument\(s\) for operator 'forward'"
+        $r.Errors[0].Exception.Message | Should -Match 'forward\(input, h\)'
+        $r.Errors[0].Exception.Message | Should -Match 'state_dict'
     }
 
     It 'refuses to export a TorchScript cell and to make one' {

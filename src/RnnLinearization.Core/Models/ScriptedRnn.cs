@@ -38,8 +38,10 @@ public sealed class ScriptedRnn : RnnModel
         catch (Exception ex) when (ex is not RnnException)
         {
             throw new RnnException("ScriptForwardFailed", RnnErrorKind.InvalidData,
-                $"The TorchScript module's forward(input [1, {inputSize}], h [1, {stateSize}]) failed; check -InputSize and -HiddenSize " +
-                $"(the state size) against the cell. TorchScript said: {LastLine(ex.Message)}", ex);
+                $"The TorchScript module's forward(input [1, {inputSize}], h [1, {stateSize}]) failed: {LastLine(ex.Message)} " +
+                "Check -InputSize and -HiddenSize (the state size) against the cell. A whole model whose forward takes only the input " +
+                "cannot be analysed: script its recurrent cell, whose forward(input, h) returns the next state, or save the state_dict " +
+                "(torch.save(model.state_dict(), path)).", ex);
         }
     }
 
@@ -83,11 +85,16 @@ public sealed class ScriptedRnn : RnnModel
     public override (Tensor Next, Tensor StateJacobian, Tensor InputJacobian) Linearize(Tensor input, Tensor state) =>
         Autograd.Linearize(Call, input, state);
 
-    /// <summary>TorchScript's message ends with the error itself, after its tracebacks.</summary>
+    /// <summary>
+    /// The error itself out of libtorch's message: native stack frames ("Exception raised from ...", "frame #0 ...")
+    /// are cut, and of what is left (a TorchScript traceback ends with the error) the last line is kept.
+    /// </summary>
     private static string LastLine(string message)
     {
-        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length == 0 ? message : lines[^1];
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        int native = lines.FindIndex(l => l.StartsWith("Exception raised from", StringComparison.Ordinal) || l.StartsWith("frame #", StringComparison.Ordinal));
+        if (native >= 0) lines = lines.Take(native).ToList();
+        return lines.Count == 0 ? message.Split('\n')[0] : lines[^1];
     }
 
     public override string ToString() => $"TorchScript(input {InputSize}, state {StateSize})";
