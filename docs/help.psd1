@@ -113,7 +113,7 @@
             Precision  = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
-            @{ Code = 'Invoke-RnnLinearization -Model $m -Input $x -State $h -DeltaInput $dx -DeltaState $dH -Exact | Format-Table Row, ErrorNorm'; Remarks = 'How well the linear step predicts the true step, per perturbation.' }
+            @{ Code = 'Invoke-RnnLinearization -Model $m -Input $x -State $h -DeltaInput $dx -DeltaState $dH -Exact | Format-Table Row, @{ n = ''ErrorNorm''; e = { $_.ErrorNorm.ToString(''0.00e+0'') } }'; Remarks = 'How well the linear step predicts the true step, per perturbation (formatted so that small errors are not rounded to 0).' }
         )
     }
     'Find-RnnFixedPoint' = @{

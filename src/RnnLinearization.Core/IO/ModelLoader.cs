@@ -21,7 +21,7 @@ public static class ModelLoader
             throw new RnnException("ModelFileNotFound", RnnErrorKind.ObjectNotFound, $"No model file at '{path}'.");
         bool script = IsTorchScript(path);
         var model = script || architecture is Architecture.TorchScript
-            ? LoadScript(path, script, architecture, inputSize, hiddenSize)
+            ? LoadScript(path, script, architecture, inputSize, hiddenSize, nonlinearity)
             : LoadStateDict(path, architecture, nonlinearity, prefix, alpha, readout, noReadout);
         if ((inputSize is { } i && i != model.InputSize) || (hiddenSize is { } h && h != model.HiddenSize))
             throw new RnnException("ModelSizeMismatch", RnnErrorKind.InvalidData,
@@ -31,7 +31,7 @@ public static class ModelLoader
         return model;
     }
 
-    private static RnnModel LoadScript(string path, bool isScript, Architecture? architecture, int? inputSize, int? hiddenSize)
+    private static RnnModel LoadScript(string path, bool isScript, Architecture? architecture, int? inputSize, int? hiddenSize, Nonlinearity? nonlinearity)
     {
         if (!isScript)
             throw new RnnException("NotTorchScript", RnnErrorKind.InvalidData,
@@ -40,6 +40,9 @@ public static class ModelLoader
             throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
                 $"'{path}' is a TorchScript module, not a {given} state_dict; import it with -Architecture TorchScript, or save the " +
                 "state_dict instead (torch.save(model.state_dict(), path)).");
+        if (nonlinearity is not null)
+            throw new RnnException("NonlinearityNotApplicable", RnnErrorKind.InvalidArgument,
+                "-Nonlinearity does not apply to a TorchScript cell, whose forward is its own; leave it out.");
         if (inputSize is null || hiddenSize is null)
             throw new RnnException("ScriptSizeRequired", RnnErrorKind.InvalidArgument,
                 $"'{path}' is a TorchScript module, which does not record its sizes; give -InputSize and -HiddenSize (the length " +
@@ -67,6 +70,9 @@ public static class ModelLoader
         if (alpha is null && metadata.TryGetValue("alpha", out var a) && double.TryParse(a, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var storedAlpha))
             alpha = storedAlpha;
         var model = ModelFactory.FromStateDict(parameters, architecture, nonlinearity ?? Nonlinearity.Tanh, prefix, alpha, readout, noReadout);
+        if (!assumed && nonlinearity is not Nonlinearity.Tanh && model.Architecture is Architecture.Gru or Architecture.Lstm)
+            throw new RnnException("NonlinearityNotApplicable", RnnErrorKind.InvalidArgument,
+                $"-Nonlinearity {nonlinearity} does not apply to an nn.{model.Architecture.ToString().ToUpperInvariant()}, whose gates use sigmoid and tanh; leave it out.");
         if (assumed && model.Architecture is Architecture.Rnn or Architecture.LeakyRnn)
             model.Notes.Insert(0, "Nonlinearity: Tanh assumed (a state_dict does not record it); give -Nonlinearity for another.");
         return model;

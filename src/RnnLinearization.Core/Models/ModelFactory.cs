@@ -17,6 +17,10 @@ public static class ModelFactory
         var (model, rnnPrefix) = architecture == Architecture.LeakyRnn
             ? Leaky(stateDict, nonlinearity, prefix, alpha)
             : Recurrent(stateDict, architecture, nonlinearity, prefix);
+        if (alpha is not null && model is not LeakyRnn)
+            throw new RnnException("AlphaNotApplicable", RnnErrorKind.InvalidArgument,
+                $"-Alpha (or -Dt and -Tau) is the step of a leaky rate network; this file holds an {model.Architecture} network, which has none. " +
+                "Leave it out, or give -Architecture LeakyRnn if the file is a leaky rate network.");
         if (!noReadout) model.Readout = FindReadout(stateDict, rnnPrefix, model, readout);
         else if (readout is not null)
             throw new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument, "-Readout names a readout and -NoReadout ignores it; give one of them.");
@@ -179,6 +183,9 @@ public static class ModelFactory
             _ => throw new RnnException("ArchitectureNotSupported", RnnErrorKind.InvalidArgument,
                 $"New-RnnModel makes Rnn, Gru, Lstm and LeakyRnn networks; a {architecture} cell is scripted in Python and imported with Import-RnnModel."),
         };
+        if (architecture is Architecture.Gru or Architecture.Lstm && nonlinearity != Nonlinearity.Tanh)
+            throw new RnnException("NonlinearityNotApplicable", RnnErrorKind.InvalidArgument,
+                $"-Nonlinearity {nonlinearity} does not apply to a {architecture}, whose gates use sigmoid and tanh; leave it out.");
         if (architecture == Architecture.LeakyRnn && numLayers != 1)
             throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "A LeakyRnn has one layer.");
         if (inputSize < 1 || hiddenSize < 1 || numLayers < 1)
@@ -219,6 +226,10 @@ public static class ModelFactory
         if (model is ScriptedRnn)
             throw new RnnException("ExportNotSupported", RnnErrorKind.InvalidArgument,
                 "A TorchScript cell is its archive: copy the file it was imported from; safetensors cannot hold its code.");
+        if (!string.Equals(System.IO.Path.GetExtension(path), ".safetensors", StringComparison.OrdinalIgnoreCase))
+            throw new RnnException("ExportExtension", RnnErrorKind.InvalidArgument,
+                $"Export-RnnModel writes safetensors, not torch.save's format: name the file .safetensors, not '{System.IO.Path.GetFileName(path)}' " +
+                "(in Python: safetensors.torch.load_file(path)).");
         var metadata = new Dictionary<string, string>
         {
             ["architecture"] = model.Architecture.ToString(),

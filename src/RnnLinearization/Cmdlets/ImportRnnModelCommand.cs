@@ -59,6 +59,12 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
     protected override void ProcessRecord()
     {
         var path = FileSystemPath(Path);
+        if (Alpha is not null && (Dt is not null || Tau is not null))
+            ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
+                "Give -Alpha, or -Dt and -Tau (alpha = Dt / Tau), not both."), Alpha));
+        if ((Dt is null) != (Tau is null))
+            ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
+                "-Dt and -Tau go together: alpha = Dt / Tau."), Dt ?? Tau));
         double? alpha = Alpha ?? (Dt is { } dt && Tau is { } tau ? dt / tau : null);
         var model = Terminating(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, alpha, InputSize, HiddenSize, Readout, NoReadout), path);
         foreach (var note in model.LoadNotes) WriteVerbose(note);

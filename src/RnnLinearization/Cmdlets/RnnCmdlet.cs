@@ -14,7 +14,8 @@ public abstract class RnnCmdlet : PSCmdlet
     protected override void StopProcessing() => _stop.Cancel();
 
     /// <summary>Checks one streamed item; a bad one is written as an error for that item ("State 3: ...") and the stream goes on.</summary>
-    protected bool CheckItem(Action check, long index, object? target, string what = "State")
+    /// <param name="beforeError">Runs before the error is written: results of earlier items come first, also under -ErrorAction Stop.</param>
+    protected bool CheckItem(Action check, long index, object? target, string what = "State", Action? beforeError = null)
     {
         try
         {
@@ -23,6 +24,7 @@ public abstract class RnnCmdlet : PSCmdlet
         }
         catch (RnnException ex)
         {
+            beforeError?.Invoke();
             WriteError(Record(new RnnException(ex.ErrorId, ex.Kind, $"{what} {index}: {ex.Message}"), target));
             return false;
         }

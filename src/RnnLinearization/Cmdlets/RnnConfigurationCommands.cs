@@ -40,6 +40,8 @@ public sealed class SetRnnConfigurationCommand : RnnCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ThreadCount > Environment.ProcessorCount)
+            WriteWarning($"{ThreadCount} threads on {Environment.ProcessorCount} cores: threads beyond the cores compete for them and slow libtorch down.");
         if (ShouldProcess($"{ThreadCount} threads", "Set libtorch's intra-op thread count"))
             Terminating(() => TorchRuntime.Threads = ThreadCount, ThreadCount);
         if (PassThru) WriteObject(GetRnnConfigurationCommand.Current());

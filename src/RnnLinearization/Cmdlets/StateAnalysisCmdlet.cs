@@ -63,7 +63,7 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
         long index = Index ?? _position;
         _position++;
         var input = Input ?? new double[Model.InputSize];
-        if (!CheckItem(() => { Check.Input(Model, input); Check.State(Model, State); }, index, State)) return;
+        if (!CheckItem(() => { Check.Input(Model, input); Check.State(Model, State); }, index, State, beforeError: Flush)) return;
         _pending.Add(new PendingState(index, input, State));
         if (_pending.Count >= EffectiveBatchSize(Model.StateSize)) Flush();
     }

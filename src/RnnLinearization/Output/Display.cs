@@ -6,7 +6,9 @@ namespace RnnLinearization;
 /// <summary>Short text forms of vectors and spectra for the default table views (RnnLinearization.Format.ps1xml).</summary>
 public static class Display
 {
-    private static string Number(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+    // Small values keep their magnitude (1e-5 is not shown as 0).
+    private static string Number(double v) =>
+        v != 0 && Math.Abs(v) < 1e-3 ? v.ToString("0.##e+0", CultureInfo.InvariantCulture) : v.ToString("0.###", CultureInfo.InvariantCulture);
 
     public static string Vector(double[]? values, int shown)
     {
