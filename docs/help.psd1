@@ -73,7 +73,7 @@
         }
         Examples    = @(
             @{ Code = 'Get-RnnJacobian -Model $m -Input 0.1,0,-0.2 -State $h'; Remarks = 'The Jacobians at one state.' }
-            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Get-RnnJacobian -Model $m | ConvertTo-Json -Depth 5 > jacobians.json'; Remarks = 'The Jacobians along a trajectory, each at its own input, saved as JSON.' }
+            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Get-RnnJacobian -Model $m | ConvertTo-Json -Depth 5 > jacobians.json'; Remarks = 'The Jacobians of the steps of a trajectory, each at the state it started from and its own input (so NextState is the trajectory''s next state), saved as JSON.' }
         )
     }
     'Get-RnnEigen' = @{
@@ -169,7 +169,7 @@
     }
     'Get-RnnTrajectory' = @{
         Synopsis    = 'Runs the network over an input sequence and emits the state after each step.'
-        Description = 'Emits one RnnState per time step: Index (the step), Input (the input at that step), State (the state after it) and Output (the readout at that state, when the model has one), starting from -InitialState (zeros when not given). For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c); Jacobian, eigen and Taylor results carry them too, with NextHidden and NextCell. The usual source of states to analyse: pipe it into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model.'
+        Description = 'Emits one RnnState per time step t, each the step the network took: Index (t), State (the state the step starts from: -InitialState, zeros when not given, for the first), Input (the input of step t), NextState (the state it reaches, F(State, Input): the trajectory''s state at time t) and Output (the readout at NextState, when the model has one). Piped into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model, each record is linearised at (State, Input), the step that was taken, so their NextState is the trajectory''s; Find-RnnFixedPoint and Get-RnnFlowField take the States. For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c of State) and NextHidden and NextCell.'
         Parameters  = @{
             Model         = 'The network.'
             InputSequence = 'One input vector per time step.'

@@ -73,7 +73,15 @@ Describe 'Cmdlets against real PyTorch: <Name><Extension>' -ForEach $Models {
         $states = Get-RnnTrajectory -Model $m -InputSequence $t.inputs -InitialState $t.initial_state
         $states.Count | Should -Be $t.states.Count
         $states.Index | Should -Be (0..($t.states.Count - 1))
-        for ($k = 0; $k -lt $states.Count; $k++) { Assert-Close $t.states[$k] $states[$k].State }
+        for ($k = 0; $k -lt $states.Count; $k++) {
+            Assert-Close $t.states[$k] $states[$k].NextState
+            if ($k -eq 0) { Assert-Close $t.initial_state $states[0].State -Rel 0 -Abs 0 }
+            else { $states[$k].State | Should -Be $states[$k - 1].NextState }
+            Assert-Close $t.inputs[$k] $states[$k].Input -Rel 0 -Abs 0
+        }
+        # Each record is the step taken: linearised, its NextState is the trajectory's next state.
+        $j = $states | Get-RnnJacobian -Model $m
+        for ($k = 0; $k -lt $states.Count; $k++) { Assert-Close $t.states[$k] $j[$k].NextState }
     }
 }
 
@@ -360,8 +368,13 @@ Describe 'The state layout of an LSTM' {
         $states = Get-RnnTrajectory -Model $m -InputSequence $t.inputs -InitialState $t.initial_state
         for ($k = 0; $k -lt $states.Count; $k++) {
             $h, $cell = Split-Lstm $t.states[$k]
-            Assert-Close $h $states[$k].Hidden
-            Assert-Close $cell $states[$k].Cell
+            Assert-Close $h $states[$k].NextHidden
+            Assert-Close $cell $states[$k].NextCell
+            if ($k -gt 0) {
+                $h, $cell = Split-Lstm $t.states[$k - 1]
+                Assert-Close $h $states[$k].Hidden
+                Assert-Close $cell $states[$k].Cell
+            }
         }
         ($states[0] | ConvertTo-Json | ConvertFrom-Json).Cell.Count | Should -Be 8
     }
@@ -443,5 +456,19 @@ Describe 'Import-RnnState' {
     It 'takes paths from the pipeline (Get-ChildItem)' {
         $s = Get-ChildItem (Join-Path $script:Fixtures 'states') -Filter 'states_f*.npy' | Import-RnnState
         $s.Count | Should -Be 8
+    }
+}
+
+Describe 'Trajectories linearise the steps that were taken' {
+    It 'gives, under a changing input, the Jacobians of the steps whose NextState is the trajectory''s' {
+        $m = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
+        $inputs = foreach ($t in 0..9) { , [double[]]$(if ($t -eq 5) { 1, 0, 0 } else { 0, 0, 0 }) }
+        $traj = Get-RnnTrajectory -Model $m -InputSequence $inputs
+        $j = $traj | Get-RnnJacobian -Model $m
+        for ($t = 0; $t -lt 10; $t++) {
+            Assert-Close $traj[$t].NextState $j[$t].NextState -Rel 1e-12 -Abs 1e-15
+            if ($t -gt 0) { $traj[$t].State | Should -Be $traj[$t - 1].NextState }
+        }
+        [math]::Abs($j[5].NextState[0] - $j[4].NextState[0]) | Should -BeGreaterThan 0.1 -Because 'the pulse at step 5 moves the state'
     }
 }

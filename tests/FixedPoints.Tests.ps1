@@ -71,7 +71,7 @@ Describe 'Find-RnnFixedPoint against the toolkits'' Adam procedure in PyTorch: <
         foreach ($p in $f.points) { Assert-Close $p.output (Get-Nearest $fps $p.state).Output -Rel 1e-6 -Abs 1e-9 }
         $traj = Get-RnnTrajectory -Model $f.Model -InputSequence ([double[][]]$f.trajectory.inputs)
         for ($t = 0; $t -lt $traj.Count; $t++) {
-            Assert-Close $f.trajectory.states[$t] $traj[$t].State -Rel 1e-6 -Abs 1e-9
+            Assert-Close $f.trajectory.states[$t] $traj[$t].NextState -Rel 1e-6 -Abs 1e-9
             Assert-Close $f.trajectory.outputs[$t] $traj[$t].Output -Rel 1e-6 -Abs 1e-9
         }
     }

@@ -3,7 +3,7 @@ using RnnLinearization.Core;
 
 namespace RnnLinearization;
 
-/// <summary>Runs the network over an input sequence; one RnnState per step (Index = time step, State = state after it).</summary>
+/// <summary>Runs the network over an input sequence; one RnnState per step: Index t, State h_(t-1), Input x_t, NextState h_t, Output y_t.</summary>
 [Cmdlet(VerbsCommon.Get, "RnnTrajectory")]
 [OutputType(typeof(RnnState))]
 public sealed class GetRnnTrajectoryCommand : RnnCmdlet
@@ -28,8 +28,13 @@ public sealed class GetRnnTrajectoryCommand : RnnCmdlet
         {
             if (t % every == 0) WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { PercentComplete = 100 * t / Math.Max(1, total) });
         }, StopToken), InputSequence);
+        // Each record is the step taken at time t: from the state before it, under its input, to the state after it.
+        var start = InitialState ?? new double[Model.StateSize];
         for (int t = 0; t < states.Length; t++)
-            WriteResult(new RnnState { Index = t, Input = inputs[t], State = states[t], Output = Model.Output(states[t]) }, Model, states[t]);
+        {
+            var from = t == 0 ? start : states[t - 1];
+            WriteResult(new RnnState { Index = t, Input = inputs[t], State = from, NextState = states[t], Output = Model.Output(states[t]) }, Model, from, states[t]);
+        }
         WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { RecordType = ProgressRecordType.Completed });
     }
 }

@@ -5,14 +5,21 @@ namespace RnnLinearization;
 // Plain objects handed to the pipeline: arrays, not tensors; every property is public so that
 // Select-Object *, ConvertTo-Json and Export-Csv see it.
 
-/// <summary>A state of the network, with its input and its position in the stream (time step, row).</summary>
+/// <summary>
+/// One step of the network, or a state to analyse: State is where the step starts, Input the input of that step, and
+/// (from Get-RnnTrajectory) NextState where it goes, F(State, Input), with Output the readout there. Piped into the
+/// analysis cmdlets, a record is linearised at (State, Input): the step that was taken.
+/// </summary>
 public sealed class RnnState
 {
     public long Index { get; init; }
     public double[]? Input { get; init; }
     public double[] State { get; init; } = Array.Empty<double>();
 
-    /// <summary>The model's readout at the state; null when the model has none.</summary>
+    /// <summary>F(State, Input), the state the step reached (a trajectory's state at time Index); null for states read from files.</summary>
+    public double[]? NextState { get; init; }
+
+    /// <summary>The model's readout at NextState (at State for records without one); null when the model has none.</summary>
     public double[]? Output { get; init; }
 }
 
