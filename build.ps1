@@ -55,7 +55,22 @@ function Get-NuGetPackagesFolder {
     return ($line -replace '^global-packages:\s*', '').Trim()
 }
 
+# The Export-RnnResult tests read its .npz with numpy itself: Debian's python3-numpy, installed here when missing.
+function Install-TestPython {
+    & /usr/bin/python3 -c 'import numpy' 2>$null
+    if ($LASTEXITCODE -eq 0) { return }
+    if ((Get-Command apt-get -ErrorAction Ignore) -and ((id -u) -eq '0')) {
+        Write-Host 'Installing python3-numpy with apt-get (the tests read .npz files with numpy)' -ForegroundColor Cyan
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        apt-get update -qq | Out-Null
+        apt-get install -y -qq python3-numpy | Out-Null
+    }
+    & /usr/bin/python3 -c 'import numpy' 2>$null
+    if ($LASTEXITCODE -ne 0) { throw 'python3-numpy is missing and could not be installed (needs Debian apt-get as root); install it with: apt-get install python3-numpy' }
+}
+
 function Invoke-Test {
+    Install-TestPython
     Invoke-Build
     $results = Join-Path $Out 'test-results'
     Remove-Item $results -Recurse -Force -ErrorAction SilentlyContinue

@@ -68,6 +68,7 @@
             State     = 'The state h to linearise about: StateSize numbers.'
             Index     = 'A number carried to the output to identify the state; its position in the stream when not given.'
             BatchSize = 'How many states are computed together (default 256); capped so that a batch''s state-by-state matrices stay near 512 MB (64 states at 1,024 units), with a verbose message.'
+            SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
             Region    = 'One region name (its own block of the Jacobians) or two, To and From: the block d NextState[To] / d State[From]. Needs a model loaded with -RegionMap.'
             Precision = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
@@ -89,6 +90,7 @@
             PerMode        = 'Emits one RnnEigenMode per eigenvalue (Index, Mode, Real, Imaginary, Magnitude, Angle, TimeConstant, Period).'
             NoEigenvectors = 'Skips the eigenvectors, which is faster; -PerMode implies it.'
             BatchSize      = 'How many states are decomposed together (default 256); capped so that a batch''s matrices stay near 512 MB (64 states at 1,024 units), with a verbose message.'
+            SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
             Region         = 'The spectrum of one region''s own block of the state Jacobian. Needs a model loaded with -RegionMap.'
             Precision      = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
@@ -110,6 +112,7 @@
             DeltaState = 'State perturbations, one row of StateSize numbers each. A flat list of StateSize numbers is one perturbation.'
             Exact      = 'Also computes the true next state at each perturbed point and the error of the linear step.'
             BatchSize  = 'How many states are gathered before computing (default 256); capped so that a batch''s state-by-state matrices stay near 512 MB, with a verbose message.'
+            SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
             Precision  = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
@@ -180,13 +183,49 @@
         )
     }
     'Import-RnnState' = @{
-        Synopsis    = 'Reads states from .csv, .npy or .json files for the analysis cmdlets.'
-        Description = 'Emits one RnnState per row (Index = row number). CSV: numeric columns, with or without a header line. NPY: float32 or float64, 1-D (one state) or 2-D (one state per row), C order, as numpy.save writes. JSON: an array of number arrays, or of objects with a State array (and optionally an Input array).'
+        Synopsis    = 'Reads states (and the inputs at them) from .csv, .npy, .npz or .json files for the analysis cmdlets.'
+        Description = 'Emits one RnnState per row: Index (the file''s index, or the row number), State, Input (the input applied at the state, when the file gives one: the step from State under Input, the convention of Get-RnnTrajectory''s records) and Path. CSV: numeric columns; a header line names them: a column named index is the Index, columns whose names start with input (or x0, u0, ...) are the Input, every other column is the State; without a header every column is the State. NPY: float32 or float64, 1-D (one state) or 2-D (one state per row), C order, as numpy.save writes. NPZ (numpy.savez): an array states [N, S], and optionally inputs [N, I] and index [N]. JSON: an array of number arrays, or of objects with a State array (and optionally Input and Index), or one such object. An empty file is an error (EmptyStateFile). Piped into an analysis cmdlet, a file whose rows do not have the model''s state length stops it with one error (StateFileWidthMismatch) that names the file, both widths and the likely cause (an index column, inputs without a header). Export-RnnState writes these files.'
         Parameters  = @{
             Path = 'One or more state files; accepts FullName from Get-ChildItem.'
         }
         Examples    = @(
             @{ Code = 'Import-RnnState ./states.npy | Get-RnnEigen -Model $m -Input 0,0,0'; Remarks = 'The spectrum at every saved state, at a fixed input.' }
+            @{ Code = 'Import-RnnState ./steps.csv | Get-RnnJacobian -Model $m'; Remarks = 'A CSV with the header index,state_0,...,input_0,...: each row linearised at its own state and input.' }
+            @{ Code = 'Import-RnnState ./run.npz | Find-RnnFixedPoint -Model $m -Count 256 -Noise 0.3'; Remarks = 'Fixed points searched from saved states (np.savez(path, states=..., inputs=...)).' }
+        )
+    }
+    'Export-RnnState' = @{
+        Synopsis    = 'Writes states, with their inputs and indices, to a .csv, .json, .npy or .npz file that Import-RnnState reads back exactly.'
+        Description = 'Takes State, Input and Index by property name from the pipeline (Get-RnnTrajectory, Import-RnnState, Find-RnnFixedPoint, your own objects) and writes them when the pipeline ends. Numbers are written so that they read back bit for bit: round-trip text in .csv (header index,state_0,...,input_0,...) and .json (an array of objects with Index, State and Input), float64 in .npy (the states alone, [N, S]) and .npz (states, inputs and index, as numpy.load reads them). Every state must have one length, and every input one length (or none).'
+        Parameters  = @{
+            Path      = 'The file to write: .csv, .json, .npy or .npz.'
+            State     = 'A state, bound by property name from piped objects.'
+            Input     = 'The input at the state, bound by property name; written to .csv, .json and .npz.'
+            Index     = 'The index of the state, bound by property name; the position in the stream when not given.'
+            NoClobber = 'Refuses to overwrite an existing file.'
+            PassThru  = 'Emits the written file as a FileInfo.'
+            WhatIf    = 'Shows what would be written without writing.'
+            Confirm   = 'Asks before writing.'
+        }
+        Examples    = @(
+            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Export-RnnState ./run.npz'; Remarks = 'Saves the steps of a trajectory (each state with the input applied at it); in Python: d = numpy.load("run.npz"); d["states"], d["inputs"].' }
+            @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts | Export-RnnState ./fixed.csv'; Remarks = 'Saves the fixed points found, with the input under which they are fixed.' }
+        )
+    }
+    'Export-RnnResult' = @{
+        Synopsis    = 'Streams the module''s results into a NumPy .npz file: one array per property, stacked along the stream.'
+        Description = 'Takes any stream of one kind of result (RnnJacobian, RnnEigen, RnnEigenMode, RnnLinearizedStep, RnnFixedPoint, RnnFlowPoint, RnnState) and writes each property as an array whose first dimension is the number of results: Index [N] (int64), State [N, S], StateJacobian [N, S, S], Eigenvalues [N, S] (complex128), Eigenvectors [N, S, S] (complex128, column k the eigenvector of Eigenvalues[k], as torch.linalg.eig returns V), scalars as [N] (float64, int64 or bool) and text (Kind) as fixed-width unicode. The results go to temporary files as they come (a million states never sit in memory) and the .npz is assembled when the stream ends, under a temporary name moved into place; a stopped command leaves no file. A property that some results lack (null) or have in another shape is not written, with a warning. In Python: d = numpy.load(path); d["StateJacobian"].'
+        Parameters  = @{
+            Path        = 'The .npz file to write.'
+            InputObject = 'The results, from the pipeline.'
+            NoClobber   = 'Refuses to overwrite an existing file.'
+            PassThru    = 'Emits the written file as a FileInfo.'
+            WhatIf      = 'Shows what would be written without writing.'
+            Confirm     = 'Asks before writing.'
+        }
+        Examples    = @(
+            @{ Code = 'Import-RnnState ./states.npy | Get-RnnJacobian -Model $m | Export-RnnResult ./jacobians.npz'; Remarks = 'Every Jacobian, for numpy: numpy.load("jacobians.npz")["StateJacobian"] has shape (N, S, S).' }
+            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Get-RnnEigen -Model $m | Export-RnnResult ./spectra.npz -PassThru'; Remarks = 'Eigenvalues and eigenvectors along a trajectory, as complex128 arrays.' }
         )
     }
     'Get-RnnConfiguration' = @{

@@ -3,7 +3,7 @@ using RnnLinearization.Core;
 
 namespace RnnLinearization;
 
-/// <summary>Reads states (one per row) from .csv, .npy or .json; Index is the row number in the file.</summary>
+/// <summary>Reads states (one per row) from .csv, .npy, .npz or .json; Index is the file's index column, or the row number.</summary>
 [Cmdlet(VerbsData.Import, "RnnState")]
 [OutputType(typeof(RnnState))]
 public sealed class ImportRnnStateCommand : RnnCmdlet
@@ -21,7 +21,7 @@ public sealed class ImportRnnStateCommand : RnnCmdlet
             try { records = StateReader.Read(path); }
             catch (RnnException ex) { WriteError(Record(ex, path)); continue; }
             for (int i = 0; i < records.Count; i++)
-                WriteObject(new RnnState { Index = i, State = records[i].State, Input = records[i].Input });
+                WriteObject(new RnnState { Index = records[i].Index ?? i, State = records[i].State, Input = records[i].Input, Path = path });
         }
     }
 }

@@ -31,6 +31,11 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
     [Parameter(ParameterSetName = StateSet, ValueFromPipelineByPropertyName = true)]
     public long? Index { get; set; }
 
+    /// <summary>The file a piped state was read from (Import-RnnState's Path): a state of the wrong length there is the whole file's.</summary>
+    [Parameter(ParameterSetName = StateSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Alias("Path")]
+    public string? SourcePath { get; set; }
+
     [Parameter]
     [ValidateRange(1, 1_000_000)]
     public int BatchSize { get; set; } = 256;
@@ -63,9 +68,23 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
         long index = Index ?? _position;
         _position++;
         var input = Input ?? new double[Model.InputSize];
+        if (SourcePath is not null && State is { } state && state.Length != Model.StateSize) FileWidthMismatch(SourcePath, state.Length);
         if (!CheckItem(() => { Check.Input(Model, input); Check.State(Model, State); }, index, State, beforeError: Flush)) return;
         _pending.Add(new PendingState(index, input, State));
         if (_pending.Count >= EffectiveBatchSize(Model.StateSize)) Flush();
+    }
+
+    /// <summary>A file's rows all have one width: one terminating error that names the file, both widths and the likely cause.</summary>
+    private void FileWidthMismatch(string path, int width)
+    {
+        Flush();
+        int s = Model.StateSize, n = Model.InputSize;
+        string cause = width == s + 1 ? " The extra column is likely an index: name it 'index' in the header (Import-RnnState reads it as Index)."
+            : width == s + n ? $" The extra {n} columns are likely the inputs: name them input_0 .. input_{n - 1} in the header."
+            : Model is LstmRnn && width == Model.HiddenSize * Model.NumLayers ? $" That is an LSTM's h alone; its state is [h; c] per layer ({Model.StateLayout})."
+            : "";
+        ThrowTerminatingError(Record(new RnnException("StateFileWidthMismatch", RnnErrorKind.InvalidData,
+            $"'{path}' holds states of {width} values; the model's state has {s}.{cause}"), path));
     }
 
     protected override void EndProcessing()

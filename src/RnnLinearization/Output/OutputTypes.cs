@@ -21,6 +21,9 @@ public sealed class RnnState
 
     /// <summary>The model's readout at NextState (at State for records without one); null when the model has none.</summary>
     public double[]? Output { get; init; }
+
+    /// <summary>The file the state was read from (Import-RnnState).</summary>
+    public string? Path { get; init; }
 }
 
 /// <summary>The linearisation at one state: row i of StateJacobian is d NextState[i] / d State.</summary>

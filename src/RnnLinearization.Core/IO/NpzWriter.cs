@@ -1,0 +1,156 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Numerics;
+using System.Text;
+
+namespace RnnLinearization.Core;
+
+/// <summary>
+/// Writes named arrays stacked along a stream of records to a NumPy .npz, without holding the stream: each array's
+/// rows go to a temporary file as they come, and the .npz (one .npy per array, its first dimension the number of
+/// records) is assembled at the end under a temporary name and moved into place. Every record must give an array
+/// the same shape; a name missing from a record (a null) drops that array, said in <see cref="Dropped"/>.
+/// </summary>
+public sealed class NpzWriter : IDisposable
+{
+    private sealed class Column
+    {
+        public required string Dtype;
+        public required long[] Shape;          // of one record
+        public FileStream? Data;
+        public List<string>? Strings;          // strings are small: kept, written as fixed-width unicode at the end
+    }
+
+    private readonly string _path;
+    private readonly string _parts;
+    private readonly Dictionary<string, Column> _columns = new();
+    private readonly List<string> _order = new();
+    private readonly HashSet<string> _dropped = new();
+    private long _count;
+
+    public NpzWriter(string path)
+    {
+        _path = path;
+        _parts = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.parts");
+        Directory.CreateDirectory(_parts);
+    }
+
+    /// <summary>Arrays dropped because a record lacked them, or had them in another shape.</summary>
+    public IReadOnlyCollection<string> Dropped => _dropped;
+    public long Count => _count;
+
+    /// <summary>One record: name to value (long, int, double, bool, string, double[], double[][], Complex[], Complex[][] as columns of a matrix).</summary>
+    public void Add(IEnumerable<(string Name, object? Value)> fields)
+    {
+        var seen = new HashSet<string>();
+        foreach (var (name, value) in fields)
+        {
+            if (_dropped.Contains(name)) continue;
+            seen.Add(name);
+            var (dtype, shape, write) = Encode(value);
+            if (dtype is null) { Drop(name); continue; }
+            if (!_columns.TryGetValue(name, out var column))
+            {
+                if (_count > 0) { Drop(name); continue; }   // absent from the records before
+                column = _columns[name] = new Column { Dtype = dtype, Shape = shape };
+                _order.Add(name);
+                if (dtype == "<U") column.Strings = new List<string>();
+                else column.Data = new FileStream(Path.Combine(_parts, _order.Count + ".bin"), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            }
+            if (column.Dtype != dtype || !column.Shape.SequenceEqual(shape)) { Drop(name); continue; }
+            if (column.Strings is not null) column.Strings.Add(value!.ToString()!);
+            else write!(column.Data!);
+        }
+        foreach (var name in _order.ToArray())
+            if (!seen.Contains(name)) Drop(name);
+        _count++;
+    }
+
+    private void Drop(string name)
+    {
+        _dropped.Add(name);
+        if (_columns.Remove(name, out var c)) c.Data?.Dispose();
+        _order.Remove(name);
+    }
+
+    private static (string? Dtype, long[] Shape, Action<Stream>? Write) Encode(object? value)
+    {
+        switch (value)
+        {
+            case double d: return ("<f8", Array.Empty<long>(), s => F8(s, d));
+            case long or int: return ("<i8", Array.Empty<long>(), s => I8(s, Convert.ToInt64(value)));
+            case bool b: return ("|b1", Array.Empty<long>(), s => s.WriteByte(b ? (byte)1 : (byte)0));
+            case string or Enum: return ("<U", Array.Empty<long>(), null);
+            case double[] v: return ("<f8", new long[] { v.Length }, s => { foreach (var x in v) F8(s, x); });
+            case double[][] m when m.Length > 0 && m.All(r => r is not null && r.Length == m[0].Length):
+                return ("<f8", new long[] { m.Length, m[0].Length }, s => { foreach (var r in m) foreach (var x in r) F8(s, x); });
+            case Complex[] c: return ("<c16", new long[] { c.Length }, s => { foreach (var x in c) C16(s, x); });
+            case Complex[][] cols when cols.Length > 0 && cols.All(r => r is not null && r.Length == cols[0].Length):
+                // Columns (eigenvectors) stored as a matrix whose column k is cols[k], as torch.linalg.eig returns V.
+                return ("<c16", new long[] { cols[0].Length, cols.Length }, s =>
+                {
+                    for (int i = 0; i < cols[0].Length; i++) foreach (var col in cols) C16(s, col[i]);
+                });
+            default: return (null, Array.Empty<long>(), null);
+        }
+    }
+
+    private static void F8(Stream s, double v) { Span<byte> b = stackalloc byte[8]; BinaryPrimitives.WriteDoubleLittleEndian(b, v); s.Write(b); }
+    private static void I8(Stream s, long v) { Span<byte> b = stackalloc byte[8]; BinaryPrimitives.WriteInt64LittleEndian(b, v); s.Write(b); }
+    private static void C16(Stream s, Complex v) { F8(s, v.Real); F8(s, v.Imaginary); }
+
+    /// <summary>Assembles the .npz under a temporary name and moves it into place (replacing what was there).</summary>
+    public void Complete()
+    {
+        if (_count == 0 || _order.Count == 0)
+            throw new RnnException("NoResultsToWrite", RnnErrorKind.InvalidArgument, "There are no results with arrays to write.");
+        string temporary = _path + ".partial";
+        using (var file = File.Create(temporary))
+        using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+        {
+            foreach (var name in _order)
+            {
+                var c = _columns[name];
+                using var entry = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression).Open();
+                var shape = new[] { _count }.Concat(c.Shape).ToArray();
+                if (c.Strings is not null)
+                {
+                    int width = Math.Max(1, c.Strings.Max(t => t.Length));
+                    Header(entry, $"<U{width}", shape);
+                    var b = new byte[4];
+                    foreach (var t in c.Strings)
+                        for (int i = 0; i < width; i++) { BinaryPrimitives.WriteInt32LittleEndian(b, i < t.Length ? t[i] : 0); entry.Write(b); }
+                }
+                else
+                {
+                    Header(entry, c.Dtype, shape);
+                    c.Data!.Position = 0;
+                    c.Data.CopyTo(entry);
+                }
+            }
+        }
+        File.Move(temporary, _path, overwrite: true);
+    }
+
+    private static void Header(Stream s, string dtype, long[] shape)
+    {
+        string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
+        string dict = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': ({dims}), }}";
+        int total = 12 + dict.Length + 1;
+        dict += new string(' ', (64 - total % 64) % 64) + "\n";
+        var head = new byte[12];
+        head[0] = 0x93;
+        Encoding.ASCII.GetBytes("NUMPY").CopyTo(head, 1);
+        head[6] = 2;   // version 2: a 4-byte header length
+        BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), (uint)dict.Length);
+        s.Write(head);
+        s.Write(Encoding.Latin1.GetBytes(dict));
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _columns.Values) c.Data?.Dispose();
+        try { Directory.Delete(_parts, recursive: true); } catch (IOException) { }
+        try { File.Delete(_path + ".partial"); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Management.Automation;
+using RnnLinearization.Core;
+
+namespace RnnLinearization;
+
+/// <summary>
+/// Streams any of the module's results (RnnJacobian, RnnEigen, RnnEigenMode, RnnLinearizedStep, RnnFixedPoint,
+/// RnnFlowPoint, RnnState) into a NumPy .npz: one array per property, stacked along the stream.
+/// </summary>
+[Cmdlet(VerbsData.Export, "RnnResult", SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportRnnResultCommand : RnnCmdlet, IDisposable
+{
+    private NpzWriter? _writer;
+    private string? _type;
+    private string _path = "";
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public string Path { get; set; } = null!;
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public PSObject InputObject { get; set; } = null!;
+
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        _path = FileSystemPath(Path);
+        if (!System.IO.Path.GetExtension(_path).Equals(".npz", StringComparison.OrdinalIgnoreCase))
+            ThrowTerminatingError(Record(new RnnException("ResultExtension", RnnErrorKind.InvalidArgument,
+                $"Export-RnnResult writes NumPy's .npz; name the file .npz, not '{System.IO.Path.GetFileName(_path)}'."), _path));
+        if (NoClobber && File.Exists(_path))
+            ThrowTerminatingError(Record(new RnnException("ResultFileExists", RnnErrorKind.WriteError, $"'{_path}' exists and -NoClobber was given."), _path));
+        if (!ShouldProcess(_path, "Write results as .npz")) return;
+        _writer = Terminating(() => new NpzWriter(_path), _path);
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (_writer is null) return;
+        var type = InputObject.BaseObject.GetType().FullName;
+        _type ??= type;
+        if (type != _type)
+        {
+            WriteError(Record(new RnnException("MixedResults", RnnErrorKind.InvalidArgument,
+                $"A {type} in a stream of {_type}: one .npz holds results of one kind; write the others to another file."), InputObject));
+            return;
+        }
+        _writer.Add(InputObject.Properties.Where(p => p.IsGettable).Select(p => (p.Name, Unwrap(p.Value))));
+        if (_writer.Count % 10_000 == 0)
+            WriteProgress(new ProgressRecord(0, "Export-RnnResult", $"{_writer.Count} results written to {_path}") { PercentComplete = -1 });
+    }
+
+    private static object? Unwrap(object? value) => value is PSObject o ? o.BaseObject : value;
+
+    protected override void EndProcessing()
+    {
+        if (_writer is null) return;
+        using (_writer)
+        {
+            Terminating(() => { _writer.Complete(); return 0; }, _path);
+            foreach (var name in _writer.Dropped)
+                WriteWarning($"'{name}' is not written: some results lack it or have it in another shape.");
+        }
+        WriteProgress(new ProgressRecord(0, "Export-RnnResult", "Done") { RecordType = ProgressRecordType.Completed });
+        if (PassThru) WriteObject(new FileInfo(_path));
+    }
+
+    /// <summary>Called by PowerShell when the pipeline ends, stopped or not: the temporary parts go, and no half file is left under the real name.</summary>
+    public void Dispose() => _writer?.Dispose();
+}

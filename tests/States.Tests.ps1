@@ -1,0 +1,158 @@
+# State files in and out: inputs per state, indices, round trips, and whole-file errors.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:RealFiles = Join-Path $script:Fixtures 'realfiles'
+    $script:Expected = Get-Content (Join-Path $script:RealFiles 'expected_states.json') -Raw | ConvertFrom-Json
+}
+
+Describe 'Import-RnnState reads inputs, indices and paths' {
+    It 'reads <File> as numpy or the header wrote it' -ForEach @(
+        @{ File = 'states_inputs.npz'; Index = 0..3 }
+        @{ File = 'states_inputs.csv'; Index = 10..13 }) {
+        $path = Join-Path $script:RealFiles $File
+        $rows = Import-RnnState $path
+        $rows.Count | Should -Be 4
+        for ($k = 0; $k -lt 4; $k++) {
+            $rows[$k].State | Should -Be $script:Expected.states[$k]
+            $rows[$k].Input | Should -Be $script:Expected.inputs[$k]
+            $rows[$k].Index | Should -Be $Index[$k]
+            $rows[$k].Path | Should -Be (Resolve-Path $path).Path
+        }
+    }
+
+    It 'reads a single JSON object as one state' {
+        $row = Import-RnnState (Join-Path $script:RealFiles 'state_one.json')
+        @($row).Count | Should -Be 1
+        $row.Index | Should -Be 7
+        $row.State | Should -Be $script:Expected.states[0]
+        $row.Input | Should -Be $script:Expected.inputs[0]
+    }
+
+    It 'says so for an empty file' {
+        { Import-RnnState (Join-Path $script:RealFiles 'states_empty.csv') -ErrorAction Stop } | Should -Throw -ErrorId 'EmptyStateFile,RnnLinearization.ImportRnnStateCommand'
+    }
+
+    It 'stops with one error naming the file, both widths and the likely cause when a file does not fit the model' {
+        $m = New-RnnModel -InputSize 2 -HiddenSize 3 -Seed 1
+        $path = Join-Path $script:RealFiles 'states_index_no_header.csv'
+        $out = [System.Collections.Generic.List[object]]::new()
+        $err = $null
+        try { Import-RnnState $path | Get-RnnJacobian -Model $m | ForEach-Object { $out.Add($_) } } catch { $err = $_ }
+        $out.Count | Should -Be 0
+        $err.FullyQualifiedErrorId | Should -BeLike 'StateFileWidthMismatch,*'
+        $err.Exception.Message | Should -Match 'states_index_no_header\.csv'
+        $err.Exception.Message | Should -Match '4 values.*has 3'
+        $err.Exception.Message | Should -Match 'index'
+        # The same file with inputs in the model's shape goes through, each row at its own input.
+        $j = Import-RnnState (Join-Path $script:RealFiles 'states_inputs.csv') | Get-RnnJacobian -Model $m
+        $j.Count | Should -Be 4
+        $j[2].Input | Should -Be $script:Expected.inputs[2]
+        $j[2].Index | Should -Be 12
+    }
+}
+
+Describe 'Export-RnnState writes what Import-RnnState reads, exactly' {
+    BeforeAll {
+        $m = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
+        $inputs = foreach ($t in 0..19) { , [double[]]@(([math]::Sin($t) / 3), 0.1, (-1 / 3)) }
+        $traj = Get-RnnTrajectory -Model $m -InputSequence $inputs
+    }
+
+    It 'round-trips states, inputs and indices through <Extension>' -ForEach @(@{ Extension = '.csv' }, @{ Extension = '.json' }, @{ Extension = '.npz' }) {
+        $path = Join-Path $TestDrive "steps$Extension"
+        $file = $traj | Export-RnnState $path -PassThru
+        $file.Length | Should -BeGreaterThan 0
+        $back = Import-RnnState $path
+        $back.Count | Should -Be $traj.Count
+        for ($k = 0; $k -lt $traj.Count; $k++) {
+            $back[$k].State | Should -Be $traj[$k].State
+            $back[$k].Input | Should -Be $traj[$k].Input
+            $back[$k].Index | Should -Be $traj[$k].Index
+        }
+    }
+
+    It 'writes the states alone to .npy, and says so' {
+        $path = Join-Path $TestDrive 'steps.npy'
+        $traj | Export-RnnState $path -WarningVariable w -WarningAction SilentlyContinue
+        $w[0].Message | Should -Match 'states alone'
+        $back = Import-RnnState $path
+        for ($k = 0; $k -lt $traj.Count; $k++) { $back[$k].State | Should -Be $traj[$k].State }
+        $back[0].Input | Should -BeNullOrEmpty
+    }
+
+    It 'refuses states of different lengths and an existing file with -NoClobber' {
+        $path = Join-Path $TestDrive 'mixed.csv'
+        { @([pscustomobject]@{ State = [double[]](1, 2) }, [pscustomobject]@{ State = [double[]](1, 2, 3) }) | Export-RnnState $path -ErrorAction Stop } |
+            Should -Throw -ErrorId 'StateLengthMismatch,RnnLinearization.ExportRnnStateCommand'
+        Set-Content $path 'x'
+        { $traj | Export-RnnState $path -NoClobber -ErrorAction Stop } | Should -Throw -ErrorId 'StateFileExists,RnnLinearization.ExportRnnStateCommand'
+        Get-Content $path | Should -Be 'x'
+    }
+}
+
+Describe 'Export-RnnResult writes arrays numpy reads' {
+    BeforeAll {
+        $m = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
+        $inputs = foreach ($t in 0..11) { , [double[]]@(([math]::Cos($t) / 2), 0, 0.25) }
+        $traj = Get-RnnTrajectory -Model $m -InputSequence $inputs
+        $script:Python = if (Test-Path /usr/bin/python3) { & /usr/bin/python3 -c 'import numpy' 2>$null; $LASTEXITCODE -eq 0 } else { $false }
+        function Read-Npz([string] $Path, [string] $Code) {
+            # numpy itself, as a user reads the file (build.ps1 -Task Test installs python3-numpy).
+            $out = & /usr/bin/python3 -c "import numpy, json, sys; d = numpy.load(sys.argv[1]); $Code" $Path
+            $LASTEXITCODE | Should -Be 0
+            $out | ConvertFrom-Json
+        }
+    }
+
+    It 'stacks Jacobians, inputs and indices along the stream' {
+        $script:Python | Should -BeTrue -Because 'python3-numpy is installed by the Test task'
+        $path = Join-Path $TestDrive 'jac.npz'
+        $j = $traj | Get-RnnJacobian -Model $m
+        $file = $j | Export-RnnResult $path -PassThru
+        $file.Name | Should -Be 'jac.npz'
+        $r = Read-Npz $path 'print(json.dumps({k: {"shape": list(d[k].shape), "dtype": str(d[k].dtype)} for k in d.files} | {"J": d["StateJacobian"].tolist(), "X": d["InputJacobian"][3].tolist(), "I": d["Index"].tolist(), "N": d["NextState"][5].tolist()}))'
+        $r.StateJacobian.shape | Should -Be @(12, 24, 24)
+        $r.StateJacobian.dtype | Should -Be 'float64'
+        $r.Index.dtype | Should -Be 'int64'
+        $r.I | Should -Be (0..11)
+        for ($k = 0; $k -lt 12; $k++) { for ($i = 0; $i -lt 24; $i++) { $r.J[$k][$i] | Should -Be $j[$k].StateJacobian[$i] } }
+        for ($i = 0; $i -lt 24; $i++) { $r.X[$i] | Should -Be $j[3].InputJacobian[$i] }
+        $r.N | Should -Be $j[5].NextState
+    }
+
+    It 'writes eigenvalues and eigenvectors as complex128, V with the vectors as columns' {
+        $path = Join-Path $TestDrive 'eig.npz'
+        $e = $traj | Get-RnnEigen -Model $m
+        $e | Export-RnnResult $path
+        $r = Read-Npz $path 'V = d["Eigenvectors"][2]; L = d["Eigenvalues"][2]; print(json.dumps({"dtype": str(d["Eigenvalues"].dtype), "shape": list(d["Eigenvectors"].shape), "re": L.real.tolist(), "im": L.imag.tolist(), "col": [V[:, 1].real.tolist(), V[:, 1].imag.tolist()], "stable": d["IsStable"].tolist()}))'
+        $r.dtype | Should -Be 'complex128'
+        $r.shape | Should -Be @(12, 24, 24)
+        $r.re | Should -Be $e[2].Real
+        $r.im | Should -Be $e[2].Imaginary
+        $r.col[0] | Should -Be ($e[2].Eigenvectors[1] | ForEach-Object Real)
+        $r.col[1] | Should -Be ($e[2].Eigenvectors[1] | ForEach-Object Imaginary)
+        $r.stable | Should -Be $e.IsStable
+    }
+
+    It 'writes fixed points with their kinds as text, and drops what some results lack' {
+        $path = Join-Path $TestDrive 'fixed.npz'
+        $fps = $traj | Find-RnnFixedPoint -Model $m -Count 64 -Noise 0.5 -Seed 3
+        $fps | Export-RnnResult $path -WarningVariable w -WarningAction SilentlyContinue
+        $r = Read-Npz $path 'print(json.dumps({"kind": d["Kind"].tolist(), "q": d["Q"].tolist(), "out": d["Output"].shape[1], "files": d.files}))'
+        $r.kind | Should -Be ($fps | ForEach-Object { [string]$_.Kind })
+        $r.q | Should -Be $fps.Q
+        $r.out | Should -Be 3
+        @($w).Count | Should -Be 0
+    }
+
+    It 'refuses another extension and a mixed stream, and leaves no file when it fails' {
+        { $traj | Export-RnnResult (Join-Path $TestDrive 'x.csv') -ErrorAction Stop } | Should -Throw -ErrorId 'ResultExtension,RnnLinearization.ExportRnnResultCommand'
+        $path = Join-Path $TestDrive 'mixed.npz'
+        $errors = $null
+        @($traj[0], (Get-RnnJacobian -Model $m -State $traj[0].State)) | Export-RnnResult $path -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'MixedResults,*'
+        Test-Path $path | Should -BeTrue
+        Get-ChildItem $TestDrive -Force -Filter '*.parts' | Should -BeNullOrEmpty
+        Get-ChildItem $TestDrive -Force -Filter '*.partial' | Should -BeNullOrEmpty
+    }
+}
