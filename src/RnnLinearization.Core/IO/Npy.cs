@@ -52,11 +52,24 @@ internal static class Npy
         return (shape.ToArray(), data);
     }
 
-    /// <summary>Writes a float64 ('&lt;f8') or int64 ('&lt;i8') array; the header padded to 64 bytes, as NumPy does.</summary>
+    /// <summary>Writes a float64 ('&lt;f8') or int64 ('&lt;i8') array.</summary>
     public static void Write(Stream stream, long[] shape, IEnumerable<double> values, bool int64 = false)
     {
+        Header(stream, int64 ? "<i8" : "<f8", shape);
+        Span<byte> buffer = stackalloc byte[8];
+        foreach (var v in values)
+        {
+            if (int64) BinaryPrimitives.WriteInt64LittleEndian(buffer, (long)v);
+            else BinaryPrimitives.WriteDoubleLittleEndian(buffer, v);
+            stream.Write(buffer);
+        }
+    }
+
+    /// <summary>A version 1.0 header for an array of the given dtype and shape, padded to 64 bytes as NumPy pads it; the data follows.</summary>
+    public static void Header(Stream stream, string dtype, long[] shape)
+    {
         string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
-        string dict = $"{{'descr': '{(int64 ? "<i8" : "<f8")}', 'fortran_order': False, 'shape': ({dims}), }}";
+        string dict = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': ({dims}), }}";
         int total = 10 + dict.Length + 1;
         dict += new string(' ', (64 - total % 64) % 64) + "\n";
         var head = new byte[10];
@@ -66,12 +79,5 @@ internal static class Npy
         BinaryPrimitives.WriteUInt16LittleEndian(head.AsSpan(8), (ushort)dict.Length);
         stream.Write(head);
         stream.Write(Encoding.Latin1.GetBytes(dict));
-        Span<byte> buffer = stackalloc byte[8];
-        foreach (var v in values)
-        {
-            if (int64) BinaryPrimitives.WriteInt64LittleEndian(buffer, (long)v);
-            else BinaryPrimitives.WriteDoubleLittleEndian(buffer, v);
-            stream.Write(buffer);
-        }
     }
 }

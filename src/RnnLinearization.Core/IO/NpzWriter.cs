@@ -116,35 +116,20 @@ public sealed class NpzWriter : IDisposable
                 if (c.Strings is not null)
                 {
                     int width = Math.Max(1, c.Strings.Max(t => t.Length));
-                    Header(entry, $"<U{width}", shape);
+                    Npy.Header(entry, $"<U{width}", shape);
                     var b = new byte[4];
                     foreach (var t in c.Strings)
                         for (int i = 0; i < width; i++) { BinaryPrimitives.WriteInt32LittleEndian(b, i < t.Length ? t[i] : 0); entry.Write(b); }
                 }
                 else
                 {
-                    Header(entry, c.Dtype, shape);
+                    Npy.Header(entry, c.Dtype, shape);
                     c.Data!.Position = 0;
                     c.Data.CopyTo(entry);
                 }
             }
         }
         File.Move(temporary, _path, overwrite: true);
-    }
-
-    private static void Header(Stream s, string dtype, long[] shape)
-    {
-        string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
-        string dict = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': ({dims}), }}";
-        int total = 12 + dict.Length + 1;
-        dict += new string(' ', (64 - total % 64) % 64) + "\n";
-        var head = new byte[12];
-        head[0] = 0x93;
-        Encoding.ASCII.GetBytes("NUMPY").CopyTo(head, 1);
-        head[6] = 2;   // version 2: a 4-byte header length
-        BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(8), (uint)dict.Length);
-        s.Write(head);
-        s.Write(Encoding.Latin1.GetBytes(dict));
     }
 
     public void Dispose()
