@@ -1,0 +1,113 @@
+using System.IO.Compression;
+using Xunit;
+
+namespace RnnLinearization.Core.Tests;
+
+/// <summary>
+/// Mutated real files (byte flips, truncations, spliced garbage, and mutations inside the zip's pickle): each either
+/// loads to a model or fails with a specific error id; never another exception.
+/// </summary>
+public class FuzzTests
+{
+    private static readonly string[] Ids =
+    {
+        "UnreadableModelFile", "UnknownModelFormat", "LegacyTorchFormat", "NoRecurrentWeights", "PickleCallRefused", "PickledModule",
+        "ParameterShapeMismatch", "MissingParameter", "AmbiguousPrefix", "BidirectionalNotSupported", "ProjectionNotSupported",
+        "LeakyRnnArchitectureRequired", "NonFiniteParameter", "InvalidStateFile", "EmptyStateFile", "NotTorchScript",
+    };
+
+    private static byte[] Mutate(byte[] original, Random random)
+    {
+        var b = (byte[])original.Clone();
+        switch (random.Next(4))
+        {
+            case 0:
+                for (int i = 0, n = 1 + random.Next(8); i < n; i++) b[random.Next(b.Length)] ^= (byte)(1 << random.Next(8));
+                return b;
+            case 1:
+                return b[..random.Next(1, b.Length)];
+            case 2:
+                int at = random.Next(b.Length), len = Math.Min(b.Length - at, 1 + random.Next(64));
+                random.NextBytes(b.AsSpan(at, len));
+                return b;
+            default:
+                return b;   // mutated inside the pickle below
+        }
+    }
+
+    /// <summary>Rewrites the zip with its data.pkl mutated (flips and truncations in the pickle itself).</summary>
+    private static byte[] MutatePickle(byte[] zipBytes, Random random)
+    {
+        using var input = new ZipArchive(new MemoryStream(zipBytes), ZipArchiveMode.Read);
+        var output = new MemoryStream();
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+            foreach (var e in input.Entries)
+            {
+                using var src = e.Open();
+                var data = new MemoryStream();
+                src.CopyTo(data);
+                var bytes = data.ToArray();
+                if (e.FullName.EndsWith("data.pkl", StringComparison.Ordinal) && bytes.Length > 2)
+                {
+                    if (random.Next(2) == 0) bytes = bytes[..random.Next(1, bytes.Length)];
+                    else for (int i = 0, n = 1 + random.Next(4); i < n; i++) bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+                }
+                using var dst = zip.CreateEntry(e.FullName).Open();
+                dst.Write(bytes);
+            }
+        return output.ToArray();
+    }
+
+    [Theory]
+    [InlineData("realfiles/gpu_lstm_2layers_flat.pt", 1)]
+    [InlineData("realfiles/checkpoint_rnn.pt", 2)]
+    [InlineData("realfiles/torch2_layout_rnn_relu.pt", 3)]
+    [InlineData("models/rnn_i3_h7_tanh.safetensors", 4)]
+    public void MutatedModelFilesLoadOrFailWithASpecificId(string file, int seed)
+    {
+        var original = File.ReadAllBytes(Path.Combine(Fixtures.Root, file));
+        var random = new Random(seed);
+        var path = Path.Combine(Path.GetTempPath(), $"fuzz-{Guid.NewGuid():N}{Path.GetExtension(file)}");
+        int loaded = 0, refused = 0;
+        try
+        {
+            for (int k = 0; k < 150; k++)
+            {
+                var bytes = Mutate(original, random);
+                if (bytes.Length == original.Length && bytes.SequenceEqual(original) && file.EndsWith(".pt")) bytes = MutatePickle(original, random);
+                File.WriteAllBytes(path, bytes);
+                try { ModelLoader.Load(path); loaded++; }
+                catch (RnnException ex)
+                {
+                    Assert.True(Ids.Contains(ex.ErrorId), $"case {k}: unexpected id {ex.ErrorId}: {ex.Message}");
+                    refused++;
+                }
+            }
+        }
+        finally { File.Delete(path); }
+        Assert.Equal(150, loaded + refused);
+        Assert.True(refused > 0);
+    }
+
+    [Theory]
+    [InlineData("realfiles/states_inputs.npz", 5)]
+    [InlineData("realfiles/states_inputs.csv", 6)]
+    [InlineData("states/states_f64.npy", 7)]
+    [InlineData("states/states_objects.json", 8)]
+    public void MutatedStateFilesReadOrFailWithASpecificId(string file, int seed)
+    {
+        var original = File.ReadAllBytes(Path.Combine(Fixtures.Root, file));
+        var random = new Random(seed);
+        var path = Path.Combine(Path.GetTempPath(), $"fuzz-{Guid.NewGuid():N}{Path.GetExtension(file)}");
+        try
+        {
+            for (int k = 0; k < 150; k++)
+            {
+                File.WriteAllBytes(path, Mutate(original, random));
+                try { StateReader.Read(path); }
+                catch (RnnException ex) { Assert.True(Ids.Contains(ex.ErrorId), $"case {k}: unexpected id {ex.ErrorId}: {ex.Message}"); }
+            }
+        }
+        finally { File.Delete(path); }
+    }
+}
