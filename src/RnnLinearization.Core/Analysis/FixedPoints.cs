@@ -128,9 +128,9 @@ public static class FixedPoints
     /// when q falls; Delta shrinks when the quadratic model of q predicts badly and grows when it predicts well. Small
     /// early steps follow q downhill (so a start ends where gradient descent would, as in the toolkits); near a root the
     /// steps are Newton's and converge quadratically; at a slow point (a local minimum of q above zero) the Cauchy steps
-    /// settle into it. At most one LU per iteration (none while the region is smaller than the Cauchy step), no J^T J. A start stops when q reaches its rounding floor, when no step
-    /// lowers q, or after MaxIterations. Starts go in chunks of bounded cost (LUs of S^3), so cancellation is checked
-    /// often at any size.
+    /// settle into it. At most one LU per iteration (none while the region is smaller than the Cauchy step), no J^T J.
+    /// A start stops when q reaches its rounding floor, when no step lowers q, or after MaxIterations. Starts go in
+    /// chunks of bounded cost (LUs of S^3), so cancellation is checked often at any size.
     /// </summary>
     private static FixedPointSearch[] Newton(RnnModel model, double[] input, IReadOnlyList<double[]> starts, FixedPointOptions options,
         Action<FixedPointProgress>? progress, CancellationToken cancel)
