@@ -48,7 +48,7 @@
         Synopsis    = 'Writes a model as a .safetensors file under PyTorch''s state_dict key names.'
         Description = 'The file holds weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ... (float32 when that is exact, else float64) and records the architecture and nonlinearity as metadata. In Python: nn.RNN(...).load_state_dict(safetensors.torch.load_file(path)).'
         Parameters  = @{
-            Model     = 'The model to write (from Import-RnnModel or New-RnnModel); accepted from the pipeline.'
+            Model     = 'The model to write, from Import-RnnModel or New-RnnModel (accepted from the pipeline), or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Path      = 'The file to write.'
             NoClobber = 'Refuses to overwrite an existing file.'
             PassThru  = 'Emits the written file as a FileInfo.'
@@ -63,7 +63,7 @@
         Synopsis    = 'Computes the Jacobians of the network''s update at given states and inputs.'
         Description = 'For each state h with input x, emits an RnnJacobian with NextState = F(x, h), StateJacobian (row i = d NextState[i] / d h) and InputJacobian (row i = d NextState[i] / d x), the same numbers as the reference Linearization.jacobian, always as 2-D matrices. States stream in from the pipeline (Input, State and Index bind by property name) and are computed in batches with closed-form Jacobians. A state or input of the wrong length, or with NaN or infinite values, is reported as an error for that item and the stream goes on. At state sizes of about 1,000 and more one state''s Jacobian (8 MB at 1,024) outgrows the .NET garbage collector''s default young generation; batch jobs on such networks run about 8 times faster when pwsh is started with the environment variable DOTNET_GCgen0size=0x8000000 (README, Performance).'
         Parameters  = @{
-            Model     = 'The network (from Import-RnnModel or New-RnnModel).'
+            Model     = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input     = 'The input x at the state; zeros (autonomous dynamics) when not given. Given on the command line it is used for every piped state.'
             State     = 'The state h to linearise about: StateSize numbers.'
             Index     = 'A number carried to the output to identify the state; its position in the stream when not given.'
@@ -81,7 +81,7 @@
         Synopsis    = 'Computes the eigenvalues and eigenvectors of the state Jacobian: stability, time constants and oscillation periods.'
         Description = 'Emits one RnnEigen per state: Eigenvalues (complex), Real, Imaginary, Magnitude, Eigenvectors (Eigenvectors[k] belongs to Eigenvalues[k]), SpectralRadius, IsStable (spectral radius below 1) and UnstableCount (modes with |lambda| > 1). With -PerMode it emits one RnnEigenMode per eigenvalue instead, with TimeConstant = -1/ln|lambda| steps (infinite at |lambda| = 1, negative for growing modes) and Period = 2 pi/|angle| steps (infinite for a real positive eigenvalue), ready for Export-Csv. Takes states (with -Model) or RnnJacobian objects from Get-RnnJacobian.'
         Parameters  = @{
-            Model          = 'The network; needed when states, not Jacobians, come in.'
+            Model          = 'The network, needed when states, not Jacobians, come in: from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input          = 'The input x at the state; zeros when not given.'
             State          = 'The state h whose state Jacobian is decomposed.'
             Index          = 'A number carried to the output; the position in the stream when not given.'
@@ -104,7 +104,7 @@
         Synopsis    = 'Applies the first-order Taylor step of the network at a state to a batch of perturbations.'
         Description = 'For each state h (with input x) and each perturbation row dH[r] of -DeltaState, emits an RnnLinearizedStep whose Linear = F(x, h) + J_h dH[r] + J_x dx: the reference Linearization.forward. With -Exact it also computes Exact = F(x + dx, h + dH[r]), Error = Exact - Linear and ErrorNorm, to show how far the linearisation holds.'
         Parameters  = @{
-            Model      = 'The network.'
+            Model      = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input      = 'The input x at the state; zeros when not given.'
             State      = 'The state h to expand about.'
             Index      = 'A number carried to the output; the position in the stream when not given.'
@@ -123,7 +123,7 @@
         Synopsis    = 'Finds the fixed points and slow points of the network under a constant input, with their stability, time constants and readouts.'
         Description = 'Minimises q(h) = 1/2 |F(h, u) - h|^2 from many starting states at once (piped states, bound by their State property, or -InitialState; -Count draws that many of them with replacement and -Noise adds Gaussian noise). The default method, Newton, works in a trust region (Powell''s dogleg): the Newton step on F(h, u) - h (from the closed-form Jacobian) when it fits in the region, else the steepest-descent step of q, or the point between them on the region''s edge; a step is taken only when q falls, so q never increases. The first steps are small, so each start ends where descent on q takes it; near a root the steps are Newton''s, and q reaches about 1e-30 in 5 to 13 iterations. At slow points, the local minima of q above zero, the steepest-descent steps settle. -Method Adam runs the procedure of the fixed-point toolkits (Golub and Sussillo''s FixedPointFinder): Adam on the mean q of all starts with a learning rate cut by -LearningRateFactor on plateaus, stopping when every start has q < -TolQ or |dq| < -TolDq times the learning rate; their hyper-parameter names work as aliases (tol_q, tol_dq, max_iters, lr_init, tol_unique, outlier_distance_scale). Everything runs in float64. Then points with q above -MaxQ are dropped, and so are points farther from the starts'' centroid than -OutlierDistance times the starts'' mean distance to it; points closer than -UniqueTolerance in every coordinate are merged (the lower q is kept, StartCount counts the starts). Each point is emitted as an RnnFixedPoint: Kind (Stable: no eigenvalue of the state Jacobian outside the unit circle; Saddle: some; Unstable: all; Slow: q above -TolQ), Q, Iterations, StartCount, SpectralRadius, IsStable, UnstableCount, Eigenvalues (sorted by magnitude), TimeConstants (-1/ln|lambda| steps, in the same order), SlowestTimeConstant, LineAttractorScore (log2(|1 - lambda_2| / |1 - lambda_1|) of the two modes with the smallest |1 - lambda|) and Output (the readout). Results pipe into Get-RnnEigen, Get-RnnJacobian and Invoke-RnnLinearization (with -Model). Long searches report progress; Ctrl+C stops them.'
         Parameters  = @{
-            Model                = 'The network.'
+            Model                = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input                = 'The constant input u under which points are fixed; zeros (the autonomous dynamics) when not given. The inputs of piped objects are not used.'
             State                = 'A starting state, bound by property name from piped objects (Get-RnnTrajectory, Import-RnnState, another search''s points).'
             InitialState         = 'Starting states given as an array of arrays instead of piped.'
@@ -155,7 +155,7 @@
         Synopsis    = 'Computes the flow of the network''s update, F(h, u) - h, on a grid in a plane of state space.'
         Description = 'The plane goes through -Center (default: the mean of the piped states) along the first two principal components of the piped states, or along -Axes (two vectors, made orthonormal). The grid has -GridSize points along each axis, from -Extent to +Extent (default: 1.2 times the states'' largest coordinate along each axis). Each grid point is emitted as an RnnFlowPoint: X and Y (its plane coordinates), VX and VY (the velocity F(h, u) - h projected on the two axes), Speed (|F(h, u) - h| in the whole state space), State (the grid point h, full length), Velocity (the full velocity) and Output (the readout at h). With -Linear -AroundState h0 the velocity is that of the linearised step about h0, F(h0) + J(h0) (h - h0) - h.'
         Parameters  = @{
-            Model       = 'The network.'
+            Model       = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input       = 'The constant input u; zeros when not given.'
             State       = 'States that define the plane, its centre and its extent, bound by property name from piped objects (trajectory states, fixed points).'
             Axes        = 'Two vectors of the state''s length that span the plane instead of the principal components; the second is made orthogonal to the first, both unit length.'
@@ -174,7 +174,7 @@
         Synopsis    = 'Runs the network over an input sequence and emits the state after each step.'
         Description = 'Emits one RnnState per time step t, each the step the network took: Index (t), State (the state the step starts from: -InitialState, zeros when not given, for the first), Input (the input of step t), NextState (the state it reaches, F(State, Input): the trajectory''s state at time t) and Output (the readout at NextState, when the model has one). Piped into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model, each record is linearised at (State, Input), the step that was taken, so their NextState is the trajectory''s; Find-RnnFixedPoint and Get-RnnFlowField take the States. For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c of State) and NextHidden and NextCell.'
         Parameters  = @{
-            Model         = 'The network.'
+            Model         = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             InputSequence = 'One input vector per time step.'
             InitialState  = 'The state before the first step; zeros when not given.'
         }

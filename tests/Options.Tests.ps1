@@ -78,3 +78,28 @@ Describe 'Output under errors and in views' {
         $step | Should -Match 'ErrorNorm\s+: \d\.\d{3}e-\d+'
     }
 }
+
+Describe 'Binding and completion' {
+    It 'takes a path for -Model and loads it, with a clear error when it cannot' {
+        Push-Location (Join-Path $PSScriptRoot '../examples')
+        try {
+            $j = Get-RnnJacobian -Model ./flipflop_rnn.pt -State (1..24 | ForEach-Object { 0.01 * $_ })
+            $direct = Get-RnnJacobian -Model (Import-RnnModel ./flipflop_rnn.pt) -State (1..24 | ForEach-Object { 0.01 * $_ })
+            $j.StateJacobian[3] | Should -Be $direct.StateJacobian[3]
+            (Get-Item ./flipflop_rnn.pt | ForEach-Object { Get-RnnTrajectory -Model $_ -InputSequence @(, [double[]](1, 0, 0)) }).NextState.Count | Should -Be 24
+            $e = Get-Error { Get-RnnJacobian -Model ./no_such_model.pt -State 0 -ErrorAction Stop }
+            $e.Exception.Message | Should -Match 'ModelFileNotFound'
+        }
+        finally { Pop-Location }
+    }
+
+    It 'completes -Region with the model''s region names' {
+        $m = Import-RnnModel (Join-Path $script:Fixtures 'models/leaky_i3_h10_relu_dale.pt') -Architecture LeakyRnn -Alpha 0.1 `
+            -RegionMap (Join-Path $script:Fixtures 'models/leaky_i3_h10_relu_dale.regions.json')
+        $script = 'Get-RnnEigen -Model $m -Region '
+        $names = (TabExpansion2 -inputScript $script -cursorColumn $script.Length).CompletionMatches.CompletionText
+        $names | Should -Be ($m.Regions.Keys | Sort-Object)
+        $script = 'Get-RnnJacobian -Model $m -Region '
+        (TabExpansion2 -inputScript $script -cursorColumn $script.Length).CompletionMatches.CompletionText | Should -Be ($m.Regions.Keys | Sort-Object)
+    }
+}

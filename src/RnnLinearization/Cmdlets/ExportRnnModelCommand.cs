@@ -9,6 +9,7 @@ namespace RnnLinearization;
 public sealed class ExportRnnModelCommand : RnnCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ModelTransformation]
     public RnnModel Model { get; set; } = null!;
 
     [Parameter(Mandatory = true, Position = 0)]

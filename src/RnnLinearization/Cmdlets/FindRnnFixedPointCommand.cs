@@ -16,6 +16,7 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
     private long _position;
 
     [Parameter(Mandatory = true)]
+    [ModelTransformation]
     public RnnModel Model { get; set; } = null!;
 
     /// <summary>The constant input u of F(h, u); zeros when not given. Piped objects' inputs are not used.</summary>

@@ -19,6 +19,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 
     /// <summary>The spectrum of one region's own block of the state Jacobian (needs a model with a region map).</summary>
     [Parameter(ParameterSetName = StateSet)]
+    [ArgumentCompleter(typeof(RegionCompleter))]
     public string? Region { get; set; }
 
     private UnitRange? _region;

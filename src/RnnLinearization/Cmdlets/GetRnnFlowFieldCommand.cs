@@ -16,6 +16,7 @@ public sealed class GetRnnFlowFieldCommand : RnnCmdlet
     private long _position;
 
     [Parameter(Mandatory = true)]
+    [ModelTransformation]
     public RnnModel Model { get; set; } = null!;
 
     [Parameter]

@@ -10,6 +10,7 @@ public sealed class GetRnnJacobianCommand : StateAnalysisCmdlet
     /// <summary>One region (its own block) or two, To and From: the block d next[To] / d state[From].</summary>
     [Parameter]
     [ValidateCount(1, 2)]
+    [ArgumentCompleter(typeof(RegionCompleter))]
     public string[]? Region { get; set; }
 
     private UnitRange? _to, _from;

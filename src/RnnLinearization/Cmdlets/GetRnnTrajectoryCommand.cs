@@ -9,6 +9,7 @@ namespace RnnLinearization;
 public sealed class GetRnnTrajectoryCommand : RnnCmdlet
 {
     [Parameter(Mandatory = true)]
+    [ModelTransformation]
     public RnnModel Model { get; set; } = null!;
 
     /// <summary>One input vector per time step.</summary>

@@ -17,6 +17,7 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
     private long _position, _done;
 
     [Parameter(Mandatory = true, ParameterSetName = StateSet)]
+    [ModelTransformation]
     public RnnModel Model { get; set; } = null!;
 
     /// <summary>Input at the state; zeros (autonomous dynamics) when not given.</summary>
