@@ -99,3 +99,24 @@ public class TorchZipTests
         Assert.Contains("missing", ex.Message);
     }
 }
+
+public class AtomicFileTests
+{
+    [Fact]
+    public void AnInterruptedWriteLeavesTheOldFileAndNoHalfFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("atomic").FullName;
+        var path = Path.Combine(dir, "model.safetensors");
+        try
+        {
+            File.WriteAllText(path, "old");
+            Assert.Throws<IOException>(() => AtomicFile.Write(path, s => { s.Write(new byte[100]); throw new IOException("disk full"); }));
+            Assert.Equal("old", File.ReadAllText(path));
+            Assert.Single(Directory.GetFiles(dir));
+            AtomicFile.Write(path, s => s.Write("new"u8));
+            Assert.Equal("new", File.ReadAllText(path));
+            Assert.Single(Directory.GetFiles(dir));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

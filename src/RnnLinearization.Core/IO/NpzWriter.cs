@@ -99,15 +99,14 @@ public sealed class NpzWriter : IDisposable
     private static void I8(Stream s, long v) { Span<byte> b = stackalloc byte[8]; BinaryPrimitives.WriteInt64LittleEndian(b, v); s.Write(b); }
     private static void C16(Stream s, Complex v) { F8(s, v.Real); F8(s, v.Imaginary); }
 
-    /// <summary>Assembles the .npz under a temporary name and moves it into place (replacing what was there).</summary>
+    /// <summary>Assembles the .npz (through <see cref="AtomicFile"/>: under a temporary name, moved into place).</summary>
     public void Complete()
     {
         if (_count == 0 || _order.Count == 0)
             throw new RnnException("NoResultsToWrite", RnnErrorKind.InvalidArgument, "There are no results with arrays to write.");
-        string temporary = _path + ".partial";
-        using (var file = File.Create(temporary))
-        using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+        AtomicFile.Write(_path, file =>
         {
+            using var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
             foreach (var name in _order)
             {
                 var c = _columns[name];
@@ -128,14 +127,12 @@ public sealed class NpzWriter : IDisposable
                     c.Data.CopyTo(entry);
                 }
             }
-        }
-        File.Move(temporary, _path, overwrite: true);
+        });
     }
 
     public void Dispose()
     {
         foreach (var c in _columns.Values) c.Data?.Dispose();
         try { Directory.Delete(_parts, recursive: true); } catch (IOException) { }
-        try { File.Delete(_path + ".partial"); } catch (IOException) { }
     }
 }

@@ -91,12 +91,14 @@ public static class SafeTensors
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8;   // data starts 8-byte aligned
-        using var file = File.Create(path);
-        Span<byte> length = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-        file.Write(length);
-        file.Write(json);
-        for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
-        foreach (var blob in blobs) file.Write(blob);
+        AtomicFile.Write(path, file =>
+        {
+            var length = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            file.Write(length);
+            file.Write(json);
+            for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
+            foreach (var blob in blobs) file.Write(blob);
+        });
     }
 }

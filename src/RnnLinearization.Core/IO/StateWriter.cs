@@ -33,14 +33,16 @@ public static class StateWriter
             throw new RnnException("UnknownStateFormat", RnnErrorKind.InvalidArgument, $"'{path}' has extension '{ext}'; states are written to .csv, .json, .npy or .npz files.");
         try
         {
-            using var file = File.Create(path);
-            switch (ext)
+            AtomicFile.Write(path, file =>
             {
-                case ".csv": Csv(file, records, s, inputs ?? 0); break;
-                case ".json": Json(file, records); break;
-                case ".npy": Npy.Write(file, new long[] { records.Count, s }, records.SelectMany(r => r.State)); break;
-                default: Npz(file, records, s, inputs); break;
-            }
+                switch (ext)
+                {
+                    case ".csv": Csv(file, records, s, inputs ?? 0); break;
+                    case ".json": Json(file, records); break;
+                    case ".npy": Npy.Write(file, new long[] { records.Count, s }, records.SelectMany(r => r.State)); break;
+                    default: Npz(file, records, s, inputs); break;
+                }
+            });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -52,7 +54,7 @@ public static class StateWriter
 
     private static void Csv(Stream file, IReadOnlyList<StateRecord> records, int s, int inputs)
     {
-        using var w = new StreamWriter(file, new UTF8Encoding(false));
+        using var w = new StreamWriter(file, new UTF8Encoding(false), leaveOpen: true);
         w.WriteLine(string.Join(",", new[] { "index" }.Concat(Enumerable.Range(0, s).Select(i => $"state_{i}")).Concat(Enumerable.Range(0, inputs).Select(i => $"input_{i}"))));
         for (int k = 0; k < records.Count; k++)
         {
@@ -63,7 +65,7 @@ public static class StateWriter
 
     private static void Json(Stream file, IReadOnlyList<StateRecord> records)
     {
-        using var w = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = false });
+        using var w = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = false });   // leaves the stream open
         w.WriteStartArray();
         for (int k = 0; k < records.Count; k++)
         {
@@ -85,7 +87,7 @@ public static class StateWriter
 
     private static void Npz(Stream file, IReadOnlyList<StateRecord> records, int s, int? inputs)
     {
-        using var zip = new ZipArchive(file, ZipArchiveMode.Create);
+        using var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
         void Add(string name, long[] shape, IEnumerable<double> values, bool int64 = false)
         {
             using var entry = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
