@@ -112,9 +112,10 @@ internal sealed record PickleTensor(Parameter? Parameter);
 
 /// <summary>
 /// The subset of pickle (protocols 2 to 5) that torch.save writes for dicts of tensors, lists, tuples, numbers and
-/// strings; objects of other classes become opaque values. REDUCE is only followed for the functions a saved state
-/// needs (OrderedDict, PyTorch's tensor and parameter rebuilders, numpy scalars, copyreg's reconstructor); any
-/// other callable is refused, so a file that would run code on torch.load fails here and runs nothing.
+/// strings. Nothing the pickle names is ever imported or called: REDUCE is interpreted for OrderedDict and PyTorch's
+/// tensor and parameter rebuilders, and every other object (numpy arrays, paths, hyper-parameter objects in a
+/// checkpoint) stays an opaque value; a file that asks to call something that runs code (os.system, eval, ...) is
+/// refused outright, so what it would have run on torch.load is named to the user.
 /// </summary>
 internal sealed class Unpickler
 {
@@ -294,28 +295,39 @@ internal sealed class Unpickler
             case ("torch._utils", "_rebuild_parameter"):
             case ("torch._utils", "_rebuild_parameter_with_state"):
                 return args.Length > 0 ? args[0] : null;
-            case ("torch", "device"):
-            case ("torch", "Size"):
-            case ("torch._tensor", "_rebuild_from_type_v2"):
-            case ("copyreg", "_reconstructor"):
-            case ("numpy.core.multiarray", "scalar"):
-            case ("numpy._core.multiarray", "scalar"):
-            case ("numpy", "dtype"):
-            case ("numpy.core.multiarray", "_reconstruct"):
-            case ("numpy._core.multiarray", "_reconstruct"):
-            case ("builtins", "set"):
-            case ("builtins", "frozenset"):
-            case ("builtins", "slice"):
-            case ("builtins", "complex"):
-            case ("__builtin__", "set"):
+            default:
+                if (RunsCode(f))
+                    throw new RnnException("PickleCallRefused", RnnErrorKind.InvalidData,
+                        $"'{_path}' asks to call {f} when it is loaded, which runs code and which a saved model never needs: it was refused and " +
+                        "nothing was run. If the file is yours, save the model's state_dict alone: torch.save(model.state_dict(), path).");
+                // Anything else a checkpoint may hold (numpy arrays and RNG states, paths, hyper-parameter objects) stays
+                // opaque: it is never constructed, and no model weight is ever inside it.
                 return f is { Module: "torch._tensor", Name: "_rebuild_from_type_v2" } && args.Length > 2
                     ? Reduce(args[0], args[2] as object?[] ?? Array.Empty<object?>())
                     : new PickleOpaque(f);
-            default:
-                throw new RnnException("PickleCallRefused", RnnErrorKind.InvalidData,
-                    $"'{_path}' asks to call {f} when it is loaded, which a saved state_dict never needs: it was refused and nothing was run. " +
-                    "If the file is yours, save the model's state_dict alone: torch.save(model.state_dict(), path).");
         }
+    }
+
+    private static readonly HashSet<string> CodeModules = new(StringComparer.Ordinal)
+    {
+        "os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "runpy", "importlib", "pty", "code", "codeop", "ctypes",
+        "pickle", "_pickle", "marshal", "webbrowser", "multiprocessing", "signal", "platform", "commands", "popen2", "pdb",
+        "timeit", "trace", "profile", "cProfile", "asyncio", "threading", "_thread", "tempfile", "glob",
+    };
+
+    private static readonly HashSet<string> CodeBuiltins = new(StringComparer.Ordinal)
+    {
+        "eval", "exec", "compile", "open", "__import__", "getattr", "setattr", "delattr", "globals", "locals", "vars", "input",
+        "breakpoint", "exit", "quit", "help", "memoryview", "apply", "execfile", "file", "reload",
+    };
+
+    /// <summary>Callables whose only use in a pickle is to run code or touch the system: the file is refused outright.</summary>
+    private static bool RunsCode(PickleGlobal f)
+    {
+        string root = f.Module.Split('.')[0];
+        if (CodeModules.Contains(f.Module) || CodeModules.Contains(root)) return true;
+        if (root is "builtins" or "__builtin__") return CodeBuiltins.Contains(f.Name);
+        return root == "operator" && f.Name is "attrgetter" or "methodcaller" or "itemgetter";
     }
 
     private object Persistent(object? pid)
