@@ -85,13 +85,19 @@ internal static class TorchZip
 /// <summary>A dict as the pickle built it, in insertion order.</summary>
 internal sealed class PickleDict
 {
+    private readonly Dictionary<object, int> _at = new();
+
     public List<(object Key, object? Value)> Items { get; } = new();
 
+    /// <summary>Sets a key, keeping the first insertion's place (a lookup, not a scan: checkpoints hold thousands of keys).</summary>
     public void Set(object key, object? value)
     {
-        int at = Items.FindIndex(i => Equals(i.Key, key));
-        if (at >= 0) Items[at] = (key, value);
-        else Items.Add((key, value));
+        if (_at.TryGetValue(key, out int at)) Items[at] = (key, value);
+        else
+        {
+            _at[key] = Items.Count;
+            Items.Add((key, value));
+        }
     }
 }
 
