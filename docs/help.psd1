@@ -228,6 +228,28 @@
             @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Get-RnnEigen -Model $m | Export-RnnResult ./spectra.npz -PassThru'; Remarks = 'Eigenvalues and eigenvectors along a trajectory, as complex128 arrays.' }
         )
     }
+    'Export-RnnPlot' = @{
+        Synopsis    = 'Draws the module''s results as a .png or .svg picture: eigenvalue spectra, fixed points, flow fields, trajectories and timescales.'
+        Description = 'Gathers the piped objects and draws one picture with ScottPlot when the pipeline ends. Spectrum: the eigenvalues of each piped RnnEigen (or RnnFixedPoint, or RnnEigenMode rows grouped by Index) on the complex plane with the unit circle, one colour per state, with a legend. FixedPoints: RnnFixedPoint objects in the plane of the first two principal components of their states (of the trajectory states when RnnState objects are piped with them, which are drawn behind in grey); stable points filled black, unstable ones hollow red, each unstable mode (UnstableModes) as a short red segment through its point. FlowField: an arrow per RnnFlowPoint (X, Y, VX, VY), longest arrow 0.9 of a grid cell, coloured by Speed with a colour bar; fixed points and trajectories piped with them are projected into the same plane. Trajectory: RnnState objects (Get-RnnTrajectory, Import-RnnState) in the plane of their first two principal components, coloured by time; a new trajectory starts where Index stops growing. Timescales: spectral radius (left axis) and slowest time constant (right axis, steps) of each spectrum against its Index. Without -Kind the kind follows from the input: flow points give FlowField, else fixed points give FixedPoints, else up to 8 spectra give Spectrum and more give Timescales, else states give Trajectory. The file is written under a temporary name and moved into place; an existing file is replaced unless -NoClobber is given.'
+        Parameters  = @{
+            Path        = 'The picture to write: .png or .svg (by its extension).'
+            InputObject = 'The results to draw, from the pipeline: RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFlowPoint, RnnState.'
+            Kind        = 'Spectrum, FixedPoints, FlowField, Trajectory or Timescales. Default: inferred from the input (see the description).'
+            Title       = 'The title over the picture. Default: one that says what is drawn (for example "27 fixed points (8 stable)").'
+            Width       = 'Width in pixels, 100 to 10,000.'
+            Height      = 'Height in pixels, 100 to 10,000.'
+            NoClobber   = 'Refuses to overwrite an existing file.'
+            PassThru    = 'Emits the written file as a FileInfo.'
+            WhatIf      = 'Shows what would be written without writing.'
+            Confirm     = 'Asks before writing.'
+        }
+        Examples    = @(
+            @{ Code = 'Get-RnnEigen -Model $m -State $h | Export-RnnPlot ./spectrum.png'; Remarks = 'The eigenvalues at one state, with the unit circle.' }
+            @{ Code = '$fps = $traj | Find-RnnFixedPoint -Model $m -Count 256 -Noise 0.5 -Seed 1; @($traj) + @($fps) | Export-RnnPlot ./fixed-points.svg'; Remarks = 'The fixed points over the trajectory, stable filled and saddles hollow with their unstable modes, as an SVG.' }
+            @{ Code = '@($traj | Get-RnnFlowField -Model $m -GridSize 15) + @($traj) | Export-RnnPlot ./flow.png -Width 1000 -Height 800'; Remarks = 'The flow field in the trajectory''s principal plane, with the trajectory on top.' }
+            @{ Code = '$traj | Get-RnnEigen -Model $m -NoEigenvectors | Export-RnnPlot ./timescales.png'; Remarks = 'Spectral radius and slowest time constant along the trajectory (more than 8 spectra: the Timescales kind).' }
+        )
+    }
     'Get-RnnConfiguration' = @{
         Synopsis    = 'Shows the settings of the computations in this PowerShell process.'
         Description = 'Emits an RnnConfiguration: ThreadCount (libtorch''s intra-op threads, used by every analysis in the process), ProcessorCount and ModuleVersion.'

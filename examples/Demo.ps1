@@ -6,9 +6,13 @@
     input channels. Its memories are 8 stable fixed points, one per sign pattern of the readout, with saddles
     between them; at a stable point the linearisation shows slow modes (|lambda| near 1) that hold the memory and
     fast modes that pull the state back. The demo finds them from the trajectory's states, shows the flow field in
-    the trajectory's principal plane, and how far the Taylor step holds at a memory.
+    the trajectory's principal plane, and how far the Taylor step holds at a memory, and draws five pictures.
 #>
-param([string] $ModulePath = (Join-Path $PSScriptRoot '../out/RnnLinearization/RnnLinearization.psd1'))
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/RnnLinearization/RnnLinearization.psd1'),
+    # Where the five pictures go (the README shows copies of them from docs/images).
+    [string] $PictureDir = (Join-Path $PSScriptRoot '../out/demo')
+)
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath -Force
 
@@ -58,3 +62,16 @@ Write-Host "Taylor step at the first stable point against the true step, for per
 Invoke-RnnLinearization -Model $model -State $stable[0].State -DeltaState $rows -Exact |
     Select-Object Row, @{ n = 'PerturbationNorm'; e = { [math]::Sqrt(($_.DeltaState | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum).ToString('0.###') } },
         @{ n = 'ErrorNorm'; e = { $_.ErrorNorm.ToString('0.00e+0') } } | Format-Table -AutoSize | Out-Host
+
+# Five pictures of the same analysis.
+New-Item -ItemType Directory $PictureDir -Force | Out-Null
+$pictures = @(
+    $stable[0], ($fixed | Where-Object Kind -eq Saddle | Select-Object -First 1) |
+        Export-RnnPlot (Join-Path $PictureDir 'spectrum.png') -Kind Spectrum -Title 'Eigenvalues at a memory and at a saddle' -PassThru
+    @($trajectory) + @($fixed) | Export-RnnPlot (Join-Path $PictureDir 'fixed-points.png') -PassThru
+    @($flow) + @($trajectory) + @($stable) | Export-RnnPlot (Join-Path $PictureDir 'flow-field.png') -PassThru
+    $trajectory | Export-RnnPlot (Join-Path $PictureDir 'trajectory.png') -PassThru
+    $trajectory | Get-RnnEigen -Model $model -NoEigenvectors | Export-RnnPlot (Join-Path $PictureDir 'timescales.png') -Title 'Spectral radius and slowest time constant along the trajectory' -PassThru
+)
+Write-Host "Pictures (Export-RnnPlot) in $((Resolve-Path $PictureDir).Path):" -ForegroundColor Cyan
+$pictures | ForEach-Object { Write-Host "  $($_.Name)" }

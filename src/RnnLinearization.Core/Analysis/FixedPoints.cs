@@ -54,9 +54,12 @@ public sealed class FixedPointOptions
 /// <summary>Where one start's search ended.</summary>
 public sealed record FixedPointSearch(int Start, double[] State, double Q, int Iterations);
 
-/// <summary>A fixed (or slow) point with its linearisation. Eigenvalues are sorted by magnitude.</summary>
+/// <summary>
+/// A fixed (or slow) point with its linearisation. Eigenvalues are sorted by magnitude. UnstableModes: real unit
+/// vectors spanning the unstable subspace (see <see cref="Spectrum.UnstableBasis"/>); empty at a stable point.
+/// </summary>
 public sealed record FixedPoint(double[] State, double[] NextState, double Q, int Iterations, int StartCount, int FirstStart,
-    FixedPointKind Kind, EigenResult Spectrum, double[] TimeConstants, double LineAttractorScore);
+    FixedPointKind Kind, EigenResult Spectrum, double[] TimeConstants, double LineAttractorScore, double[][] UnstableModes);
 
 /// <summary>How a search is going: for progress bars.</summary>
 public readonly record struct FixedPointProgress(int Iteration, int Active, int Total, double MaxQ);
@@ -412,6 +415,13 @@ public static class FixedPoints
             var states = part.Select(k => k.Point.State).ToArray();
             var inputs = Enumerable.Repeat(input, part.Count).ToArray();
             var spectra = Spectrum.FromModel(model, inputs, states, EigenSort.Magnitude, eigenvectors: false);
+            // Eigenvectors only where some mode grows: they cost a few times the eigenvalues.
+            var growing = Enumerable.Range(0, part.Count).Where(k => spectra[k].UnstableCount > 0).ToArray();
+            var withVectors = growing.Length == 0 ? Array.Empty<EigenResult>()
+                : Spectrum.FromModel(model, growing.Select(k => input).ToArray(), growing.Select(k => states[k]).ToArray(), EigenSort.Magnitude, eigenvectors: true);
+            var unstable = new double[part.Count][][];
+            for (int k = 0; k < part.Count; k++) unstable[k] = Array.Empty<double[]>();
+            for (int g = 0; g < growing.Length; g++) unstable[growing[g]] = Spectrum.UnstableBasis(withVectors[g]);
             var next = Linearization.Step(model, inputs, states);
             for (int k = 0; k < part.Count; k++)
             {
@@ -421,7 +431,7 @@ public static class FixedPoints
                     : e.UnstableCount == 0 ? FixedPointKind.Stable
                     : e.UnstableCount == e.Eigenvalues.Length ? FixedPointKind.Unstable : FixedPointKind.Saddle;
                 result.Add(new FixedPoint(p.State, next[k], p.Q, p.Iterations, count, p.Start, kind, e,
-                    e.Eigenvalues.Select(Spectrum.TimeConstant).ToArray(), LineAttractorScore(e.Eigenvalues)));
+                    e.Eigenvalues.Select(Spectrum.TimeConstant).ToArray(), LineAttractorScore(e.Eigenvalues), unstable[k]));
             }
         }
         return result.OrderBy(f => f.Kind).ThenBy(f => f.FirstStart).ToArray();

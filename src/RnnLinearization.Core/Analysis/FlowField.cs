@@ -110,7 +110,7 @@ public static class FlowField
     }
 
     /// <summary>The first two principal components of the states about <paramref name="center"/>, each with its largest entry positive.</summary>
-    private static (double[], double[]) Principal(IReadOnlyList<double[]> states, double[] center, int s)
+    internal static (double[], double[]) Principal(IReadOnlyList<double[]> states, double[] center, int s)
     {
         if (states.Count < 2)
             throw new RnnException("PlaneUndefined", RnnErrorKind.InvalidArgument,
@@ -136,7 +136,7 @@ public static class FlowField
 
     private static RnnException Degenerate(string why) => new("InvalidAxes", RnnErrorKind.InvalidArgument, $"{why} -Axes needs two independent directions.");
 
-    private static double[] Mean(IReadOnlyList<double[]> states, int s)
+    internal static double[] Mean(IReadOnlyList<double[]> states, int s)
     {
         var m = new double[s];
         foreach (var h in states) for (int i = 0; i < s; i++) m[i] += h[i] / states.Count;

@@ -144,6 +144,35 @@ public static class Spectrum
         return new EigenResult(order.Select(k => lambda[k]).ToArray(), vecs);
     }
 
+    /// <summary>
+    /// Real unit vectors spanning the unstable subspace (|lambda| > 1), one per unstable mode: the eigenvector of a real
+    /// eigenvalue; for a complex pair, the real and the imaginary part of the eigenvector of the one with positive angle.
+    /// </summary>
+    public static double[][] UnstableBasis(EigenResult spectrum)
+    {
+        if (spectrum.Eigenvectors is null) throw new ArgumentException("The spectrum has no eigenvectors.", nameof(spectrum));
+        var basis = new List<double[]>();
+        for (int k = 0; k < spectrum.Eigenvalues.Length; k++)
+        {
+            var lambda = spectrum.Eigenvalues[k];
+            if (lambda.Magnitude <= 1.0 || lambda.Imaginary < 0) continue;
+            var v = spectrum.Eigenvectors[k];
+            basis.Add(Unit(v.Select(c => c.Real).ToArray()));
+            if (lambda.Imaginary > 0) basis.Add(Unit(v.Select(c => c.Imaginary).ToArray()));
+        }
+        return basis.ToArray();
+
+        static double[] Unit(double[] x)
+        {
+            double n = Math.Sqrt(x.Sum(e => e * e));
+            return n > 0 ? x.Select(e => e / n).ToArray() : x;
+        }
+    }
+
+    /// <summary>The longest decaying time constant in steps (the largest positive one); NaN when no mode decays.</summary>
+    public static double SlowestTimeConstant(IEnumerable<Complex> eigenvalues) =>
+        eigenvalues.Select(TimeConstant).Where(t => t > 0).DefaultIfEmpty(double.NaN).Max();
+
     /// <summary>-1 / ln|lambda| steps: the e-folding time of the mode; +infinity at |lambda| = 1, negative for growing modes.</summary>
     public static double TimeConstant(Complex lambda)
     {

@@ -13,6 +13,7 @@ public sealed class ExportRnnResultCommand : RnnCmdlet, IDisposable
 {
     private NpzWriter? _writer;
     private string? _type;
+    private HashSet<string> _ragged = new();
     private string _path = "";
 
     [Parameter(Mandatory = true, Position = 0)]
@@ -44,14 +45,19 @@ public sealed class ExportRnnResultCommand : RnnCmdlet, IDisposable
     {
         if (_writer is null) return;
         var type = InputObject.BaseObject.GetType().FullName;
-        _type ??= type;
+        if (_type is null)
+        {
+            _type = type;
+            _ragged = InputObject.BaseObject.GetType().GetProperties()
+                .Where(p => p.IsDefined(typeof(RaggedAttribute), false)).Select(p => p.Name).ToHashSet();
+        }
         if (type != _type)
         {
             WriteError(Record(new RnnException("MixedResults", RnnErrorKind.InvalidArgument,
                 $"A {type} in a stream of {_type}: one .npz holds results of one kind; write the others to another file."), InputObject));
             return;
         }
-        _writer.Add(InputObject.Properties.Where(p => p.IsGettable).Select(p => (p.Name, Unwrap(p.Value))));
+        _writer.Add(InputObject.Properties.Where(p => p.IsGettable && !_ragged.Contains(p.Name)).Select(p => (p.Name, Unwrap(p.Value))));
         if (_writer.Count % 10_000 == 0)
             WriteProgress(new ProgressRecord(0, "Export-RnnResult", $"{_writer.Count} results written to {_path}") { PercentComplete = -1 });
     }

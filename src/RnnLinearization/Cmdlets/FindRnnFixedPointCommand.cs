@@ -136,7 +136,8 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
                 UnstableCount = p.Spectrum.UnstableCount,
                 Eigenvalues = p.Spectrum.Eigenvalues,
                 TimeConstants = p.TimeConstants,
-                SlowestTimeConstant = p.TimeConstants.Where(t => t > 0).DefaultIfEmpty(double.NaN).Max(),
+                SlowestTimeConstant = Spectrum.SlowestTimeConstant(p.Spectrum.Eigenvalues),
+                UnstableModes = p.UnstableModes,
                 LineAttractorScore = p.LineAttractorScore,
                 Output = Model.Output(p.State),
             }, Model, p.State, p.NextState);

@@ -122,8 +122,16 @@ public sealed class RnnFixedPoint
 
     /// <summary>log2(|1 - lambda_2| / |1 - lambda_1|) of the two slowest modes.</summary>
     public double LineAttractorScore { get; init; }
+
+    /// <summary>Real unit vectors spanning the unstable subspace, one per unstable mode (for a complex pair: the eigenvector's real and imaginary parts); empty at a stable point.</summary>
+    [Ragged]
+    public double[][] UnstableModes { get; init; } = Array.Empty<double[]>();
     public double[]? Output { get; init; }
 }
+
+/// <summary>A property whose shape differs from result to result (no one array holds it): Export-RnnResult leaves it out.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class RaggedAttribute : Attribute { }
 
 /// <summary>One grid point of a flow field: plane coordinates, the projected velocity, its full speed, and the point in state space.</summary>
 public sealed class RnnFlowPoint

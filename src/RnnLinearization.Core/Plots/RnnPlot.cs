@@ -1,0 +1,412 @@
+using System.Numerics;
+using System.Text;
+using ScottPlot;
+
+namespace RnnLinearization.Core;
+
+public enum PlotKind
+{
+    /// <summary>Eigenvalues on the complex plane with the unit circle, one colour per state.</summary>
+    Spectrum,
+    /// <summary>Fixed points in the plane of their first two principal components; stable filled, unstable hollow.</summary>
+    FixedPoints,
+    /// <summary>Arrows of a flow field, speed as colour.</summary>
+    FlowField,
+    /// <summary>States over time in the plane of their first two principal components, coloured by time.</summary>
+    Trajectory,
+    /// <summary>Spectral radius and slowest time constant against the state's index.</summary>
+    Timescales,
+}
+
+/// <summary>A fixed point as drawn: its state, whether it is stable, and the real vectors of its unstable modes.</summary>
+public sealed record PlotFixedPoint(double[] State, bool IsStable, double[][] UnstableModes);
+
+/// <summary>A state's spectrum as drawn: its label, its eigenvalues, and its index for the timescale plot.</summary>
+public sealed record PlotSpectrum(string Label, long Index, Complex[] Eigenvalues);
+
+/// <summary>What a picture is drawn from: plain arrays gathered from the pipeline, in the order they came.</summary>
+public sealed class PlotData
+{
+    public List<PlotSpectrum> Spectra { get; } = new();
+    public List<PlotFixedPoint> FixedPoints { get; } = new();
+    public List<FlowPoint> Flow { get; } = new();
+
+    /// <summary>Each trajectory as its states in time order.</summary>
+    public List<List<double[]>> Trajectories { get; } = new();
+}
+
+/// <summary>
+/// Pictures of the analysis, drawn with ScottPlot and written as .png or .svg (atomically). Projections to a plane use
+/// the first two principal components of the states that define the picture.
+/// </summary>
+public static class RnnPlot
+{
+    /// <summary>Up to this many spectra are overlaid (told apart by colour); more are drawn as timescales along the index.</summary>
+    public const int MaxOverlaidSpectra = 8;
+
+    /// <summary>The picture the data asks for: a flow field, else fixed points, else spectra (timescales when many), else a trajectory.</summary>
+    public static PlotKind Infer(PlotData data) =>
+        data.Flow.Count > 0 ? PlotKind.FlowField
+        : data.FixedPoints.Count > 0 ? PlotKind.FixedPoints
+        : data.Spectra.Count > MaxOverlaidSpectra ? PlotKind.Timescales
+        : data.Spectra.Count > 0 ? PlotKind.Spectrum
+        : data.Trajectories.Count > 0 ? PlotKind.Trajectory
+        : throw new RnnException("NoPlotData", RnnErrorKind.InvalidArgument,
+            "Nothing to draw: pipe the module's results (Get-RnnEigen, Find-RnnFixedPoint, Get-RnnFlowField, Get-RnnTrajectory, Import-RnnState).");
+
+    /// <summary>Draws <paramref name="kind"/> and writes it to <paramref name="path"/> (.png or .svg, by its extension).</summary>
+    public static void Save(PlotData data, PlotKind kind, string path, string? title, int width, int height)
+    {
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is not (".png" or ".svg"))
+            throw new RnnException("PlotExtension", RnnErrorKind.InvalidArgument,
+                $"Export-RnnPlot writes .png or .svg; name the file so, not '{Path.GetFileName(path)}'.");
+        if (width is < 100 or > 10000 || height is < 100 or > 10000)
+            throw new RnnException("InvalidPlotSize", RnnErrorKind.InvalidArgument, $"Width and height are 100 to 10,000 pixels, not {width} x {height}.");
+        var plot = Draw(data, kind);
+        plot.Title(title ?? DefaultTitle(kind, data));
+        byte[] bytes = extension == ".png"
+            ? plot.GetImageBytes(width, height, ImageFormat.Png)
+            : Encoding.UTF8.GetBytes(plot.GetSvgXml(width, height));
+        AtomicFile.Write(path, stream => stream.Write(bytes));
+    }
+
+    private static Plot Draw(PlotData data, PlotKind kind) => kind switch
+    {
+        PlotKind.Spectrum => Spectrum(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
+        PlotKind.FixedPoints => FixedPoints(Need(data.FixedPoints, kind, "RnnFixedPoint objects (Find-RnnFixedPoint)"), data.Trajectories),
+        PlotKind.FlowField => FlowField(Need(data.Flow, kind, "RnnFlowPoint objects (Get-RnnFlowField)"), data.FixedPoints, data.Trajectories),
+        PlotKind.Trajectory => Trajectory(Need(data.Trajectories, kind, "states (Get-RnnTrajectory or Import-RnnState)")),
+        PlotKind.Timescales => Timescales(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    private static List<T> Need<T>(List<T> items, PlotKind kind, string what) => items.Count > 0 ? items
+        : throw new RnnException("PlotInputMissing", RnnErrorKind.InvalidArgument, $"-Kind {kind} draws {what}; none were piped.");
+
+    private static string DefaultTitle(PlotKind kind, PlotData data) => kind switch
+    {
+        PlotKind.Spectrum => data.Spectra.Count == 1 ? $"Eigenvalues at {data.Spectra[0].Label}" : $"Eigenvalues at {data.Spectra.Count} states",
+        PlotKind.FixedPoints => $"{data.FixedPoints.Count} fixed points ({data.FixedPoints.Count(p => p.IsStable)} stable)",
+        PlotKind.FlowField => "Flow field F(h) - h",
+        PlotKind.Trajectory => data.Trajectories.Count == 1 ? $"Trajectory of {data.Trajectories[0].Count} states" : $"{data.Trajectories.Count} trajectories",
+        _ => $"Spectral radius and slowest time constant at {data.Spectra.Count} states",
+    };
+
+    // ---- the five pictures ----
+
+    private static Plot Spectrum(List<PlotSpectrum> spectra)
+    {
+        var plot = new Plot();
+        var circle = plot.Add.Circle(0, 0, 1);
+        circle.LineColor = Colors.Gray;   // solid: dashes become path effects that Skia's SVG writer cannot express
+        circle.FillColor = Colors.Transparent;
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < spectra.Count; i++)
+        {
+            var e = spectra[i].Eigenvalues;
+            var marks = plot.Add.Markers(e.Select(l => l.Real).ToArray(), e.Select(l => l.Imaginary).ToArray(),
+                MarkerShape.FilledCircle, 7, palette.GetColor(i).WithAlpha(0.8));
+            marks.LegendText = spectra[i].Label;
+        }
+        plot.XLabel("Re λ");
+        plot.YLabel("Im λ");
+        plot.Axes.SquareUnits();
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    private static Plot FixedPoints(List<PlotFixedPoint> points, List<List<double[]>> trajectories)
+    {
+        var plane = trajectories.Sum(t => t.Count) >= 2
+            ? Plane.Principal(trajectories.SelectMany(t => t).ToList())
+            : Plane.Principal(points.Select(p => p.State).ToList());
+        var plot = new Plot();
+        DrawTrajectories(plot, plane, trajectories, Colors.LightGray);
+        var xy = points.Select(p => plane.Project(p.State)).ToArray();
+        double span = Span(xy.Concat(trajectories.SelectMany(t => t).Select(plane.Project)));
+        // Each unstable mode as a segment through its point: its direction in the plane, a tenth of the picture long.
+        for (int i = 0; i < points.Count; i++)
+            foreach (var mode in points[i].UnstableModes)
+            {
+                var (dx, dy) = plane.Direction(mode);
+                var line = plot.Add.Line(xy[i].X - 0.05 * span * dx, xy[i].Y - 0.05 * span * dy, xy[i].X + 0.05 * span * dx, xy[i].Y + 0.05 * span * dy);
+                line.LineColor = Colors.FireBrick;
+                line.LineWidth = 2;
+                line.MarkerSize = 0;
+            }
+        AddPoints(plot, xy, points, legend: true);
+        plot.XLabel(plane.XLabel);
+        plot.YLabel(plane.YLabel);
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    private static Plot FlowField(List<FlowPoint> flow, List<PlotFixedPoint> points, List<List<double[]>> trajectories)
+    {
+        var plane = Plane.OfGrid(flow);
+        var plot = new Plot();
+        // Arrows of one length (0.8 of a grid cell) show the direction in the plane; the colour shows the speed, whose
+        // range (often 100-fold) would leave most arrows too short to see.
+        double cellX = GridSpacing(flow.Select(f => f.X)), cellY = GridSpacing(flow.Select(f => f.Y));
+        var colormap = new ScottPlot.Colormaps.Viridis();
+        double slow = flow.Min(f => f.Speed), fast = flow.Max(f => f.Speed);
+        foreach (var f in flow)
+        {
+            double length = Math.Sqrt(f.VX / cellX * (f.VX / cellX) + f.VY / cellY * (f.VY / cellY));
+            if (!(length > 0)) continue;
+            var color = colormap.GetColor(fast > slow ? (f.Speed - slow) / (fast - slow) : 0.5);
+            var arrow = plot.Add.Arrow(f.X - 0.4 * f.VX / length, f.Y - 0.4 * f.VY / length, f.X + 0.4 * f.VX / length, f.Y + 0.4 * f.VY / length);
+            arrow.ArrowLineColor = color;
+            arrow.ArrowFillColor = color;
+            arrow.ArrowWidth = 1.2f;
+            arrow.ArrowheadWidth = 5;
+            arrow.ArrowheadLength = 5;
+            arrow.ArrowMinimumLength = 0;
+        }
+        var bar = plot.Add.ColorBar(new ColorScale(colormap, slow, fast), Edge.Right);
+        bar.Label = "speed |F(h) - h|";
+        DrawTrajectories(plot, plane, trajectories, Colors.DimGray);
+        if (points.Count > 0)
+        {
+            AddPoints(plot, points.Select(p => plane.Project(p.State)).ToArray(), points, legend: true);
+            plot.ShowLegend(Alignment.UpperLeft);
+        }
+        plot.XLabel("plane axis 1");
+        plot.YLabel("plane axis 2");
+        return plot;
+    }
+
+    private static Plot Trajectory(List<List<double[]>> trajectories)
+    {
+        var all = trajectories.SelectMany(t => t).ToList();
+        var plane = Plane.Principal(all);
+        var plot = new Plot();
+        var colormap = new ScottPlot.Colormaps.Viridis();
+        int longest = trajectories.Max(t => t.Count);
+        foreach (var t in trajectories)
+        {
+            var xy = t.Select(plane.Project).ToArray();
+            for (int k = 1; k < xy.Length; k++)
+            {
+                var line = plot.Add.Line(xy[k - 1].X, xy[k - 1].Y, xy[k].X, xy[k].Y);
+                line.LineColor = colormap.GetColor(longest > 1 ? (k - 0.5) / (longest - 1) : 0);
+                line.LineWidth = 2;
+                line.MarkerSize = 0;
+            }
+            var start = plot.Add.Marker(xy[0].X, xy[0].Y, MarkerShape.OpenCircle, 10, Colors.Black);
+            start.LegendText = ReferenceEquals(t, trajectories[0]) ? "start" : "";
+        }
+        var bar = plot.Add.ColorBar(new ColorScale(colormap, 0, Math.Max(1, longest - 1)), Edge.Right);
+        bar.Label = "step";
+        plot.XLabel(plane.XLabel);
+        plot.YLabel(plane.YLabel);
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    private static Plot Timescales(List<PlotSpectrum> spectra)
+    {
+        var ordered = spectra.OrderBy(s => s.Index).ToList();
+        var x = ordered.Select(s => (double)s.Index).ToArray();
+        var radius = ordered.Select(s => s.Eigenvalues.Length == 0 ? 0 : s.Eigenvalues.Max(l => l.Magnitude)).ToArray();
+        var slowest = ordered.Select(s => Core.Spectrum.SlowestTimeConstant(s.Eigenvalues)).ToArray();
+        var plot = new Plot();
+        var one = plot.Add.HorizontalLine(1.0);
+        one.LineColor = Colors.Gray;
+        var r = plot.Add.Scatter(x, radius, Colors.SteelBlue);
+        r.LegendText = "spectral radius (left)";
+        r.MarkerSize = 4;
+        var finite = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(slowest[i])).ToArray();
+        if (finite.Length > 0)
+        {
+            var tau = plot.Add.Scatter(finite.Select(i => x[i]).ToArray(), finite.Select(i => slowest[i]).ToArray(), Colors.DarkOrange);
+            tau.LegendText = "slowest time constant (right)";
+            tau.MarkerSize = 4;
+            tau.Axes.YAxis = plot.Axes.Right;
+        }
+        plot.XLabel("index");
+        plot.YLabel("spectral radius");
+        plot.Axes.Right.Label.Text = "slowest time constant (steps)";
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    // ---- shared pieces ----
+
+    private static void AddPoints(Plot plot, (double X, double Y)[] xy, List<PlotFixedPoint> points, bool legend)
+    {
+        var stable = Enumerable.Range(0, points.Count).Where(i => points[i].IsStable).ToArray();
+        var unstable = Enumerable.Range(0, points.Count).Where(i => !points[i].IsStable).ToArray();
+        if (stable.Length > 0)
+        {
+            var m = plot.Add.Markers(stable.Select(i => xy[i].X).ToArray(), stable.Select(i => xy[i].Y).ToArray(), MarkerShape.FilledCircle, 11, Colors.Black);
+            if (legend) m.LegendText = "stable";
+        }
+        if (unstable.Length > 0)
+        {
+            var m = plot.Add.Markers(unstable.Select(i => xy[i].X).ToArray(), unstable.Select(i => xy[i].Y).ToArray(), MarkerShape.OpenCircle, 11, Colors.FireBrick);
+            m.MarkerLineWidth = 2;
+            if (legend) m.LegendText = "unstable (with its unstable modes)";
+        }
+    }
+
+    private static void DrawTrajectories(Plot plot, Plane plane, List<List<double[]>> trajectories, Color color)
+    {
+        for (int i = 0; i < trajectories.Count; i++)
+        {
+            var xy = trajectories[i].Select(plane.Project).ToArray();
+            var line = plot.Add.ScatterLine(xy.Select(p => p.X).ToArray(), xy.Select(p => p.Y).ToArray(), color);
+            line.LineWidth = 1.5f;
+            if (i == 0) line.LegendText = "trajectories";
+        }
+    }
+
+    private static double Span(IEnumerable<(double X, double Y)> points)
+    {
+        var list = points.ToList();
+        double sx = list.Max(p => p.X) - list.Min(p => p.X), sy = list.Max(p => p.Y) - list.Min(p => p.Y);
+        double span = Math.Max(sx, sy);
+        return span > 0 ? span : 1;
+    }
+
+    private static double GridSpacing(IEnumerable<double> coordinates)
+    {
+        var distinct = coordinates.Distinct().OrderBy(v => v).ToArray();
+        double gap = double.PositiveInfinity;
+        for (int i = 1; i < distinct.Length; i++) gap = Math.Min(gap, distinct[i] - distinct[i - 1]);
+        return double.IsFinite(gap) ? gap : 1;
+    }
+
+    /// <summary>A colour scale for a colour bar: ScottPlot draws one for anything with a colormap and a range.</summary>
+    private sealed class ColorScale(IColormap colormap, double min, double max) : IHasColorAxis
+    {
+        public IColormap Colormap { get; set; } = colormap;
+        public ScottPlot.Range GetRange() => new(min, max);
+    }
+
+    /// <summary>
+    /// A plane in state space: a point and two axes. Coordinates of a state are its least-squares position in the plane,
+    /// so the same code serves orthonormal principal axes and the axes recovered from a flow field's grid.
+    /// </summary>
+    private sealed class Plane
+    {
+        private readonly double[] _center, _a1, _a2;
+        private readonly double _g11, _g12, _g22, _det;
+
+        private Plane(double[] center, double[] a1, double[] a2, string xLabel, string yLabel)
+        {
+            (_center, _a1, _a2, XLabel, YLabel) = (center, a1, a2, xLabel, yLabel);
+            (_g11, _g12, _g22) = (Dot(a1, a1), Dot(a1, a2), Dot(a2, a2));
+            _det = _g11 * _g22 - _g12 * _g12;
+        }
+
+        public string XLabel { get; }
+        public string YLabel { get; }
+
+        /// <summary>The states' first two principal components about their mean; for a single state (or states along one line), the first two units.</summary>
+        public static Plane Principal(List<double[]> states)
+        {
+            int s = states[0].Length;
+            if (states.Any(h => h.Length != s))
+                throw new RnnException("PlotStateLengthMismatch", RnnErrorKind.InvalidData, "The piped states differ in length: they come from different models.");
+            var center = RnnLinearization.Core.FlowField.Mean(states, s);
+            if (states.Count >= 2 && s >= 2)
+            {
+                try
+                {
+                    var (a1, a2) = RnnLinearization.Core.FlowField.Principal(states, center, s);
+                    return new Plane(center, a1, a2, "PC 1", "PC 2");
+                }
+                catch (RnnException) { }   // fewer than two dimensions spanned: fall back to the units
+            }
+            var e1 = new double[s];
+            var e2 = new double[s];
+            e1[0] = 1;
+            if (s > 1) e2[1] = 1;
+            return new Plane(new double[s], e1, e2, "unit 1", s > 1 ? "unit 2" : "");
+        }
+
+        /// <summary>The plane of a flow field's grid: State = c + X a1 + Y a2, recovered by least squares from the grid points.</summary>
+        public static Plane OfGrid(List<FlowPoint> flow)
+        {
+            int s = flow[0].State.Length;
+            if (flow.Any(f => f.State.Length != s))
+                throw new RnnException("PlotStateLengthMismatch", RnnErrorKind.InvalidData, "The piped flow points differ in length: they come from different models.");
+            // Normal equations of the regression of every coordinate on (1, X, Y): a 3 x 3 system shared by all coordinates.
+            var m = new double[3, 3];
+            var b = new double[3, s];
+            foreach (var f in flow)
+            {
+                double[] r = { 1, f.X, f.Y };
+                for (int i = 0; i < 3; i++)
+                {
+                    for (int j = 0; j < 3; j++) m[i, j] += r[i] * r[j];
+                    for (int k = 0; k < s; k++) b[i, k] += r[i] * f.State[k];
+                }
+            }
+            var solution = Solve3(m, b, s) ?? throw new RnnException("PlaneUndefined", RnnErrorKind.InvalidData,
+                "The flow points do not span a plane (fewer than three grid points that are not on one line).");
+            return new Plane(solution[0], solution[1], solution[2], "plane axis 1", "plane axis 2");
+        }
+
+        public (double X, double Y) Project(double[] state)
+        {
+            if (state.Length != _center.Length)
+                throw new RnnException("PlotStateLengthMismatch", RnnErrorKind.InvalidData,
+                    $"A state of length {state.Length} in a picture of states of length {_center.Length}: they come from different models.");
+            double p1 = 0, p2 = 0;
+            for (int i = 0; i < state.Length; i++)
+            {
+                double d = state[i] - _center[i];
+                p1 += _a1[i] * d;
+                p2 += _a2[i] * d;
+            }
+            return ((_g22 * p1 - _g12 * p2) / _det, (_g11 * p2 - _g12 * p1) / _det);
+        }
+
+        /// <summary>A direction's in-plane part, as plane coordinates (its length shows how much of it lies in the plane).</summary>
+        public (double X, double Y) Direction(double[] v)
+        {
+            var zero = Project(_center);
+            var shifted = Project(v.Select((e, i) => e + _center[i]).ToArray());
+            return (shifted.X - zero.X, shifted.Y - zero.Y);
+        }
+
+        private static double[][]? Solve3(double[,] m, double[,] b, int s)
+        {
+            // Gaussian elimination with partial pivoting on [m | b].
+            var a = (double[,])m.Clone();
+            var rhs = (double[,])b.Clone();
+            for (int col = 0; col < 3; col++)
+            {
+                int pivot = col;
+                for (int r = col + 1; r < 3; r++) if (Math.Abs(a[r, col]) > Math.Abs(a[pivot, col])) pivot = r;
+                if (Math.Abs(a[pivot, col]) < 1e-12 * (Math.Abs(a[0, 0]) + 1)) return null;
+                for (int j = 0; j < 3; j++) (a[col, j], a[pivot, j]) = (a[pivot, j], a[col, j]);
+                for (int k = 0; k < s; k++) (rhs[col, k], rhs[pivot, k]) = (rhs[pivot, k], rhs[col, k]);
+                for (int r = 0; r < 3; r++)
+                {
+                    if (r == col) continue;
+                    double f = a[r, col] / a[col, col];
+                    for (int j = 0; j < 3; j++) a[r, j] -= f * a[col, j];
+                    for (int k = 0; k < s; k++) rhs[r, k] -= f * rhs[col, k];
+                }
+            }
+            var x = new double[3][];
+            for (int i = 0; i < 3; i++)
+            {
+                x[i] = new double[s];
+                for (int k = 0; k < s; k++) x[i][k] = rhs[i, k] / a[i, i];
+            }
+            return x;
+        }
+
+        private static double Dot(double[] a, double[] b)
+        {
+            double sum = 0;
+            for (int i = 0; i < a.Length; i++) sum += a[i] * b[i];
+            return sum;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Management.Automation;
+using System.Numerics;
+using RnnLinearization.Core;
+
+namespace RnnLinearization;
+
+/// <summary>
+/// Draws the module's results as a .png or .svg picture: spectra, fixed points, flow fields, trajectories, timescales.
+/// Gathers the pipeline, then draws once; the kind follows from what was piped unless -Kind says.
+/// </summary>
+[Cmdlet(VerbsData.Export, "RnnPlot", SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportRnnPlotCommand : RnnCmdlet
+{
+    private readonly PlotData _data = new();
+    private readonly SortedDictionary<long, List<Complex>> _modes = new();
+    private long? _lastStateIndex;
+    private string? _lastStatePath;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public string Path { get; set; } = null!;
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public PSObject InputObject { get; set; } = null!;
+
+    [Parameter]
+    public PlotKind? Kind { get; set; }
+
+    [Parameter]
+    public string? Title { get; set; }
+
+    [Parameter]
+    [ValidateRange(100, 10000)]
+    public int Width { get; set; } = 800;
+
+    [Parameter]
+    [ValidateRange(100, 10000)]
+    public int Height { get; set; } = 600;
+
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        switch (InputObject.BaseObject)
+        {
+            case RnnEigen e:
+                _data.Spectra.Add(new PlotSpectrum(e.Region is null ? $"state {e.Index}" : $"state {e.Index} ({e.Region})", e.Index, e.Eigenvalues));
+                break;
+            case RnnEigenMode m:
+                if (!_modes.TryGetValue(m.Index, out var list)) _modes[m.Index] = list = new List<Complex>();
+                list.Add(new Complex(m.Real, m.Imaginary));
+                break;
+            case RnnFixedPoint p:
+                _data.FixedPoints.Add(new PlotFixedPoint(p.State, p.IsStable, p.UnstableModes));
+                _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues));
+                break;
+            case RnnFlowPoint f:
+                _data.Flow.Add(new FlowPoint(f.X, f.Y, f.VX, f.VY, f.Speed, f.State, f.Velocity));
+                break;
+            case RnnState s:
+                AddState(s);
+                break;
+            default:
+                WriteError(Record(new RnnException("UnsupportedPlotInput", RnnErrorKind.InvalidArgument,
+                    $"Export-RnnPlot draws RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFlowPoint and RnnState objects, not {InputObject.BaseObject.GetType().Name}."),
+                    InputObject));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// States in order form a trajectory; a new one starts where the index does not grow (a second run) or the file
+    /// changes. A trajectory step (State, NextState) adds its start once, then every NextState.
+    /// </summary>
+    private void AddState(RnnState s)
+    {
+        bool continues = _lastStateIndex is long last && s.Index > last && s.Path == _lastStatePath && _data.Trajectories.Count > 0;
+        if (!continues) _data.Trajectories.Add(new List<double[]>());
+        var trajectory = _data.Trajectories[^1];
+        if (s.NextState is null) trajectory.Add(s.State);
+        else
+        {
+            if (!continues) trajectory.Add(s.State);
+            trajectory.Add(s.NextState);
+        }
+        (_lastStateIndex, _lastStatePath) = (s.Index, s.Path);
+    }
+
+    protected override void EndProcessing()
+    {
+        foreach (var (index, values) in _modes)
+            _data.Spectra.Add(new PlotSpectrum($"state {index}", index, values.ToArray()));
+        var path = FileSystemPath(Path);
+        var kind = Kind ?? Terminating(() => RnnPlot.Infer(_data), InputObject);
+        WriteVerbose($"Drawing {kind} into {path}.");
+        if (NoClobber && File.Exists(path))
+            ThrowTerminatingError(Record(new RnnException("PlotFileExists", RnnErrorKind.WriteError, $"'{path}' exists and -NoClobber was given."), path));
+        if (!ShouldProcess(path, $"Draw {kind}")) return;
+        Terminating(() => { RnnPlot.Save(_data, kind, path, Title, Width, Height); return 0; }, path);
+        if (PassThru) WriteObject(new FileInfo(path));
+    }
+}

@@ -1,0 +1,165 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:Model = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
+    $inputs = foreach ($t in 1..120) { $x = [double[]](0, 0, 0); if ($t % 25 -eq 0) { $x[($t / 25) % 3] = 1 - 2 * ($t % 50 -eq 0) }; , $x }
+    $script:Traj = Get-RnnTrajectory -Model $Model -InputSequence $inputs
+    $script:Fps = $Traj | Find-RnnFixedPoint -Model $Model -Count 256 -Noise 0.5 -Seed 1
+    $script:Dir = Join-Path ([IO.Path]::GetTempPath()) "rnnplot-$([guid]::NewGuid().ToString('N'))"
+    New-Item -ItemType Directory $Dir | Out-Null
+
+    # The PNG signature, and the width and height in its IHDR chunk (big-endian, bytes 16 to 23).
+    function Assert-Png([string] $Path, [int] $Width, [int] $Height) {
+        $bytes = [IO.File]::ReadAllBytes($Path)
+        $bytes[0..7] | Should -Be @(0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A)
+        [Text.Encoding]::ASCII.GetString($bytes, 12, 4) | Should -Be 'IHDR'
+        $w = ([int]$bytes[16] -shl 24) -bor ([int]$bytes[17] -shl 16) -bor ([int]$bytes[18] -shl 8) -bor $bytes[19]
+        $h = ([int]$bytes[20] -shl 24) -bor ([int]$bytes[21] -shl 16) -bor ([int]$bytes[22] -shl 8) -bor $bytes[23]
+        $w | Should -Be $Width
+        $h | Should -Be $Height
+        $bytes.Length | Should -BeGreaterThan 10000 -Because 'a drawn picture is more than a blank canvas'
+    }
+
+    # Marks drawn as ellipses (markers, circles), counted in the parsed SVG.
+    function Get-SvgEllipses([string] $Path) {
+        $svg = [xml](Get-Content $Path -Raw)
+        $ns = [Xml.XmlNamespaceManager]::new($svg.NameTable)
+        $ns.AddNamespace('s', 'http://www.w3.org/2000/svg')
+        @($svg.SelectNodes('//s:ellipse', $ns))
+    }
+
+    function Get-VerboseKind([scriptblock] $Draw) {
+        $messages = & $Draw 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        if (("$messages") -match 'Drawing (\w+)') { $Matches[1] }
+    }
+}
+
+AfterAll { Remove-Item $Dir -Recurse -Force -ErrorAction Ignore }
+
+Describe 'Export-RnnPlot draws each kind' {
+    It 'Spectrum: a PNG of the requested size' {
+        $file = $Traj[10], $Traj[-1] | Get-RnnEigen -Model $Model -NoEigenvectors | Export-RnnPlot (Join-Path $Dir 'spectrum.png') -Width 640 -Height 480 -PassThru
+        $file | Should -BeOfType [IO.FileInfo]
+        Assert-Png $file.FullName 640 480
+    }
+
+    It 'Spectrum: an SVG with one mark per eigenvalue, one per legend entry and the unit circle' {
+        $path = Join-Path $Dir 'spectrum.svg'
+        $eigen = $Traj[10], $Traj[-1] | Get-RnnEigen -Model $Model -NoEigenvectors
+        $eigen | Export-RnnPlot $path
+        $count = ($eigen | ForEach-Object { $_.Eigenvalues.Count } | Measure-Object -Sum).Sum
+        $count | Should -Be (2 * $Model.StateSize)
+        (Get-SvgEllipses $path).Count | Should -Be ($count + 2 + 1)
+    }
+
+    It 'FixedPoints: one mark per fixed point (filled or hollow) and one per legend entry' {
+        $path = Join-Path $Dir 'fixed.svg'
+        $Fps | Export-RnnPlot $path
+        $kinds = @($Fps | Group-Object IsStable).Count
+        (Get-SvgEllipses $path).Count | Should -Be ($Fps.Count + $kinds)
+        $Fps | Export-RnnPlot (Join-Path $Dir 'fixed.png')
+        Assert-Png (Join-Path $Dir 'fixed.png') 800 600
+    }
+
+    It 'FixedPoints over trajectories, FlowField with trajectory and points, Trajectory and Timescales: PNGs' {
+        @($Traj) + @($Fps) | Export-RnnPlot (Join-Path $Dir 'fixed-traj.png')
+        @($Traj | Get-RnnFlowField -Model $Model -GridSize 12) + @($Traj) + @($Fps) | Export-RnnPlot (Join-Path $Dir 'flow.png')
+        $Traj | Export-RnnPlot (Join-Path $Dir 'traj.png')
+        $Traj | Get-RnnEigen -Model $Model -NoEigenvectors | Export-RnnPlot (Join-Path $Dir 'timescales.png')
+        foreach ($name in 'fixed-traj', 'flow', 'traj', 'timescales') { Assert-Png (Join-Path $Dir "$name.png") 800 600 }
+    }
+
+    It 'FlowField: an SVG that parses, one arrow per grid point' {
+        $path = Join-Path $Dir 'flow.svg'
+        $flow = $Traj | Get-RnnFlowField -Model $Model -GridSize 6
+        $flow | Export-RnnPlot $path
+        $svg = [xml](Get-Content $path -Raw)
+        $svg.svg.width | Should -Be '800'
+        # Each arrow is one filled path in its speed colour; the axes and grid are unfilled paths.
+        $ns = [Xml.XmlNamespaceManager]::new($svg.NameTable)
+        $ns.AddNamespace('s', 'http://www.w3.org/2000/svg')
+        $arrows = @($svg.SelectNodes('//s:g//s:path', $ns) | Where-Object { $_.fill -and $_.fill -ne 'none' })
+        $arrows.Count | Should -Be 36
+    }
+
+    It 'infers the kind from what was piped' {
+        Get-VerboseKind { $Fps | Export-RnnPlot (Join-Path $Dir 'k1.png') -Verbose } | Should -Be 'FixedPoints'
+        Get-VerboseKind { $Traj | Export-RnnPlot (Join-Path $Dir 'k2.png') -Verbose } | Should -Be 'Trajectory'
+        Get-VerboseKind { $Traj[0..2] | Get-RnnEigen -Model $Model | Export-RnnPlot (Join-Path $Dir 'k3.png') -Verbose } | Should -Be 'Spectrum'
+        Get-VerboseKind { $Traj[0..8] | Get-RnnEigen -Model $Model | Export-RnnPlot (Join-Path $Dir 'k4.png') -Verbose } | Should -Be 'Timescales'
+        Get-VerboseKind { $Traj | Get-RnnFlowField -Model $Model -GridSize 3 | Export-RnnPlot (Join-Path $Dir 'k5.png') -Verbose } | Should -Be 'FlowField'
+        Get-VerboseKind { $Fps | Export-RnnPlot (Join-Path $Dir 'k6.png') -Kind Spectrum -Verbose } | Should -Be 'Spectrum'
+        Get-VerboseKind { $Traj[0] | Get-RnnEigen -Model $Model -PerMode | Export-RnnPlot (Join-Path $Dir 'k7.png') -Verbose } | Should -Be 'Spectrum'
+    }
+
+    It 'leaves no temporary file beside the picture' {
+        @(Get-ChildItem $Dir -Force -Filter '*.partial').Count | Should -Be 0
+    }
+}
+
+Describe 'Export-RnnPlot refuses what it cannot draw' {
+    It 'names an unknown extension' {
+        { $Fps | Export-RnnPlot (Join-Path $Dir 'x.jpg') } | Should -Throw -ErrorId 'PlotExtension,RnnLinearization.ExportRnnPlotCommand'
+        Test-Path (Join-Path $Dir 'x.jpg') | Should -BeFalse
+    }
+
+    It 'says what a kind needs when it was not piped' {
+        { $Traj | Export-RnnPlot (Join-Path $Dir 'x.png') -Kind FlowField } | Should -Throw -ErrorId 'PlotInputMissing,RnnLinearization.ExportRnnPlotCommand'
+    }
+
+    It 'writes an error for an object it does not draw, and draws the rest' {
+        $path = Join-Path $Dir 'mixed.png'
+        $out = @($Fps) + @([pscustomobject]@{ A = 1 }) | Export-RnnPlot $path -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -Be 'UnsupportedPlotInput,RnnLinearization.ExportRnnPlotCommand'
+        Test-Path $path | Should -BeTrue
+    }
+
+    It 'keeps an existing file with -NoClobber' {
+        $path = Join-Path $Dir 'keep.png'
+        Set-Content $path 'old'
+        { $Fps | Export-RnnPlot $path -NoClobber } | Should -Throw -ErrorId 'PlotFileExists,RnnLinearization.ExportRnnPlotCommand'
+        Get-Content $path | Should -Be 'old'
+    }
+
+    It 'says there is nothing to draw' {
+        { @() | Export-RnnPlot (Join-Path $Dir 'none.png') } | Should -Throw -ErrorId 'NoPlotData,RnnLinearization.ExportRnnPlotCommand'
+    }
+
+    It 'refuses a size out of range' {
+        { $Fps | Export-RnnPlot (Join-Path $Dir 'big.png') -Width 20000 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RnnLinearization.ExportRnnPlotCommand'
+    }
+}
+
+Describe 'UnstableModes of a fixed point' {
+    It 'span an invariant subspace of the Jacobian: J v stays in their span (closed-form check)' {
+        $saddles = @($Fps | Where-Object UnstableCount -gt 0)
+        $saddles.Count | Should -BeGreaterThan 0
+        foreach ($p in $saddles) {
+            $p.UnstableModes.Count | Should -Be $p.UnstableCount
+            $jac = Get-RnnJacobian -Model $Model -Input $p.Input -State $p.State
+            # An orthonormal basis of the modes (Gram-Schmidt), then the part of J v outside it.
+            $basis = [Collections.Generic.List[double[]]]::new()
+            foreach ($v in $p.UnstableModes) {
+                [math]::Sqrt(($v | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum) | Should -BeGreaterThan 0.999999
+                $w = [double[]]$v.Clone()
+                foreach ($b in $basis) { $d = 0.0; for ($i = 0; $i -lt $w.Length; $i++) { $d += $w[$i] * $b[$i] }; for ($i = 0; $i -lt $w.Length; $i++) { $w[$i] -= $d * $b[$i] } }
+                $n = [math]::Sqrt(($w | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum)
+                $basis.Add([double[]]($w | ForEach-Object { $_ / $n }))
+            }
+            foreach ($v in $p.UnstableModes) {
+                $jv = [double[]]::new($v.Length)
+                for ($i = 0; $i -lt $v.Length; $i++) { for ($j = 0; $j -lt $v.Length; $j++) { $jv[$i] += $jac.StateJacobian[$i][$j] * $v[$j] } }
+                $norm = [math]::Sqrt(($jv | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum)
+                foreach ($b in $basis) { $d = 0.0; for ($i = 0; $i -lt $jv.Length; $i++) { $d += $jv[$i] * $b[$i] }; for ($i = 0; $i -lt $jv.Length; $i++) { $jv[$i] -= $d * $b[$i] } }
+                [math]::Sqrt(($jv | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum) | Should -BeLessThan (1e-9 * $norm)
+            }
+        }
+        @($Fps | Where-Object IsStable | Where-Object { $_.UnstableModes.Count -ne 0 }).Count | Should -Be 0
+    }
+
+    It 'is left out of Export-RnnResult without a warning (a different count per point)' {
+        $path = Join-Path $Dir 'fps.npz'
+        $Fps | Export-RnnResult $path -WarningVariable warned -WarningAction SilentlyContinue
+        $warned | Should -BeNullOrEmpty
+        Test-Path $path | Should -BeTrue
+    }
+}
