@@ -4,9 +4,12 @@
     Builds, tests, demonstrates and benchmarks RnnLinearization.
 .DESCRIPTION
     Build : publishes the module into out/RnnLinearization (TorchSharp natives included), importable from there.
-    Test  : Build, then every xunit test (core) and every Pester test (the built module, as a user calls it);
+    Test  : Package, then every xunit test (core) and every Pester test (the built module, as a user calls it);
             ends with one line 'N passed, N failed' and exits non-zero on any failure.
     Demo  : Build, then analyses the bundled example model (examples/Demo.ps1).
+    Package: Build, then out/RnnLinearization.<version>.nupkg (the module folder, natives included), made by
+            PSResourceGet's Publish-PSResource into a temporary local repository; installable with Save-PSResource
+            or Install-PSResource from a folder registered as a repository.
     Bench : Build, then bench/Invoke-Benchmark.ps1: the module against the seed and batched PyTorch (out/bench/bench.json).
     Clean : removes out/ and every bin/ and obj/.
 .EXAMPLE
@@ -14,7 +17,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release'
@@ -45,8 +48,34 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'RnnLinearization.psd1') $ModuleDir -Force
     Copy-Item (Join-Path $Root 'src/RnnLinearization/RnnLinearization.Format.ps1xml') $ModuleDir -Force
     Repair-Natives $ModuleDir
+    # The bundled example model (the help's examples use it), and the about topic, also under the module's name so
+    # that Get-Help RnnLinearization opens it.
+    New-Item -ItemType Directory (Join-Path $ModuleDir 'examples'), (Join-Path $ModuleDir 'en-US') -Force | Out-Null
+    Copy-Item (Join-Path $Root 'examples/flipflop_rnn.pt'), (Join-Path $Root 'examples/flipflop_rnn.json') (Join-Path $ModuleDir 'examples') -Force
+    foreach ($name in 'about_RnnLinearization', 'RnnLinearization') {
+        Copy-Item (Join-Path $Root 'docs/about_RnnLinearization.help.txt') (Join-Path $ModuleDir "en-US/$name.help.txt") -Force
+    }
     # Help is generated from docs/help.psd1 and the built cmdlets, in a separate process that imports them.
     Invoke-Native 'help generation' { dotnet pwsh -NoProfile -File (Join-Path $Root 'tools/New-ModuleHelp.ps1') -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') -Source (Join-Path $Root 'docs/help.psd1') -OutFile (Join-Path $ModuleDir 'en-US/RnnLinearization.dll-Help.xml') }
+}
+
+# The module as a NuGet package, made the way PowerShell Gallery packages are made: Publish-PSResource into a local
+# repository (a folder, registered under a unique name for the moment and unregistered after).
+function Invoke-Package {
+    Invoke-Build
+    $version = (Import-PowerShellDataFile (Join-Path $Root 'RnnLinearization.psd1')).ModuleVersion
+    $package = Join-Path $Out "RnnLinearization.$version.nupkg"
+    $repository = Join-Path $Out 'package-repository'
+    Remove-Item $repository -Recurse -Force -ErrorAction Ignore
+    New-Item -ItemType Directory $repository | Out-Null
+    $name = "RnnLinearizationBuild-$PID"
+    Write-Host "Packing $package" -ForegroundColor Cyan
+    Register-PSResourceRepository -Name $name -Uri $repository -Trusted
+    try { Publish-PSResource -Path $ModuleDir -Repository $name -SkipDependenciesCheck }
+    finally { Unregister-PSResourceRepository -Name $name }
+    Move-Item (Join-Path $repository "RnnLinearization.$version.nupkg") $package -Force
+    Remove-Item $repository -Recurse -Force
+    Get-Item $package
 }
 
 function Get-NuGetPackagesFolder {
@@ -71,7 +100,7 @@ function Install-TestPython {
 
 function Invoke-Test {
     Install-TestPython
-    Invoke-Build
+    Invoke-Package | Out-Null
     $results = Join-Path $Out 'test-results'
     Remove-Item $results -Recurse -Force -ErrorAction SilentlyContinue
     New-Item -ItemType Directory $results -Force | Out-Null
@@ -124,6 +153,7 @@ try {
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }
+        'Package' { Invoke-Package }
         'Clean' { Invoke-Clean }
     }
 }

@@ -5,6 +5,10 @@
     'Import-RnnModel' = @{
         Synopsis    = 'Loads a recurrent network from a PyTorch state_dict (torch.save, zip format), a .safetensors file or a TorchScript archive.'
         Description = 'A TorchScript archive (torch.jit.script(cell).save(path)) is recognised by its contents and analysed through autograd: its forward(input [B, InputSize], h [B, HiddenSize]) must return the next state [B, HiddenSize], or a tuple whose last element is, with the rows of a batch independent; TorchScript does not record sizes, so -InputSize and -HiddenSize are required, and one call checks them. Otherwise reads the parameters of an nn.RNN, nn.GRU or nn.LSTM (or of a LeakyRnn), finds its keys (under -Prefix, or the only prefix that holds RNN weights), infers the architecture and number of layers from their shapes, checks every shape, and emits an RnnModel. A state_dict does not record the nonlinearity: it is Tanh unless -Nonlinearity says otherwise (files written by Export-RnnModel record it). For several layers the state is all layers'' states concatenated in layer order; an LSTM layer''s state is [h; c] (2H values). The format is recognised from the file''s bytes, not its name.'
+        Inputs      = 'System.String: the path of a model file, by value or as the FullName (or Path) property of Get-ChildItem''s output.'
+        Outputs     = 'RnnModel: the network, ready for the analysis cmdlets.'
+        Links       = @('New-RnnModel', 'Export-RnnModel', 'Get-RnnJacobian')
+        Defaults    = @{ Architecture = 'inferred from the file'; Nonlinearity = 'Tanh, or what the file records'; Prefix = 'the only prefix that holds RNN weights'; Readout = 'the one linear layer beside the RNN whose width is the hidden size' }
         Parameters  = @{
             Path         = 'The model file: torch.save(model.state_dict(), path), a .safetensors file, or torch.jit.script(cell).save(path). Accepts FullName from Get-ChildItem.'
             Architecture = 'Rnn (nn.RNN), Gru (nn.GRU), Lstm (nn.LSTM), LeakyRnn (needs -Alpha, or -Dt and -Tau) or TorchScript. Rnn, Gru and Lstm are inferred from the shape of weight_hh_l0 (H, 3H or 4H rows), TorchScript from the file; a mismatch is an error.'
@@ -20,15 +24,19 @@
             NoReadout    = 'Ignores any readout in the file: Output stays empty.'
         }
         Examples    = @(
-            @{ Code = '$m = Import-RnnModel ./mrnn.safetensors -Architecture LeakyRnn -Nonlinearity Relu -Dt 10 -Tau 100'; Remarks = 'Loads a leaky rate network (keys weight_hh, weight_ih, bias, mask_hh, sign) with alpha = 0.1.' }
-            @{ Code = '$m = Import-RnnModel ./my_rnn.pt'; Remarks = 'Loads a model saved in Python with torch.save(nn.RNN(3, 64).state_dict(), "my_rnn.pt").' }
-            @{ Code = '$m = Import-RnnModel ./agent.pt -Prefix rnn -Nonlinearity Relu'; Remarks = 'Loads the RNN stored under the keys rnn.* of a larger model, built with nonlinearity="relu".' }
-            @{ Code = '$m = Import-RnnModel ./cell_scripted.pt -InputSize 3 -HiddenSize 64'; Remarks = 'Loads a cell saved in Python with torch.jit.script(MyCell(3, 64)).save("cell_scripted.pt"); its Jacobians come from autograd.' }
+            @{ Code = '$m = Import-RnnModel ./flipflop_rnn.pt -Verbose'; Remarks = 'Loads a file saved with torch.save(model.state_dict(), path): the nn.RNN under rnn.* and its readout under readout.*, both found without -Prefix (the verbose stream says what was found and assumed).' }
+            @{ Code = '$leaky = Import-RnnModel ./mrnn.safetensors -Architecture LeakyRnn -Nonlinearity Relu -Dt 10 -Tau 100 -RegionMap ./regions.json'; Remarks = 'Loads a leaky rate network (keys weight_hh, weight_ih, bias, mask_hh, sign) with alpha = 0.1 and named regions for -Region.' }
+            @{ Code = '$decoder = Import-RnnModel ./checkpoint.pt -Prefix model_state_dict.decoder'; Remarks = 'Loads one of two RNNs from a training checkpoint ({''model_state_dict'': ..., ''optimizer_state_dict'': ...}); without -Prefix the error names both.' }
+            @{ Code = '$cell = Import-RnnModel ./cell_scripted.pt -InputSize 3 -HiddenSize 6'; Remarks = 'Loads a cell saved in Python with torch.jit.script(MyCell(3, 6)).save("cell_scripted.pt"); its Jacobians come from autograd.' }
         )
     }
     'New-RnnModel' = @{
         Synopsis    = 'Creates a recurrent network with PyTorch''s default initialisation.'
         Description = 'Every weight and bias is drawn uniformly from (-1/sqrt(HiddenSize), 1/sqrt(HiddenSize)), as nn.RNN initialises them, and rounded to float32 as PyTorch stores them. Useful for tests, teaching and baselines (the spectrum of an untrained network).'
+        Inputs      = 'None.'
+        Outputs     = 'RnnModel.'
+        Links       = @('Import-RnnModel', 'Export-RnnModel')
+        Defaults    = @{ Seed = 'a different random seed each call' }
         Parameters  = @{
             InputSize    = 'Number of input channels.'
             HiddenSize   = 'Number of hidden units per layer.'
@@ -40,13 +48,17 @@
             Alpha        = 'For -Architecture LeakyRnn: alpha = dt / tau in (0, 1].'
         }
         Examples    = @(
-            @{ Code = '$m = New-RnnModel -InputSize 3 -HiddenSize 128 -Seed 1'; Remarks = 'A reproducible random tanh RNN.' }
+            @{ Code = '$r = New-RnnModel -InputSize 3 -HiddenSize 128 -Seed 1'; Remarks = 'A reproducible random tanh RNN.' }
             @{ Code = 'New-RnnModel -InputSize 1 -HiddenSize 64 -NumLayers 2 -Nonlinearity Relu | Export-RnnModel -Path ./init.safetensors'; Remarks = 'Creates a two-layer relu network and saves it.' }
+            @{ Code = '$r = New-RnnModel -InputSize 3 -HiddenSize 256 -Seed 1; Get-RnnEigen -Model $r -State ([double[]]::new(256)) -NoEigenvectors | Select-Object SpectralRadius, UnstableCount'; Remarks = 'The spectrum of an untrained network at the origin: a baseline for a trained one.' }
         )
     }
     'Export-RnnModel' = @{
         Synopsis    = 'Writes a model as a .safetensors file under PyTorch''s state_dict key names.'
         Description = 'The file holds weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ... (float32 when that is exact, else float64) and records the architecture and nonlinearity as metadata. In Python: nn.RNN(...).load_state_dict(safetensors.torch.load_file(path)).'
+        Inputs      = 'RnnModel, by value (or a model file''s path).'
+        Outputs     = 'None, or System.IO.FileInfo with -PassThru.'
+        Links       = @('Import-RnnModel', 'New-RnnModel')
         Parameters  = @{
             Model     = 'The model to write, from Import-RnnModel or New-RnnModel (accepted from the pipeline), or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Path      = 'The file to write.'
@@ -56,12 +68,17 @@
             Confirm   = 'Asks before writing.'
         }
         Examples    = @(
-            @{ Code = 'Export-RnnModel -Model $m -Path ./model.safetensors'; Remarks = 'Saves the model.' }
+            @{ Code = 'Export-RnnModel -Model $m -Path ./model.safetensors'; Remarks = 'Saves the model (with its readout) as safetensors under PyTorch''s key names.' }
+            @{ Code = 'Import-RnnModel ./checkpoint.pt -Prefix model_state_dict.decoder | Export-RnnModel ./decoder.safetensors -PassThru'; Remarks = 'Takes one RNN out of a training checkpoint into a file of its own; in Python: nn.RNN(...).load_state_dict(safetensors.torch.load_file("decoder.safetensors")).' }
         )
     }
     'Get-RnnJacobian' = @{
         Synopsis    = 'Computes the Jacobians of the network''s update at given states and inputs.'
         Description = 'For each state h with input x, emits an RnnJacobian with NextState = F(x, h), StateJacobian (row i = d NextState[i] / d h) and InputJacobian (row i = d NextState[i] / d x), the same numbers as the reference Linearization.jacobian, always as 2-D matrices. States stream in from the pipeline (Input, State and Index bind by property name) and are computed in batches with closed-form Jacobians. A state or input of the wrong length, or with NaN or infinite values, is reported as an error for that item and the stream goes on. At state sizes of about 1,000 and more one state''s Jacobian (8 MB at 1,024) outgrows the .NET garbage collector''s default young generation; batch jobs on such networks run about 8 times faster when pwsh is started with the environment variable DOTNET_GCgen0size=0x8000000 (README, Performance).'
+        Inputs      = 'Objects with State (and optionally Input, Index) properties, by property name: RnnState (Get-RnnTrajectory, Import-RnnState), RnnFixedPoint, your own.'
+        Outputs     = 'RnnJacobian, one per state (for an LSTM also with Hidden, Cell, NextHidden and NextCell).'
+        Links       = @('Get-RnnEigen', 'Invoke-RnnLinearization', 'Export-RnnResult', 'about_RnnLinearization')
+        Defaults    = @{ Input = 'zeros (the autonomous dynamics)'; Index = 'its position in the stream'; Region = 'the whole network' }
         Parameters  = @{
             Model     = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input     = 'The input x at the state; zeros (autonomous dynamics) when not given. Given on the command line it is used for every piped state.'
@@ -73,13 +90,18 @@
             Precision = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
-            @{ Code = 'Get-RnnJacobian -Model $m -Input 0.1,0,-0.2 -State $h'; Remarks = 'The Jacobians at one state.' }
-            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Get-RnnJacobian -Model $m | ConvertTo-Json -Depth 5 > jacobians.json'; Remarks = 'The Jacobians of the steps of a trajectory, each at the state it started from and its own input (so NextState is the trajectory''s next state), saved as JSON.' }
+            @{ Code = 'Get-RnnJacobian -Model $m -Input 0.1,0,-0.2 -State $h'; Remarks = 'The Jacobians at one state and input.' }
+            @{ Code = '$traj | Get-RnnJacobian -Model $m | ConvertTo-Json -Depth 5 > jacobians.json'; Remarks = 'The Jacobians of the steps of a trajectory, each at the state it started from and its own input (so NextState is the trajectory''s next state), saved as JSON.' }
+            @{ Code = '$leaky = Import-RnnModel ./mrnn.safetensors -Architecture LeakyRnn -Nonlinearity Relu -Alpha 0.1 -RegionMap ./regions.json; Get-RnnJacobian -Model $leaky -State (1..10 | ForEach-Object { 0.1 * $_ }) -Region A, B'; Remarks = 'The block of the Jacobian by which region B''s units drive region A''s (rows: A, columns: B).' }
         )
     }
     'Get-RnnEigen' = @{
         Synopsis    = 'Computes the eigenvalues and eigenvectors of the state Jacobian: stability, time constants and oscillation periods.'
         Description = 'Emits one RnnEigen per state: Eigenvalues (complex), Real, Imaginary, Magnitude, Eigenvectors (Eigenvectors[k] belongs to Eigenvalues[k]), SpectralRadius, IsStable (spectral radius below 1) and UnstableCount (modes with |lambda| > 1). With -PerMode it emits one RnnEigenMode per eigenvalue instead, with TimeConstant = -1/ln|lambda| steps (infinite at |lambda| = 1, negative for growing modes) and Period = 2 pi/|angle| steps (infinite for a real positive eigenvalue), ready for Export-Csv. Takes states (with -Model) or RnnJacobian objects from Get-RnnJacobian.'
+        Inputs      = 'Objects with State (and optionally Input, Index), by property name, with -Model; or RnnJacobian objects (Get-RnnJacobian), by value.'
+        Outputs     = 'RnnEigen, one per state; RnnEigenMode, one per eigenvalue, with -PerMode.'
+        Links       = @('Get-RnnJacobian', 'Find-RnnFixedPoint', 'Export-RnnPlot', 'about_RnnLinearization')
+        Defaults    = @{ Input = 'zeros (the autonomous dynamics)'; Index = 'its position in the stream'; Region = 'the whole network' }
         Parameters  = @{
             Model          = 'The network, needed when states, not Jacobians, come in: from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input          = 'The input x at the state; zeros when not given.'
@@ -96,13 +118,17 @@
         }
         Examples    = @(
             @{ Code = 'Get-RnnEigen -Model $m -Input 0.1,0,-0.2 -State $h | Format-List'; Remarks = 'The spectrum at one state.' }
-            @{ Code = 'Import-RnnState ./trajectory.npy | Get-RnnEigen -Model $m -PerMode | Export-Csv modes.csv'; Remarks = 'One CSV row per mode and state, with time constants and periods.' }
-            @{ Code = 'Get-RnnJacobian -Model $m -State $h | Get-RnnEigen -Sort None'; Remarks = 'Decomposes Jacobians already computed, in LAPACK order.' }
+            @{ Code = 'Import-RnnState ./states.npy | Get-RnnEigen -Model $m -PerMode | Export-Csv modes.csv'; Remarks = 'One CSV row per mode and state, with time constants and periods.' }
+            @{ Code = 'Get-RnnJacobian -Model $m -State $h | Get-RnnEigen -Sort None'; Remarks = 'Decomposes Jacobians already computed, in LAPACK''s order (as the reference eigendecomposition).' }
         )
     }
     'Invoke-RnnLinearization' = @{
         Synopsis    = 'Applies the first-order Taylor step of the network at a state to a batch of perturbations.'
         Description = 'For each state h (with input x) and each perturbation row dH[r] of -DeltaState, emits an RnnLinearizedStep whose Linear = F(x, h) + J_h dH[r] + J_x dx: the reference Linearization.forward. With -Exact it also computes Exact = F(x + dx, h + dH[r]), Error = Exact - Linear and ErrorNorm, to show how far the linearisation holds.'
+        Inputs      = 'Objects with State (and optionally Input, Index) properties, by property name.'
+        Outputs     = 'RnnLinearizedStep, one per state and perturbation row.'
+        Links       = @('Get-RnnJacobian', 'about_RnnLinearization')
+        Defaults    = @{ Input = 'zeros (the autonomous dynamics)'; Index = 'its position in the stream'; DeltaInput = 'zeros' }
         Parameters  = @{
             Model      = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input      = 'The input x at the state; zeros when not given.'
@@ -116,12 +142,18 @@
             Precision  = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
-            @{ Code = 'Invoke-RnnLinearization -Model $m -Input $x -State $h -DeltaInput $dx -DeltaState $dH -Exact | Format-Table Row, @{ n = ''ErrorNorm''; e = { $_.ErrorNorm.ToString(''0.00e+0'') } }'; Remarks = 'How well the linear step predicts the true step, per perturbation (formatted so that small errors are not rounded to 0).' }
+            @{ Code = '$dH = foreach ($k in 1..4) { , [double[]](1..$m.StateSize | ForEach-Object { 0.01 * $k * [math]::Sin($_ * $k) }) }; Invoke-RnnLinearization -Model $m -State $h -DeltaState $dH -Exact | Format-Table Row, @{ n = ''ErrorNorm''; e = { $_.ErrorNorm.ToString(''0.00e+0'') } }'; Remarks = 'How well the linear step predicts the true step for four perturbations of growing size (formatted so that small errors are not rounded to 0).' }
+            @{ Code = 'Invoke-RnnLinearization -Model $m -Input 0,0,0 -State $h -DeltaInput 0.5,0,0 -DeltaState (, [double[]]::new($m.StateSize)) -Exact | Select-Object ErrorNorm'; Remarks = 'The effect of an input pulse of 0.5 on the first channel: the linear step against the true one.' }
+            @{ Code = '$traj | Invoke-RnnLinearization -Model $m -DeltaState (, [double[]](1..$m.StateSize | ForEach-Object { 0.05 })) -Exact | Measure-Object ErrorNorm -Maximum'; Remarks = 'The worst error of the Taylor step along a trajectory, for one fixed perturbation.' }
         )
     }
     'Find-RnnFixedPoint' = @{
         Synopsis    = 'Finds the fixed points and slow points of the network under a constant input, with their stability, time constants and readouts.'
         Description = 'Minimises q(h) = 1/2 |F(h, u) - h|^2 from many starting states at once (piped states, bound by their State property, or -InitialState; -Count draws that many of them with replacement and -Noise adds Gaussian noise). The default method, Newton, works in a trust region (Powell''s dogleg): the Newton step on F(h, u) - h (from the closed-form Jacobian) when it fits in the region, else the steepest-descent step of q, or the point between them on the region''s edge; a step is taken only when q falls, so q never increases. The first steps are small, so each start ends where descent on q takes it; near a root the steps are Newton''s, and q reaches about 1e-30 in 5 to 13 iterations. At slow points, the local minima of q above zero, the steepest-descent steps settle. -Method Adam runs the procedure of the fixed-point toolkits (Golub and Sussillo''s FixedPointFinder): Adam on the mean q of all starts with a learning rate cut by -LearningRateFactor on plateaus, stopping when every start has q < -TolQ or |dq| < -TolDq times the learning rate; their hyper-parameter names work as aliases (tol_q, tol_dq, max_iters, lr_init, tol_unique, outlier_distance_scale). Everything runs in float64. Then points with q above -MaxQ are dropped, and so are points farther from the starts'' centroid than -OutlierDistance times the starts'' mean distance to it; points closer than -UniqueTolerance in every coordinate are merged (the lower q is kept, StartCount counts the starts). Each point is emitted as an RnnFixedPoint: Kind (Stable: no eigenvalue of the state Jacobian outside the unit circle; Saddle: some; Unstable: all; Slow: q above -TolQ), Q, Iterations, StartCount, SpectralRadius, IsStable, UnstableCount, Eigenvalues (sorted by magnitude), TimeConstants (-1/ln|lambda| steps, in the same order), SlowestTimeConstant, LineAttractorScore (log2(|1 - lambda_2| / |1 - lambda_1|) of the two modes with the smallest |1 - lambda|) and Output (the readout). Results pipe into Get-RnnEigen, Get-RnnJacobian and Invoke-RnnLinearization (with -Model). Long searches report progress; Ctrl+C stops them.'
+        Inputs      = 'Objects with a State property (starting states), by property name: RnnState (Get-RnnTrajectory, Import-RnnState), RnnFixedPoint.'
+        Outputs     = 'RnnFixedPoint, one per point found (ordered by Kind, then by first start).'
+        Links       = @('Get-RnnEigen', 'Get-RnnFlowField', 'Export-RnnPlot', 'about_RnnLinearization')
+        Defaults    = @{ Input = 'zeros (the autonomous dynamics)'; Count = 'each state once'; Seed = 'a different random seed each call'; MaxIterations = '100 (Newton), 5000 (Adam)'; MaxQ = 'the value of -TolQ' }
         Parameters  = @{
             Model                = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input                = 'The constant input u under which points are fixed; zeros (the autonomous dynamics) when not given. The inputs of piped objects are not used.'
@@ -144,7 +176,7 @@
             All                  = 'Emits every start''s result, not filtered or merged (StartCount 1, FirstStart = the start).'
         }
         Examples    = @(
-            @{ Code = '$m = Import-RnnModel ./examples/flipflop_rnn.pt; $inputs = 1..200 | ForEach-Object { $x = [double[]](0, 0, 0); if ($_ % 20 -eq 0) { $x[$_ % 3] = 1 - 2 * ($_ % 40 -eq 0) }; , $x }; Get-RnnTrajectory -Model $m -InputSequence $inputs | Find-RnnFixedPoint -Model $m -Count 512 -Noise 0.3 -Seed 1 | Format-Table'; Remarks = 'Runs the bundled flip-flop network, then searches from 512 noisy states of its trajectory: the 8 stable memory states (Output: their sign patterns) and the saddles between them.' }
+            @{ Code = '$traj | Find-RnnFixedPoint -Model $m -Count 512 -Noise 0.5 -Seed 1 | Format-Table'; Remarks = 'Searches from 512 noisy states of the trajectory of the bundled flip-flop network: the 8 stable memory states (Output: their sign patterns) and the saddles between them.' }
             @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts | Where-Object IsStable | Select-Object Index, @{ n = ''Q''; e = { $_.Q.ToString(''0.0e+0'') } }, SlowestTimeConstant, @{ n = ''Output''; e = { $_.Output -join '', '' } }'; Remarks = 'The stable points only, with their slowest time constant and readout.' }
             @{ Code = 'Import-RnnState ./states.npy | Find-RnnFixedPoint -Model $m -MaxQ 1e-4 | Where-Object Kind -eq Slow'; Remarks = 'Keeps slow points (local minima of q up to 1e-4) as well as fixed points, and shows the slow ones.' }
             @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts -Method Adam -tol_q 1e-10 -max_iters 35000 -tol_unique 0.1'; Remarks = 'The toolkits'' Adam procedure, with their names for its settings.' }
@@ -154,6 +186,10 @@
     'Get-RnnFlowField' = @{
         Synopsis    = 'Computes the flow of the network''s update, F(h, u) - h, on a grid in a plane of state space.'
         Description = 'The plane goes through -Center (default: the mean of the piped states) along the first two principal components of the piped states, or along -Axes (two vectors, made orthonormal). The grid has -GridSize points along each axis, from -Extent to +Extent (default: 1.2 times the states'' largest coordinate along each axis). Each grid point is emitted as an RnnFlowPoint: X and Y (its plane coordinates), VX and VY (the velocity F(h, u) - h projected on the two axes), Speed (|F(h, u) - h| in the whole state space), State (the grid point h, full length), Velocity (the full velocity) and Output (the readout at h). With -Linear -AroundState h0 the velocity is that of the linearised step about h0, F(h0) + J(h0) (h - h0) - h.'
+        Inputs      = 'Objects with a State property (the states that define the plane), by property name.'
+        Outputs     = 'RnnFlowPoint, one per grid point (Y slowest).'
+        Links       = @('Find-RnnFixedPoint', 'Export-RnnPlot')
+        Defaults    = @{ Input = 'zeros (the autonomous dynamics)'; Axes = 'the first two principal components of the piped states'; Extent = '1.2 times the piped states largest coordinate along each axis, or 1'; Center = 'the mean of the piped states, or the origin' }
         Parameters  = @{
             Model       = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input       = 'The constant input u; zeros when not given.'
@@ -173,18 +209,27 @@
     'Get-RnnTrajectory' = @{
         Synopsis    = 'Runs the network over an input sequence and emits the state after each step.'
         Description = 'Emits one RnnState per time step t, each the step the network took: Index (t), State (the state the step starts from: -InitialState, zeros when not given, for the first), Input (the input of step t), NextState (the state it reaches, F(State, Input): the trajectory''s state at time t) and Output (the readout at NextState, when the model has one). Piped into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model, each record is linearised at (State, Input), the step that was taken, so their NextState is the trajectory''s; Find-RnnFixedPoint and Get-RnnFlowField take the States. For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c of State) and NextHidden and NextCell.'
+        Inputs      = 'None.'
+        Outputs     = 'RnnState, one per time step.'
+        Links       = @('Get-RnnJacobian', 'Export-RnnState', 'Export-RnnPlot', 'about_RnnLinearization')
+        Defaults    = @{ InitialState = 'zeros' }
         Parameters  = @{
             Model         = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             InputSequence = 'One input vector per time step.'
             InitialState  = 'The state before the first step; zeros when not given.'
         }
         Examples    = @(
-            @{ Code = '$inputs = 1..100 | ForEach-Object { ,@(0.0, 0.0, 0.0) }; Get-RnnTrajectory -Model $m -InputSequence $inputs -InitialState $h0'; Remarks = 'Lets the network run freely for 100 steps.' }
+            @{ Code = '$free = 1..100 | ForEach-Object { , [double[]](0, 0, 0) }; Get-RnnTrajectory -Model $m -InputSequence $free -InitialState $h'; Remarks = 'Lets the network run freely for 100 steps from a state.' }
+            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Select-Object -Last 5 Index, @{ n = ''Output''; e = { ($_.Output | ForEach-Object { $_.ToString(''0.00'') }) -join '', '' } }'; Remarks = 'The readout at the last five steps.' }
+            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Export-RnnState ./run.csv'; Remarks = 'Saves the run: each state with the input applied at it.' }
         )
     }
     'Import-RnnState' = @{
         Synopsis    = 'Reads states (and the inputs at them) from .csv, .npy, .npz or .json files for the analysis cmdlets.'
         Description = 'Emits one RnnState per row: Index (the file''s index, or the row number), State, Input (the input applied at the state, when the file gives one: the step from State under Input, the convention of Get-RnnTrajectory''s records) and Path. CSV: numeric columns; a header line names them: a column named index is the Index, columns whose names start with input (or x0, u0, ...) are the Input, every other column is the State; without a header every column is the State. NPY: float32 or float64, 1-D (one state) or 2-D (one state per row), C order, as numpy.save writes. NPZ (numpy.savez): an array states [N, S], and optionally inputs [N, I] and index [N]. JSON: an array of number arrays, or of objects with a State array (and optionally Input and Index), or one such object. An empty file is an error (EmptyStateFile). Piped into an analysis cmdlet, a file whose rows do not have the model''s state length stops it with one error (StateFileWidthMismatch) that names the file, both widths and the likely cause (an index column, inputs without a header). Export-RnnState writes these files.'
+        Inputs      = 'System.String: file paths, by value or as FullName from Get-ChildItem.'
+        Outputs     = 'RnnState, one per row.'
+        Links       = @('Export-RnnState', 'Get-RnnJacobian', 'about_RnnLinearization')
         Parameters  = @{
             Path = 'One or more state files; accepts FullName from Get-ChildItem.'
         }
@@ -197,6 +242,10 @@
     'Export-RnnState' = @{
         Synopsis    = 'Writes states, with their inputs and indices, to a .csv, .json, .npy or .npz file that Import-RnnState reads back exactly.'
         Description = 'Takes State, Input and Index by property name from the pipeline (Get-RnnTrajectory, Import-RnnState, Find-RnnFixedPoint, your own objects) and writes them when the pipeline ends. Numbers are written so that they read back bit for bit: round-trip text in .csv (header index,state_0,...,input_0,...) and .json (an array of objects with Index, State and Input), float64 in .npy (the states alone, [N, S]) and .npz (states, inputs and index, as numpy.load reads them). Every state must have one length, and every input one length (or none).'
+        Inputs      = 'Objects with State (and optionally Input, Index) properties, by property name.'
+        Outputs     = 'None, or System.IO.FileInfo with -PassThru.'
+        Links       = @('Import-RnnState', 'Export-RnnResult')
+        Defaults    = @{ Index = 'its position in the stream' }
         Parameters  = @{
             Path      = 'The file to write: .csv, .json, .npy or .npz.'
             State     = 'A state, bound by property name from piped objects.'
@@ -215,6 +264,9 @@
     'Export-RnnResult' = @{
         Synopsis    = 'Streams the module''s results into a NumPy .npz file: one array per property, stacked along the stream.'
         Description = 'Takes any stream of one kind of result (RnnJacobian, RnnEigen, RnnEigenMode, RnnLinearizedStep, RnnFixedPoint, RnnFlowPoint, RnnState) and writes each property as an array whose first dimension is the number of results: Index [N] (int64), State [N, S], StateJacobian [N, S, S], Eigenvalues [N, S] (complex128), Eigenvectors [N, S, S] (complex128, column k the eigenvector of Eigenvalues[k], as torch.linalg.eig returns V), scalars as [N] (float64, int64 or bool) and text (Kind) as fixed-width unicode. The results go to temporary files as they come (a million states never sit in memory) and the .npz is assembled when the stream ends, under a temporary name moved into place; a stopped command leaves no file. A property that some results lack (null) or have in another shape is not written, with a warning. In Python: d = numpy.load(path); d["StateJacobian"].'
+        Inputs      = 'Any one kind of the module''s results, by value: RnnJacobian, RnnEigen, RnnEigenMode, RnnLinearizedStep, RnnFixedPoint, RnnFlowPoint, RnnState.'
+        Outputs     = 'None, or System.IO.FileInfo with -PassThru.'
+        Links       = @('Export-RnnState', 'Export-RnnPlot')
         Parameters  = @{
             Path        = 'The .npz file to write.'
             InputObject = 'The results, from the pipeline.'
@@ -231,6 +283,10 @@
     'Export-RnnPlot' = @{
         Synopsis    = 'Draws the module''s results as a .png or .svg picture: eigenvalue spectra, fixed points, flow fields, trajectories and timescales.'
         Description = 'Gathers the piped objects and draws one picture with ScottPlot when the pipeline ends. Spectrum: the eigenvalues of each piped RnnEigen (or RnnFixedPoint, or RnnEigenMode rows grouped by Index) on the complex plane with the unit circle, one colour per state, with a legend. FixedPoints: RnnFixedPoint objects in the plane of the first two principal components of their states (of the trajectory states when RnnState objects are piped with them, which are drawn behind in grey); stable points filled black, unstable ones hollow red, each unstable mode (UnstableModes) as a short red segment through its point. FlowField: an arrow per RnnFlowPoint (X, Y, VX, VY), longest arrow 0.9 of a grid cell, coloured by Speed with a colour bar; fixed points and trajectories piped with them are projected into the same plane. Trajectory: RnnState objects (Get-RnnTrajectory, Import-RnnState) in the plane of their first two principal components, coloured by time; a new trajectory starts where Index stops growing. Timescales: spectral radius (left axis) and slowest time constant (right axis, steps) of each spectrum against its Index. Without -Kind the kind follows from the input: flow points give FlowField, else fixed points give FixedPoints, else up to 8 spectra give Spectrum and more give Timescales, else states give Trajectory. The file is written under a temporary name and moved into place; an existing file is replaced unless -NoClobber is given.'
+        Inputs      = 'The module''s results, by value: RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFlowPoint, RnnState.'
+        Outputs     = 'None, or System.IO.FileInfo with -PassThru.'
+        Links       = @('Get-RnnEigen', 'Find-RnnFixedPoint', 'Get-RnnFlowField', 'Get-RnnTrajectory')
+        Defaults    = @{ Kind = 'inferred from the input'; Title = 'one that says what is drawn' }
         Parameters  = @{
             Path        = 'The picture to write: .png or .svg (by its extension).'
             InputObject = 'The results to draw, from the pipeline: RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFlowPoint, RnnState.'
@@ -253,18 +309,30 @@
     'Get-RnnConfiguration' = @{
         Synopsis    = 'Shows the settings of the computations in this PowerShell process.'
         Description = 'Emits an RnnConfiguration: ThreadCount (libtorch''s intra-op threads, used by every analysis in the process), ProcessorCount and ModuleVersion.'
+        Inputs      = 'None.'
+        Outputs     = 'RnnConfiguration.'
+        Links       = @('Set-RnnConfiguration')
         Parameters  = @{}
-        Examples    = @(@{ Code = 'Get-RnnConfiguration'; Remarks = 'The current thread count.' })
+        Examples    = @(
+            @{ Code = 'Get-RnnConfiguration'; Remarks = 'The current thread count, the number of cores and the module''s version.' }
+            @{ Code = 'Get-RnnConfiguration | ConvertTo-Json'; Remarks = 'The same, for a job''s log.' }
+        )
     }
     'Set-RnnConfiguration' = @{
         Synopsis    = 'Sets how many threads the analyses of this PowerShell process use.'
         Description = 'Sets libtorch''s intra-op thread count for the whole process (all runspaces). libtorch''s default is one thread per core; in a batch job that runs several processes side by side, one thread each is usually fastest.'
+        Inputs      = 'None.'
+        Outputs     = 'None, or RnnConfiguration with -PassThru.'
+        Links       = @('Get-RnnConfiguration')
         Parameters  = @{
             ThreadCount = 'The number of intra-op threads (1 or more).'
             PassThru    = 'Emits the new configuration.'
             WhatIf      = 'Shows what would change without changing it.'
             Confirm     = 'Asks before changing.'
         }
-        Examples    = @(@{ Code = 'Set-RnnConfiguration -ThreadCount 1'; Remarks = 'One thread, for a job that runs one process per core.' })
+        Examples    = @(
+            @{ Code = 'Set-RnnConfiguration -ThreadCount 1'; Remarks = 'One thread, for a job that runs one process per core.' }
+            @{ Code = 'Set-RnnConfiguration -ThreadCount ([Environment]::ProcessorCount) -PassThru'; Remarks = 'One thread per core (libtorch''s default), showing the new configuration.' }
+        )
     }
 }

@@ -78,7 +78,16 @@ Describe 'Model files that cannot be used' {
     It 'refuses to export a TorchScript cell and to make one' {
         $s = Import-RnnModel (Join-Path $script:Fixtures 'models/script_lowrank_i3_h6.pt') -InputSize 3 -HiddenSize 6
         (Invoke-Captured { Export-RnnModel -Model $s -Path (Join-Path $TestDrive 's.safetensors') }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ExportNotSupported,*'
-        (Invoke-Captured { New-RnnModel -Architecture TorchScript -InputSize 1 -HiddenSize 2 }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ArchitectureNotSupported,*'
+        { New-RnnModel -Architecture TorchScript -InputSize 1 -HiddenSize 2 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+    }
+
+    It 'does not offer TorchScript when -Architecture of New-RnnModel is completed' {
+        $line = 'New-RnnModel -Architecture '
+        $offered = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $offered | Should -Contain 'Lstm'
+        $offered | Should -Not -Contain 'TorchScript'
+        $line = 'Import-RnnModel -Architecture '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'TorchScript'
     }
 
     It 'refuses to overwrite with -NoClobber' {

@@ -20,7 +20,9 @@ public sealed class NewRnnModelCommand : RnnCmdlet
     [ValidateRange(1, 1000)]
     public int NumLayers { get; set; } = 1;
 
+    /// <summary>A TorchScript cell is written in Python, never created here: the set leaves it out (also from tab completion).</summary>
     [Parameter]
+    [ValidateSet(nameof(Architecture.Rnn), nameof(Architecture.Gru), nameof(Architecture.Lstm), nameof(Architecture.LeakyRnn))]
     public Architecture Architecture { get; set; } = Architecture.Rnn;
 
     [Parameter]
