@@ -10,14 +10,16 @@
     Package: Build, then out/RnnLinearization.<version>.nupkg (the module folder, natives included), made by
             PSResourceGet's Publish-PSResource into a temporary local repository; installable with Save-PSResource
             or Install-PSResource from a folder registered as a repository.
-    Bench : Build, then bench/Invoke-Benchmark.ps1: the module against the seed and batched PyTorch (out/bench/bench.json).
+    Bench : Build, then bench/Invoke-Benchmark.ps1: the module against the seed and batched PyTorch (out/bench/bench.json),
+            then Fuzz, then a 5-minute soak (bench/Invoke-Soak.ps1: memory flat, every pass equal to the first).
+    Fuzz  : 10,000 mutated model and state files through every reader (the xunit fuzz tests with 1,112 cases per file).
     Clean : removes out/ and every bin/ and obj/.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Package', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release'
@@ -105,9 +107,7 @@ function Invoke-Test {
     Remove-Item $results -Recurse -Force -ErrorAction SilentlyContinue
     New-Item -ItemType Directory $results -Force | Out-Null
 
-    Write-Host 'Building the xunit tests' -ForegroundColor Cyan
-    Invoke-Native 'dotnet build (tests)' { dotnet build $CoreTests -c $Configuration --nologo -v quiet }
-    Repair-Natives (Join-Path $CoreTests 'bin')
+    Build-CoreTests
     Write-Host 'Running xunit tests' -ForegroundColor Cyan
     dotnet test $CoreTests -c $Configuration --no-build --nologo --logger "trx;LogFileName=xunit.trx" --results-directory $results
     $trx = [xml](Get-Content (Join-Path $results 'xunit.trx') -Raw)
@@ -139,6 +139,32 @@ function Invoke-Demo {
 function Invoke-Bench {
     Invoke-Build
     Invoke-Native 'Bench' { dotnet pwsh -NoProfile -File (Join-Path $Root 'bench/Invoke-Benchmark.ps1') -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') -OutDir (Join-Path $Out 'bench') }
+    Invoke-Fuzz
+    Write-Host 'Soak: 5 minutes of Jacobians, spectra, Taylor steps and fixed points' -ForegroundColor Cyan
+    Invoke-Native 'Soak' { dotnet pwsh -NoProfile -File (Join-Path $Root 'bench/Invoke-Soak.ps1') -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') -Minutes 5 -OutFile (Join-Path $Out 'bench/soak.json') }
+}
+
+function Build-CoreTests {
+    Write-Host 'Building the xunit tests' -ForegroundColor Cyan
+    Invoke-Native 'dotnet build (tests)' { dotnet build $CoreTests -c $Configuration --nologo -v quiet }
+    Repair-Natives (Join-Path $CoreTests 'bin')
+}
+
+# The fuzz tests of the Test task, with 1,112 cases per file instead of 150: 10,008 mutated files in all.
+function Invoke-Fuzz {
+    Build-CoreTests
+    $results = Join-Path $Out 'fuzz-results'
+    Remove-Item $results -Recurse -Force -ErrorAction Ignore
+    $env:RNN_FUZZ_CASES = '1112'
+    try {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        dotnet test $CoreTests -c $Configuration --no-build --nologo --filter 'FullyQualifiedName~FuzzTests' --logger 'trx;LogFileName=fuzz.trx' --results-directory $results | Out-Null
+        $counters = ([xml](Get-Content (Join-Path $results 'fuzz.trx') -Raw)).TestRun.ResultSummary.Counters
+    }
+    finally { Remove-Item Env:RNN_FUZZ_CASES }
+    Write-Output ("Fuzz: {0} files x 1,112 mutations = {1:N0} cases in {2:0} s; {3} passed, {4} failed" -f
+        $counters.total, (1112 * [int]$counters.total), $watch.Elapsed.TotalSeconds, $counters.passed, $counters.failed)
+    if ([int]$counters.failed -gt 0 -or [int]$counters.passed -eq 0) { throw 'Fuzzing found a failure (see out/fuzz-results).' }
 }
 
 function Invoke-Clean {
@@ -154,6 +180,7 @@ try {
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }
         'Package' { Invoke-Package }
+        'Fuzz' { Invoke-Fuzz }
         'Clean' { Invoke-Clean }
     }
 }

@@ -269,28 +269,3 @@ Describe 'Fixed points and flow fields: errors' {
         $flow.Count | Should -Be 4
     }
 }
-
-Describe 'Stopping a long search (what Ctrl+C does)' {
-    It 'stops <Method> at hidden <Hidden> promptly and leaves the session usable' -ForEach @(
-        @{ Method = 'Adam'; Hidden = 512; Extra = '-TolQ 0 -TolDq 0 -MaxIterations 1000000' }
-        @{ Method = 'Newton'; Hidden = 1024; Extra = '' }) {
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript("Import-Module '$($script:ModulePath)'; `$m = New-RnnModel -InputSize 2 -HiddenSize $Hidden -Seed 3; " +
-                "`$starts = foreach (`$k in 1..32) { , [double[]][Linq.Enumerable]::Repeat([math]::Sin(`$k), $Hidden) }; " +
-                "Find-RnnFixedPoint -Model `$m -InitialState `$starts -Method $Method $Extra -All")
-            $null = $ps.BeginInvoke()
-            Start-Sleep -Seconds 4
-            $ps.InvocationStateInfo.State | Should -Be 'Running' -Because 'the search is still going'
-            $watch = [Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $watch.Stop()
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5 -Because 'work is checked for cancellation between pieces of bounded cost'
-            $ps.Commands.Clear()
-            $null = $ps.AddScript('(Find-RnnFixedPoint -Model (New-RnnModel -InputSize 1 -HiddenSize 2 -Seed 1) -InitialState @(, [double[]](0, 0))).Kind')
-            $ps.Invoke() | Should -Be 'Stable'
-        }
-        finally { $ps.Dispose() }
-    }
-}

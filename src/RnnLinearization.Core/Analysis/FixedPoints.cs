@@ -144,6 +144,7 @@ public static class FixedPoints
         for (int first = 0; first < total; first += chunk)
         {
             int n = Math.Min(chunk, total - first);
+            MemoryGuard.Require(MemoryGuard.Matrices(n, s), $"Newton steps from {n} start(s) of {s} values");
             using var scope = torch.NewDisposeScope();
             var x = TensorData.FromRows(starts.Skip(first).Take(n).ToList(), s);
             var u = TensorData.FromRows(new[] { input }, model.InputSize);

@@ -95,6 +95,7 @@ public static class Linearization
     {
         CheckBatch(model, inputs, states);
         if (states.Count == 0) return new JacobianBatch(0, model.StateSize, model.InputSize, Array.Empty<double>(), (_, _, _, _) => { });
+        MemoryGuard.Require(MemoryGuard.Matrices(states.Count, model.StateSize), $"The Jacobians of {states.Count} state(s) of {model.StateSize} values");
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
         return model.Jacobians(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));
@@ -151,7 +152,8 @@ public static class Linearization
         var dx = deltaInput ?? new double[model.InputSize];
         CheckPerturbations(model, dx, deltaStates);
         if (states.Count == 0) return Array.Empty<TaylorResult>();
-
+        MemoryGuard.Require(MemoryGuard.Matrices(states.Count, model.StateSize) + 8.0 * 3 * states.Count * deltaStates.Count * model.StateSize,
+            $"The Taylor steps of {states.Count} state(s) of {model.StateSize} values with {deltaStates.Count} perturbation(s)");
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
         int batch = states.Count, rows = deltaStates.Count, s = model.StateSize;

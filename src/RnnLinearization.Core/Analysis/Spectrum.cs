@@ -42,6 +42,7 @@ public static class Spectrum
     {
         Linearization.CheckBatch(model, inputs, states);
         if (states.Count == 0) return Array.Empty<EigenResult>();
+        MemoryGuard.Require(MemoryGuard.Matrices(states.Count, model.StateSize, eigenvectors ? 6 : 3), $"The spectra of {states.Count} state(s) of {model.StateSize} values");
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
         var (_, jh, _) = model.Linearize(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));

@@ -54,6 +54,7 @@ public static class ModelLoader
         {
             throw new RnnException("ModelFileUnreadable", RnnErrorKind.ReadError, $"'{path}' cannot be read: {ex.Message}", ex);
         }
+        TorchZip.VerifyChecksums(archive, path);
         return new ScriptedRnn(archive, inputSize.Value, hiddenSize.Value);
     }
 

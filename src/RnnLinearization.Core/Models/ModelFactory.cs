@@ -40,15 +40,15 @@ public static class ModelFactory
             if (!sd.TryGetValue(p + "weight", out var w))
                 throw new RnnException("ReadoutNotFound", RnnErrorKind.InvalidArgument,
                     $"No key '{p}weight' in the state_dict for -Readout {chosen}. Keys ending in 'weight': {string.Join(", ", sd.Keys.Where(k => k.EndsWith("weight", StringComparison.Ordinal)).Take(12))}.");
-            return MakeReadout(sd, p, w, width) ?? throw new RnnException("ReadoutShapeMismatch", RnnErrorKind.InvalidData,
-                $"'{p}weight' has shape [{string.Join(", ", w.Shape)}]; a readout of this model needs [outputs, {width}] (it reads the top layer's {width} values).");
+            return Checked(MakeReadout(sd, p, w, width) ?? throw new RnnException("ReadoutShapeMismatch", RnnErrorKind.InvalidData,
+                $"'{p}weight' has shape [{string.Join(", ", w.Shape)}]; a readout of this model needs [outputs, {width}] (it reads the top layer's {width} values)."));
         }
         var found = sd.Where(kv => (kv.Key == "weight" || kv.Key.EndsWith(".weight", StringComparison.Ordinal)) && kv.Key[..^"weight".Length] != rnnPrefix)
             .Select(kv => MakeReadout(sd, kv.Key[..^"weight".Length], kv.Value, width)).OfType<Readout>().OrderBy(r => r.Prefix, StringComparer.Ordinal).ToList();
         if (found.Count == 1)
         {
             model.Notes.Add($"Readout: '{found[0].Prefix}weight' [{found[0].OutputSize}, {width}]{(found[0].Bias is null ? "" : " with its bias")}; -NoReadout ignores it.");
-            return found[0];
+            return Checked(found[0]);
         }
         if (found.Count > 1)
             model.Notes.Add($"No readout: several layers could be one ({string.Join(", ", found.Select(r => "'" + r.Prefix.TrimEnd('.') + "'"))}); choose with -Readout.");
@@ -61,6 +61,13 @@ public static class ModelFactory
         sd.TryGetValue(prefix + "bias", out var bias);
         if (bias is not null && (bias.Shape.Length != 1 || bias.Shape[0] != weight.Rows)) bias = null;
         return new Readout(prefix, weight, bias);
+    }
+
+    private static Readout Checked(Readout r)
+    {
+        Finite(r.Prefix + "weight", r.Weight);
+        if (r.Bias is not null) Finite(r.Prefix + "bias", r.Bias);
+        return r;
     }
 
     private static string Dotted(string prefix) => prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
@@ -190,6 +197,8 @@ public static class ModelFactory
             throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "A LeakyRnn has one layer.");
         if (inputSize < 1 || hiddenSize < 1 || numLayers < 1)
             throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "InputSize, HiddenSize and NumLayers must be at least 1.");
+        long perLayer = (long)gates * hiddenSize * ((long)Math.Max(inputSize, hiddenSize) + hiddenSize + 2);
+        MemoryGuard.Require(8.0 * 3 * perLayer * numLayers, $"A {architecture} of {numLayers} layer(s) of {hiddenSize} units");
         var random = seed is { } s ? new Random(s) : new Random();
         double k = 1.0 / Math.Sqrt(hiddenSize);
         // Values are rounded to float32, as PyTorch's parameters are, so exports are exact.
@@ -279,6 +288,19 @@ public static class ModelFactory
         var value = Require(sd, prefix, key);
         if (!value.Shape.SequenceEqual(shape))
             throw Shape($"'{prefix}{key}' has shape [{string.Join(", ", value.Shape)}]; expected [{string.Join(", ", shape)}].");
+        if (shape.Any(d => d == 0))
+            throw Shape($"'{prefix}{key}' has shape [{string.Join(", ", value.Shape)}]: a network with no units or no inputs has nothing to analyse.");
+        return Finite(prefix + key, value);
+    }
+
+    /// <summary>A NaN or infinite weight would make every result NaN without a word: refused at import, by name.</summary>
+    private static Parameter Finite(string key, Parameter value)
+    {
+        int bad = 0;
+        foreach (var v in value.Data) if (!double.IsFinite(v)) bad++;
+        if (bad > 0)
+            throw new RnnException("NonFiniteWeight", RnnErrorKind.InvalidData,
+                $"'{key}' holds {bad} NaN or infinite value(s) of {value.Data.Length}: training diverged or the file is damaged.");
         return value;
     }
 

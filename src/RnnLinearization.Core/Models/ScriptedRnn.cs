@@ -30,6 +30,13 @@ public sealed class ScriptedRnn : RnnModel
                 $"The TorchScript archive cannot be loaded by libtorch: {LastLine(ex.Message)}", ex);
         }
         using var scope = torch.NewDisposeScope();
+        foreach (var (name, parameter) in Module(ScalarType.Float64).named_parameters())
+        {
+            long bad = (~torch.isfinite(parameter)).sum().item<long>();
+            if (bad > 0)
+                throw new RnnException("NonFiniteWeight", RnnErrorKind.InvalidData,
+                    $"'{name}' holds {bad} NaN or infinite value(s) of {parameter.numel()}: training diverged or the file is damaged.");
+        }
         try
         {
             // One probe call: a wrong size or a forward that does not fit the contract fails here, not mid-analysis.

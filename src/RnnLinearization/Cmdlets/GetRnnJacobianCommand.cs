@@ -25,7 +25,7 @@ public sealed class GetRnnJacobianCommand : StateAnalysisCmdlet
 
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
-        var results = Linearization.Jacobians(Model, Inputs(batch), States(batch), Precision);
+        var results = Interruptible(() => Linearization.Jacobians(Model, Inputs(batch), States(batch), Precision));
         for (int i = 0; i < batch.Count; i++)   // each result is made as it is read: streamed, not held
         {
             var r = _to is null ? results[i] : Regions.Block(results[i], _to, _from!);

@@ -40,7 +40,7 @@ public sealed class InvokeRnnLinearizationCommand : StateAnalysisCmdlet
 
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
-        var steps = Linearization.Taylor(Model, Inputs(batch), States(batch), DeltaInput, _rows, Exact, Precision);
+        var steps = Interruptible(() => Linearization.Taylor(Model, Inputs(batch), States(batch), DeltaInput, _rows, Exact, Precision));
         var deltaInput = DeltaInput ?? new double[Model.InputSize];
         for (int b = 0; b < batch.Count; b++)
         {

@@ -1,0 +1,135 @@
+# Reliability: stopping long work (what Ctrl+C does), one model shared by many runspaces, models with non-finite or
+# absurd weights, and a short soak (memory stays flat, the last results equal the first).
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+}
+
+Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
+    It 'stops <Name> within a second and leaves the session usable' -ForEach @(
+        @{ Name = 'Get-RnnEigen with eigenvectors'; Script = '$states | Get-RnnEigen -Model $m | Out-Null' }
+        @{ Name = 'Get-RnnEigen of Jacobians'; Script = '$states | Get-RnnJacobian -Model $m | Get-RnnEigen | Out-Null' }
+        @{ Name = 'Get-RnnJacobian'; Script = '1..100000 | ForEach-Object { $states[0] } | Get-RnnJacobian -Model $m | Out-Null' }
+        @{ Name = 'Invoke-RnnLinearization -Exact'; Script = '$d = foreach ($r in 1..64) { , [double[]][Linq.Enumerable]::Repeat(0.01 * $r, 1024) }; 1..100000 | ForEach-Object { $states[0] } | Invoke-RnnLinearization -Model $m -DeltaState $d -Exact | Out-Null' }
+        @{ Name = 'Get-RnnTrajectory'; Script = '$x = foreach ($t in 1..2000000) { , [double[]](0, 0) }; Get-RnnTrajectory -Model $m -InputSequence $x | Out-Null' }
+        @{ Name = 'Get-RnnFlowField'; Script = '$states | Get-RnnFlowField -Model $m -GridSize 1000 | Out-Null' }
+        @{ Name = 'Find-RnnFixedPoint'; Script = '$states | Find-RnnFixedPoint -Model $m -All | Out-Null' }
+        @{ Name = 'Find-RnnFixedPoint -Method Adam'; Script = '$states | Find-RnnFixedPoint -Model $m -Method Adam -TolQ 0 -TolDq 0 -MaxIterations 1000000 -All | Out-Null' }
+    ) {
+        $ps = [powershell]::Create()
+        try {
+            $flag = [hashtable]::Synchronized(@{})
+            $null = $ps.AddScript("param(`$flag); Import-Module '$($script:ModulePath)'; `$m = New-RnnModel -InputSize 2 -HiddenSize 1024 -Seed 3; " +
+                "`$states = foreach (`$k in 1..64) { [pscustomobject]@{ State = [double[]][Linq.Enumerable]::Repeat([math]::Sin(`$k), 1024) } }; " +
+                "`$flag.Started = `$true; $Script").AddArgument($flag)
+            $null = $ps.BeginInvoke()
+            # Wait until the long part has begun (the set-up is done), then some more.
+            $wait = [Diagnostics.Stopwatch]::StartNew()
+            while (-not $flag.Started -and $wait.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 100 }
+            Start-Sleep -Seconds 3
+            $ps.InvocationStateInfo.State | Should -Be 'Running' -Because 'the work is still going'
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 1 -Because 'Stop returns at once; the piece in flight finishes in the background'
+            $ps.Commands.Clear()
+            $null = $ps.AddScript('(Get-RnnEigen -Model (New-RnnModel -InputSize 1 -HiddenSize 2 -Seed 1) -State 0, 0 -NoEigenvectors).Eigenvalues.Count')
+            $ps.Invoke() | Should -Be 2
+        }
+        finally { $ps.Dispose() }
+    }
+}
+
+Describe 'Models that cannot be analysed are refused at import' {
+    It 'refuses NaN and infinite weights (a diverged run''s checkpoint from PyTorch), naming the parameter' {
+        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_diverged.pt') } | Should -Throw -ErrorId 'NonFiniteWeight,RnnLinearization.ImportRnnModelCommand' -PassThru
+        $err.Exception.Message | Should -Match "model_state_dict\.(weight_hh_l0' holds 2|bias_ih_l0' holds 1) NaN or infinite"
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+    }
+
+    It 'refuses NaN weights in a TorchScript cell (torch.jit.script(nn.GRUCell) from PyTorch), naming the parameter' {
+        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_diverged_script.pt') -InputSize 2 -HiddenSize 3 } | Should -Throw -ErrorId 'NonFiniteWeight,RnnLinearization.ImportRnnModelCommand' -PassThru
+        $err.Exception.Message | Should -Match "'weight_hh' holds 1 NaN or infinite value\(s\) of 27"
+    }
+
+    It 'refuses a zero-size network (nn.RNN(0, 4) saved by PyTorch)' {
+        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_zero_inputs.pt') } | Should -Throw -ErrorId 'ParameterShapeMismatch,RnnLinearization.ImportRnnModelCommand' -PassThru
+        $err.Exception.Message | Should -Match "weight_ih_l0' has shape \[4, 0\]"
+    }
+
+    It 'refuses a network larger than the machine''s memory before allocating it, with the number it would need' {
+        $err = { New-RnnModel -InputSize 1 -HiddenSize 1000000 } | Should -Throw -ErrorId 'InsufficientMemory,RnnLinearization.NewRnnModelCommand' -PassThru
+        $err.Exception.Message | Should -Match 'needs about [\d.]+ (GB|TB)'
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        # The process and the session go on.
+        (New-RnnModel -InputSize 1 -HiddenSize 3 -Seed 1).HiddenSize | Should -Be 3
+    }
+}
+
+Describe 'One model shared by many runspaces' {
+    BeforeAll {
+        $script:Shared = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
+        $script:Probe = foreach ($k in 1..1000) { , [double[]](1..24 | ForEach-Object { [math]::Sin(0.37 * $k * $_) }) }
+        # The sequential answer: each call on its own, in this runspace.
+        $script:Sequential = foreach ($h in $Probe) {
+            $j = Get-RnnJacobian -Model $Shared -State $h
+            $e = Get-RnnEigen -Model $Shared -State $h -NoEigenvectors
+            [pscustomobject]@{ Next = $j.NextState; Row = $j.StateJacobian[5]; Radius = $e.SpectralRadius }
+        }
+    }
+
+    It 'gives the same numbers from 1,000 calls with ForEach-Object -Parallel (4 runspaces) as one after another, to 1e-12' {
+        $module = $ModulePath
+        $parallel = 0..999 | ForEach-Object -ThrottleLimit 4 -Parallel {
+            Import-Module $using:module
+            $m = $using:Shared
+            $h = ($using:Probe)[$_]
+            $j = Get-RnnJacobian -Model $m -State $h
+            $e = Get-RnnEigen -Model $m -State $h -NoEigenvectors
+            [pscustomobject]@{ K = $_; Next = $j.NextState; Row = $j.StateJacobian[5]; Radius = $e.SpectralRadius }
+        } | Sort-Object K
+        $parallel.Count | Should -Be 1000
+        # The largest difference in units of the tolerance 1e-12 |value| + 1e-15, over every number of every call.
+        $worst = 0.0
+        for ($k = 0; $k -lt 1000; $k++) {
+            $a = @($Sequential[$k].Next) + @($Sequential[$k].Row) + @($Sequential[$k].Radius)
+            $b = @($parallel[$k].Next) + @($parallel[$k].Row) + @($parallel[$k].Radius)
+            $b.Count | Should -Be $a.Count
+            for ($i = 0; $i -lt $a.Count; $i++) { $worst = [math]::Max($worst, [math]::Abs($a[$i] - $b[$i]) / (1e-12 * [math]::Abs($a[$i]) + 1e-15)) }
+        }
+        $worst | Should -BeLessOrEqual 1
+    }
+
+    It 'gives the same fixed points from thread jobs (Start-ThreadJob) as in this runspace' {
+        $module = $ModulePath
+        $here = $Probe[0..63] | ForEach-Object { [pscustomobject]@{ State = $_ } } | Find-RnnFixedPoint -Model $Shared -Count 128 -Seed 4 -Noise 0.3
+        $jobs = 1..4 | ForEach-Object {
+            Start-ThreadJob -ArgumentList $module, $Shared, $Probe {
+                param($module, $m, $probe)
+                Import-Module $module
+                $probe[0..63] | ForEach-Object { [pscustomobject]@{ State = $_ } } | Find-RnnFixedPoint -Model $m -Count 128 -Seed 4 -Noise 0.3
+            }
+        }
+        $results = $jobs | Receive-Job -Wait -AutoRemoveJob
+        $results.Count | Should -Be (4 * $here.Count)
+        foreach ($r in $results) {
+            $same = $here[$r.Index]
+            Assert-Close $same.State $r.State -Rel 1e-12 -Abs 1e-13
+            $r.Kind | Should -Be $same.Kind
+        }
+    }
+}
+
+Describe 'Soak (short): pass after pass of every analysis' {
+    It 'keeps memory flat and gives the first pass''s numbers in every pass (bench/Invoke-Soak.ps1, 6 passes)' {
+        $out = Join-Path $TestDrive 'soak.json'
+        $log = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot '../bench/Invoke-Soak.ps1') `
+            -ModulePath $ModulePath -Passes 6 -StateCount 128 -OutFile $out 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($log | Out-String)
+        $summary = Get-Content $out -Raw | ConvertFrom-Json
+        $summary.Passes | Should -Be 6
+        $summary.ResultsSame | Should -BeTrue
+        $summary.MemoryFlat | Should -BeTrue
+        $summary.FixedPoints | Should -BeGreaterThan 0
+    }
+}
