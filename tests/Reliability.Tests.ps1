@@ -2,19 +2,10 @@
 # absurd weights, and a short soak (memory stays flat, the last results equal the first).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-}
 
-Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
-    It 'stops <Name> within a second and leaves the session usable' -ForEach @(
-        @{ Name = 'Get-RnnEigen with eigenvectors'; Script = '$states | Get-RnnEigen -Model $m | Out-Null' }
-        @{ Name = 'Get-RnnEigen of Jacobians'; Script = '$states | Get-RnnJacobian -Model $m | Get-RnnEigen | Out-Null' }
-        @{ Name = 'Get-RnnJacobian'; Script = '1..100000 | ForEach-Object { $states[0] } | Get-RnnJacobian -Model $m | Out-Null' }
-        @{ Name = 'Invoke-RnnLinearization -Exact'; Script = '$d = foreach ($r in 1..64) { , [double[]][Linq.Enumerable]::Repeat(0.01 * $r, 1024) }; 1..100000 | ForEach-Object { $states[0] } | Invoke-RnnLinearization -Model $m -DeltaState $d -Exact | Out-Null' }
-        @{ Name = 'Get-RnnTrajectory'; Script = '$x = foreach ($t in 1..2000000) { , [double[]](0, 0) }; Get-RnnTrajectory -Model $m -InputSequence $x | Out-Null' }
-        @{ Name = 'Get-RnnFlowField'; Script = '$states | Get-RnnFlowField -Model $m -GridSize 1000 | Out-Null' }
-        @{ Name = 'Find-RnnFixedPoint'; Script = '$states | Find-RnnFixedPoint -Model $m -All | Out-Null' }
-        @{ Name = 'Find-RnnFixedPoint -Method Adam'; Script = '$states | Find-RnnFixedPoint -Model $m -Method Adam -TolQ 0 -TolDq 0 -MaxIterations 1000000 -All | Out-Null' }
-    ) {
+    # Runs the script (after making $m, a 1,024-unit model, and $states, 64 states of it) in a PowerShell instance,
+    # stops it 3 s into its long part, and checks that Stop returned within a second and the session still works.
+    function Stop-Midway([string] $Script) {
         $ps = [powershell]::Create()
         try {
             $flag = [hashtable]::Synchronized(@{})
@@ -37,6 +28,29 @@ Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
             $ps.Invoke() | Should -Be 2
         }
         finally { $ps.Dispose() }
+    }
+}
+
+Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
+    It 'stops <Name> within a second and leaves the session usable' -ForEach @(
+        @{ Name = 'Get-RnnEigen with eigenvectors'; Script = '$states | Get-RnnEigen -Model $m | Out-Null' }
+        @{ Name = 'Get-RnnEigen of Jacobians'; Script = '$states | Get-RnnJacobian -Model $m | Get-RnnEigen | Out-Null' }
+        @{ Name = 'Get-RnnJacobian'; Script = '1..100000 | ForEach-Object { $states[0] } | Get-RnnJacobian -Model $m | Out-Null' }
+        @{ Name = 'Invoke-RnnLinearization -Exact'; Script = '$d = foreach ($r in 1..64) { , [double[]][Linq.Enumerable]::Repeat(0.01 * $r, 1024) }; 1..100000 | ForEach-Object { $states[0] } | Invoke-RnnLinearization -Model $m -DeltaState $d -Exact | Out-Null' }
+        @{ Name = 'Get-RnnTrajectory'; Script = '$x = foreach ($t in 1..2000000) { , [double[]](0, 0) }; Get-RnnTrajectory -Model $m -InputSequence $x | Out-Null' }
+        @{ Name = 'Get-RnnFlowField'; Script = '$states | Get-RnnFlowField -Model $m -GridSize 1000 | Out-Null' }
+        @{ Name = 'Find-RnnFixedPoint'; Script = '$states | Find-RnnFixedPoint -Model $m -All | Out-Null' }
+        @{ Name = 'Find-RnnFixedPoint -Method Adam'; Script = '$states | Find-RnnFixedPoint -Model $m -Method Adam -TolQ 0 -TolDq 0 -MaxIterations 1000000 -All | Out-Null' }
+    ) {
+        Stop-Midway $Script
+    }
+
+    It 'stops Export-RnnResult mid-stream, leaving neither a file under its name nor temporary parts' {
+        $dir = Join-Path $TestDrive 'export'
+        New-Item -ItemType Directory $dir | Out-Null
+        Stop-Midway "1..100000 | ForEach-Object { `$states[0] } | Get-RnnJacobian -Model `$m | Export-RnnResult '$dir/jacobians.npz'"
+        Start-Sleep -Seconds 3   # the piece in flight ends in the background
+        @(Get-ChildItem $dir -Force).Count | Should -Be 0
     }
 }
 
