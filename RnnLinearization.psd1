@@ -12,7 +12,7 @@
     CmdletsToExport      = @(
         'Import-RnnModel', 'New-RnnModel', 'Export-RnnModel',
         'Get-RnnJacobian', 'Get-RnnEigen', 'Invoke-RnnLinearization',
-        'Get-RnnTrajectory', 'Import-RnnState', 'Export-RnnState', 'Export-RnnResult', 'Export-RnnPlot', 'Find-RnnFixedPoint', 'Get-RnnFlowField',
+        'Get-RnnTrajectory', 'Import-RnnState', 'Export-RnnState', 'Export-RnnResult', 'Join-RnnResult', 'Export-RnnPlot', 'Find-RnnFixedPoint', 'Get-RnnFlowField',
         'Get-RnnConfiguration', 'Set-RnnConfiguration'
     )
     FunctionsToExport    = @()

@@ -155,10 +155,12 @@
         Links       = @('Get-RnnEigen', 'Get-RnnFlowField', 'Export-RnnPlot', 'about_RnnLinearization')
         Defaults    = @{ Input = 'zeros (the autonomous dynamics)'; Count = 'each state once'; Seed = 'a different random seed each call'; MaxIterations = '100 (Newton), 5000 (Adam)'; MaxQ = 'the value of -TolQ' }
         Parameters  = @{
+            Shard      = 'With -ShardCount: this run searches from that contiguous slice (0 to ShardCount - 1) of the starts, drawn as without it (so give -Seed with -Count or -Noise: every task draws the same starts). With -All, Index and FirstStart are each start''s number among all the starts, so the parts of an array job join into the one-process result.'
+            ShardCount = 'How many slices the starts are cut into (default 1: all of them).'
             Model                = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input                = 'The constant input u under which points are fixed; zeros (the autonomous dynamics) when not given. The inputs of piped objects are not used.'
             State                = 'A starting state, bound by property name from piped objects (Get-RnnTrajectory, Import-RnnState, another search''s points).'
-            InitialState         = 'Starting states given as an array of arrays instead of piped.'
+            InitialState         = 'Starting states given as an array of arrays instead of piped, or the path of a state file (.csv, .npy, .npz, .json, read as Import-RnnState reads it).'
             Count                = 'Draws this many starts, with replacement, from the states given. Default: each state once.'
             Noise                = 'Standard deviation of Gaussian noise added to every start (default 0).'
             Seed                 = 'Seed for -Count and -Noise, for repeatable searches.'
@@ -173,7 +175,7 @@
             MaxQ                 = 'Points with q above this are dropped. Default: -TolQ, so only fixed points are kept; give a larger value (1e-4, say) to keep slow points too, with Kind Slow.'
             UniqueTolerance      = 'tol_unique (default 1e-3): points closer than this in every coordinate are one.'
             OutlierDistance      = 'outlier_distance_scale (default 10): points farther from the starts'' centroid than this many times the starts'' mean distance to it are dropped. 0 keeps them.'
-            All                  = 'Emits every start''s result, not filtered or merged (StartCount 1, FirstStart = the start).'
+            All                  = 'Emits every start''s result, not filtered or merged, in the order of the starts (StartCount 1, Index and FirstStart = the start''s number).'
         }
         Examples    = @(
             @{ Code = '$traj | Find-RnnFixedPoint -Model $m -Count 512 -Noise 0.5 -Seed 1 | Format-Table'; Remarks = 'Searches from 512 noisy states of the trajectory of the bundled flip-flop network: the 8 stable memory states (Output: their sign patterns) and the saddles between them.' }
@@ -231,6 +233,8 @@
         Outputs     = 'RnnState, one per row.'
         Links       = @('Export-RnnState', 'Get-RnnJacobian', 'about_RnnLinearization')
         Parameters  = @{
+            Shard      = 'With -ShardCount: which contiguous slice of each file''s rows to read, 0 to ShardCount - 1 (in a Slurm array job, $env:SLURM_ARRAY_TASK_ID). Index stays the row''s number in the whole file; .npy and .npz read only the slice''s bytes, .csv streams past the other rows, .json is parsed whole.'
+            ShardCount = 'How many slices each file''s rows are cut into: every row in exactly one, their sizes differing by at most one (default 1: the whole file). A shard beyond the rows holds none (a verbose message says so).'
             Path = 'One or more state files; accepts FullName from Get-ChildItem.'
         }
         Examples    = @(
@@ -304,6 +308,25 @@
             @{ Code = '$fps = $traj | Find-RnnFixedPoint -Model $m -Count 256 -Noise 0.5 -Seed 1; @($traj) + @($fps) | Export-RnnPlot ./fixed-points.svg'; Remarks = 'The fixed points over the trajectory, stable filled and saddles hollow with their unstable modes, as an SVG.' }
             @{ Code = '@($traj | Get-RnnFlowField -Model $m -GridSize 15) + @($traj) | Export-RnnPlot ./flow.png -Width 1000 -Height 800'; Remarks = 'The flow field in the trajectory''s principal plane, with the trajectory on top.' }
             @{ Code = '$traj | Get-RnnEigen -Model $m -NoEigenvectors | Export-RnnPlot ./timescales.png'; Remarks = 'Spectral radius and slowest time constant along the trajectory (more than 8 spectra: the Timescales kind).' }
+        )
+    }
+    'Join-RnnResult' = @{
+        Synopsis    = 'Joins the .npz parts written by the tasks of an array job (Export-RnnResult) into one .npz, equal to the one-process result.'
+        Description = 'Each array of the parts is concatenated along its first dimension, streamed entry by entry (the joined file may be larger than memory) and written under a temporary name moved into place. Parts whose Index ranges do not overlap (shards of one state file, Import-RnnState -Shard; or of the starts, Find-RnnFixedPoint -Shard -All) are put in the order of their first Index, whatever order they are given in, so the joined arrays equal those of a single process; parts whose ranges overlap (one part per checkpoint, each numbered from 0) are joined in the order given (paths from a wildcard are sorted by name). Every part must hold the same arrays with the same trailing shapes (PartsDiffer otherwise); text arrays (Kind) of different widths are padded. In numpy the same join is: parts = [numpy.load(p) for p in sorted(glob.glob("part-*.npz"))]; parts.sort(key=lambda d: d["Index"][0]); joined = {k: numpy.concatenate([d[k] for d in parts]) for k in parts[0].files}.'
+        Inputs      = 'System.String: part paths (wildcards allowed), by value or as FullName from Get-ChildItem.'
+        Outputs     = 'None, or System.IO.FileInfo with -PassThru.'
+        Links       = @('Export-RnnResult', 'Import-RnnState', 'Find-RnnFixedPoint')
+        Parameters  = @{
+            Path        = 'The parts: .npz files written by Export-RnnResult; wildcards allowed (part-*.npz).'
+            Destination = 'The joined .npz to write; not one of the parts.'
+            NoClobber   = 'Refuses to overwrite an existing file.'
+            PassThru    = 'Emits the written file as a FileInfo.'
+            WhatIf      = 'Shows what would be written without writing.'
+            Confirm     = 'Asks before writing.'
+        }
+        Examples    = @(
+            @{ Code = 'foreach ($i in 0..3) { Import-RnnState ./states.npy -Shard $i -ShardCount 4 | Get-RnnEigen -Model $m -NoEigenvectors | Export-RnnResult "./part-$i.npz" }; Join-RnnResult ./part-*.npz ./spectra.npz -PassThru'; Remarks = 'Four shards analysed one after another (on a cluster, one per array task), then joined: spectra.npz equals what one Get-RnnEigen over the whole file writes.' }
+            @{ Code = 'Get-ChildItem ./part-*.npz | Join-RnnResult -Destination ./joined.npz -Verbose'; Remarks = 'The parts from Get-ChildItem.' }
         )
     }
     'Get-RnnConfiguration' = @{

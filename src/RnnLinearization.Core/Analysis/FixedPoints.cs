@@ -435,7 +435,8 @@ public static class FixedPoints
                     e.Eigenvalues.Select(Spectrum.TimeConstant).ToArray(), LineAttractorScore(e.Eigenvalues), unstable[k]));
             }
         }
-        return result.OrderBy(f => f.Kind).ThenBy(f => f.FirstStart).ToArray();
+        // Every start's result (-All) in the order of the starts, so that shards of the starts join in order.
+        return options.All ? result.OrderBy(f => f.FirstStart).ToArray() : result.OrderBy(f => f.Kind).ThenBy(f => f.FirstStart).ToArray();
     }
 
     /// <summary>

@@ -11,16 +11,36 @@ internal static class Npy
     /// <summary>The array's shape and values; every length is checked against the bytes before anything is allocated.</summary>
     public static (long[] Shape, double[] Data) Read(byte[] bytes, string name, Func<string, string, RnnException> bad, bool integers = false)
     {
-        if (bytes.Length < 10 || bytes[0] != 0x93 || Encoding.ASCII.GetString(bytes, 1, 5) != "NUMPY")
+        using var stream = new MemoryStream(bytes, writable: false);
+        var header = ReadHeader(stream, bytes.Length, name, bad, integers);
+        long rows = header.Shape.Length == 1 ? 1 : header.Shape[0];
+        return (header.Shape, ReadRows(stream, header, 0, rows, name, bad));
+    }
+
+    /// <summary>A .npy header: shape, dtype, item size, and where the data starts.</summary>
+    public sealed record Info(long[] Shape, string Descr, int ItemSize, long DataStart)
+    {
+        /// <summary>Values per row: the last dimension of a 2-D array, the whole of a 1-D one (one row).</summary>
+        public long Columns => Shape[^1];
+        public long Rows => Shape.Length == 1 ? 1 : Shape[0];
+    }
+
+    /// <summary>Reads the header from the stream (left at the data); <paramref name="length"/> is the stream's whole length, against which the shape is checked.</summary>
+    public static Info ReadHeader(Stream stream, long length, string name, Func<string, string, RnnException> bad, bool integers = false)
+    {
+        var head = new byte[12];
+        if (length < 10 || !Fill(stream, head.AsSpan(0, 10)) || head[0] != 0x93 || Encoding.ASCII.GetString(head, 1, 5) != "NUMPY")
             throw bad(name, "not a .npy file (no \\x93NUMPY magic).");
-        int major = bytes[6];
+        int major = head[6];
         if (major is < 1 or > 3) throw bad(name, $"its .npy version {major} is not one NumPy writes.");
         int lengthSize = major == 1 ? 2 : 4;
-        if (bytes.Length < 8 + lengthSize) throw bad(name, "the file is shorter than its header says.");
-        long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)) : BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+        if (length < 8 + lengthSize || (lengthSize == 4 && !Fill(stream, head.AsSpan(10, 2)))) throw bad(name, "the file is shorter than its header says.");
+        long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8)) : BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(8));
         long dataStart = 8 + lengthSize + headerLength;
-        if (dataStart > bytes.Length) throw bad(name, "the file is shorter than its header says.");
-        string header = Encoding.Latin1.GetString(bytes, 8 + lengthSize, (int)headerLength);
+        if (dataStart > length || headerLength > 1 << 20) throw bad(name, "the file is shorter than its header says.");
+        var text = new byte[headerLength];
+        if (!Fill(stream, text)) throw bad(name, "the file is shorter than its header says.");
+        string header = Encoding.Latin1.GetString(text);
         string descr = Regex.Match(header, @"'descr'\s*:\s*'([^']*)'").Groups[1].Value;
         if (Regex.IsMatch(header, @"'fortran_order'\s*:\s*True"))
             throw bad(name, "the array is in Fortran order; save it with np.save(path, np.ascontiguousarray(a)).");
@@ -35,13 +55,37 @@ internal static class Npy
         if (shape.Count is < 1 or > 2)
             throw bad(name, $"the array has {shape.Count} dimensions; states must be 1-D (one state) or 2-D (one per row).");
         long count = shape.Aggregate(1L, (a, b) => b == 0 || a <= long.MaxValue / b ? a * b : long.MaxValue);
-        if (count > (bytes.Length - dataStart) / size) throw bad(name, "the file is shorter than its header says.");
+        if (count > (length - dataStart) / size) throw bad(name, "the file is shorter than its header says.");
+        return new Info(shape.ToArray(), descr, size, dataStart);
+    }
+
+    /// <summary>
+    /// Rows [first, end) of the array, from a stream left at the data by <see cref="ReadHeader"/>: the rows before
+    /// are skipped (by seeking where the stream can), so a shard of a large file reads only its own bytes.
+    /// </summary>
+    public static double[] ReadRows(Stream stream, Info info, long first, long end, string name, Func<string, string, RnnException> bad)
+    {
+        long skip = first * info.Columns * info.ItemSize;
+        if (stream.CanSeek) stream.Seek(skip, SeekOrigin.Current);
+        else
+        {
+            var sink = new byte[81920];
+            for (long left = skip; left > 0;)
+            {
+                int n = stream.Read(sink, 0, (int)Math.Min(sink.Length, left));
+                if (n == 0) throw bad(name, "the file is shorter than its header says.");
+                left -= n;
+            }
+        }
+        long count = (end - first) * info.Columns;
+        if (count > int.MaxValue / info.ItemSize) throw bad(name, "the slice is over 2 GB; read it in more shards.");
+        var bytes = new byte[count * info.ItemSize];
+        if (!Fill(stream, bytes)) throw bad(name, "the file is shorter than its header says.");
         var data = new double[count];
-        var span = bytes.AsSpan((int)dataStart);
         for (int i = 0; i < data.Length; i++)
         {
-            var at = span.Slice(i * size, size);
-            data[i] = descr switch
+            var at = bytes.AsSpan(i * info.ItemSize, info.ItemSize);
+            data[i] = info.Descr switch
             {
                 "<f8" => BinaryPrimitives.ReadDoubleLittleEndian(at),
                 "<f4" => BinaryPrimitives.ReadSingleLittleEndian(at),
@@ -49,7 +93,19 @@ internal static class Npy
                 _ => BinaryPrimitives.ReadInt32LittleEndian(at),
             };
         }
-        return (shape.ToArray(), data);
+        return data;
+    }
+
+    private static bool Fill(Stream stream, Span<byte> buffer)
+    {
+        int read = 0;
+        while (read < buffer.Length)
+        {
+            int n = stream.Read(buffer[read..]);
+            if (n == 0) return false;
+            read += n;
+        }
+        return true;
     }
 
     /// <summary>Writes a float64 ('&lt;f8') or int64 ('&lt;i8') array.</summary>

@@ -26,6 +26,7 @@ public sealed class NpzWriter : IDisposable
     private readonly Dictionary<string, Column> _columns = new();
     private readonly List<string> _order = new();
     private readonly HashSet<string> _dropped = new();
+    private readonly HashSet<string> _absent = new();   // null in every record so far: no array, and nothing to warn about
     private long _count;
 
     public NpzWriter(string path)
@@ -47,6 +48,12 @@ public sealed class NpzWriter : IDisposable
         {
             if (_dropped.Contains(name)) continue;
             seen.Add(name);
+            if (value is null && !_columns.ContainsKey(name))
+            {
+                if (_count == 0) _absent.Add(name);
+                continue;
+            }
+            if (_absent.Remove(name) && _count > 0) { Drop(name); continue; }   // null in the records before
             var (dtype, shape, write) = Encode(value);
             if (dtype is null) { Drop(name); continue; }
             if (!_columns.TryGetValue(name, out var column))

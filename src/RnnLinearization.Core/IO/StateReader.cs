@@ -13,6 +13,30 @@ namespace RnnLinearization.Core;
 public sealed record StateRecord(double[] State, double[]? Input, long? Index = null);
 
 /// <summary>
+/// The <see cref="Index"/>-th (0-based) of <see cref="Count"/> contiguous slices of a file's rows: every row in exactly
+/// one slice, their sizes differing by at most one, so that shards of one file can go to the tasks of an array job.
+/// </summary>
+public readonly record struct Shard(int Index, int Count)
+{
+    public static readonly Shard Whole = new(0, 1);
+
+    /// <summary>Rows [First, End) of a file of <paramref name="rows"/> rows.</summary>
+    public (long First, long End) Slice(long rows)
+    {
+        long size = rows / Count, extra = rows % Count;
+        long first = Index * size + Math.Min(Index, extra);
+        return (first, first + size + (Index < extra ? 1 : 0));
+    }
+
+    public void Check()
+    {
+        if (Count < 1 || Index < 0 || Index >= Count)
+            throw new RnnException("InvalidShard", RnnErrorKind.InvalidArgument,
+                $"Shard {Index} of {Count} does not exist: -ShardCount must be at least 1 and -Shard from 0 to {Math.Max(0, Count - 1)}.");
+    }
+}
+
+/// <summary>
 /// Reads states, one per row, from .csv, .npy, .npz or .json files (chosen by extension). CSV: a header row names
 /// the columns: "index" is the row's Index, names starting with "input" (or x0, u0, ...) are the input, every other
 /// column is the state; without a header every column is the state. NPZ: arrays "states" [N, S], optional "inputs"
@@ -21,8 +45,15 @@ public sealed record StateRecord(double[] State, double[]? Input, long? Index = 
 /// </summary>
 public static class StateReader
 {
-    public static IReadOnlyList<StateRecord> Read(string path)
+    /// <summary>
+    /// The rows of <paramref name="shard"/> (all of them by default), each with its Index: the file's index, or the
+    /// row's number in the whole file. .npy and .npz read only the shard's bytes; .csv streams past the other rows;
+    /// .json is parsed whole.
+    /// </summary>
+    public static IReadOnlyList<StateRecord> Read(string path, Shard? shard = null)
     {
+        var part = shard ?? Shard.Whole;
+        part.Check();
         if (Directory.Exists(path))
             throw new RnnException("StatePathIsDirectory", RnnErrorKind.InvalidArgument, $"'{path}' is a directory; give a .csv, .npy, .npz or .json file.");
         if (!File.Exists(path))
@@ -32,10 +63,10 @@ public static class StateReader
         {
             records = Path.GetExtension(path).ToLowerInvariant() switch
             {
-                ".csv" => ReadCsv(path),
-                ".npy" => ReadNpy(File.ReadAllBytes(path), path),
-                ".npz" => ReadNpz(path),
-                ".json" => ReadJson(path),
+                ".csv" => ReadCsv(path, part),
+                ".npy" => ReadNpy(path, part),
+                ".npz" => ReadNpz(path, part),
+                ".json" => ReadJson(path, part),
                 var ext => throw new RnnException("UnknownStateFormat", RnnErrorKind.InvalidArgument,
                     $"'{path}' has extension '{ext}'; states are read from .csv, .npy, .npz or .json files."),
             };
@@ -48,47 +79,73 @@ public static class StateReader
         {
             throw Bad(path, $"it is damaged or not what its extension says: {ex.Message}");
         }
-        if (records.Count == 0)
-            throw new RnnException("EmptyStateFile", RnnErrorKind.InvalidData, $"'{path}' holds no states.");
         if (records.Any(r => r.State.Length == 0))
             throw Bad(path, "a row has no state values.");
         return records;
     }
 
+    private static RnnException Empty(string path) => new("EmptyStateFile", RnnErrorKind.InvalidData, $"'{path}' holds no states.");
+
+    /// <summary>The shard's slice of a file's rows (an error when the file has none), and the Index each row gets when the file gives none.</summary>
+    private static (long First, long End) Slice(long rows, Shard shard, string path) =>
+        rows > 0 ? shard.Slice(rows) : throw Empty(path);
+
+    private static StateRecord Numbered(StateRecord r, long row) => r.Index is null ? r with { Index = row } : r;
+
     private static RnnException Bad(string path, string why) =>
         new("InvalidStateFile", RnnErrorKind.InvalidData, $"'{path}': {why}");
 
-    /// <summary>Numeric columns separated by commas; a first line that is not all numbers is a header, which names the columns' roles.</summary>
-    private static List<StateRecord> ReadCsv(string path)
+    /// <summary>
+    /// Numeric columns separated by commas; a first line that is not all numbers is a header, which names the columns'
+    /// roles. For a shard, a first pass counts the rows, and the second parses only the shard's.
+    /// </summary>
+    private static List<StateRecord> ReadCsv(string path, Shard shard)
     {
-        var result = new List<StateRecord>();
-        int lineNumber = 0, width = -1;
         string[]? header = null;
+        long rows = 0;
+        bool first = true;
+        foreach (var line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            if (first)
+            {
+                first = false;
+                if (Parse(line) is null) { header = line.Split(',').Select(f => f.Trim().Trim('"').ToLowerInvariant()).ToArray(); continue; }
+            }
+            if (shard.Count == 1) break;   // the whole file: no need to count
+            rows++;
+        }
+        var (start, end) = shard.Count == 1 ? (0L, long.MaxValue) : Slice(rows, shard, path);
+        var result = new List<StateRecord>();
+        int lineNumber = 0, width = header?.Length ?? -1;
+        long row = 0;
+        bool headerLine = header is not null;
         foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            var fields = line.Split(',');
-            var row = new double[fields.Length];
-            bool numeric = true;
-            for (int i = 0; i < fields.Length && numeric; i++)
-                numeric = double.TryParse(fields[i].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out row[i]);
-            if (!numeric)
-            {
-                if (result.Count == 0 && header is null)
-                {
-                    header = fields.Select(f => f.Trim().Trim('"').ToLowerInvariant()).ToArray();
-                    width = fields.Length;
-                    continue;
-                }
-                throw Bad(path, $"line {lineNumber} has a value that is not a number.");
-            }
-            if (width >= 0 && row.Length != width)
-                throw Bad(path, $"line {lineNumber} has {row.Length} columns; {(header is null ? "the first row" : "the header")} has {width}.");
-            width = row.Length;
-            result.Add(header is null ? new StateRecord(row, null) : Split(row, header));
+            if (headerLine) { headerLine = false; continue; }
+            if (row >= end) break;
+            if (row < start) { row++; continue; }   // another shard's row: not parsed
+            var values = Parse(line) ?? throw Bad(path, $"line {lineNumber} has a value that is not a number.");
+            if (width >= 0 && values.Length != width)
+                throw Bad(path, $"line {lineNumber} has {values.Length} columns; {(header is null ? "the first row" : "the header")} has {width}.");
+            width = values.Length;
+            result.Add(Numbered(header is null ? new StateRecord(values, null) : Split(values, header), row));
+            row++;
         }
+        if (row == 0) throw Empty(path);
         return result;
+    }
+
+    /// <summary>The line's numbers, or null when a field is not a number.</summary>
+    private static double[]? Parse(string line)
+    {
+        var fields = line.Split(',');
+        var values = new double[fields.Length];
+        for (int i = 0; i < fields.Length; i++)
+            if (!double.TryParse(fields[i].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out values[i])) return null;
+        return values;
     }
 
     private static bool IsInput(string name) => name.StartsWith("input", StringComparison.Ordinal) || Regex.IsMatch(name, @"^[xu]_?\d+$");
@@ -107,51 +164,71 @@ public static class StateReader
         return new StateRecord(state.ToArray(), input.Count > 0 ? input.ToArray() : null, index);
     }
 
-    /// <summary>NumPy's .npy: float32 or float64, little-endian, 1-D (one state) or 2-D (one state per row), C order.</summary>
-    private static List<StateRecord> ReadNpy(byte[] bytes, string path) =>
-        Rows(Npy.Read(bytes, path, Bad)).Select(r => new StateRecord(r, null)).ToList();
-
-    private static double[][] Rows((long[] Shape, double[] Data) a)
+    /// <summary>NumPy's .npy: float32 or float64, little-endian, 1-D (one state) or 2-D (one state per row), C order; only the shard's rows are read.</summary>
+    private static List<StateRecord> ReadNpy(string path, Shard shard)
     {
-        long rows = a.Shape.Length == 1 ? 1 : a.Shape[0], cols = a.Shape[^1];
-        return Enumerable.Range(0, (int)rows).Select(r => a.Data.AsSpan((int)(r * cols), (int)cols).ToArray()).ToArray();
+        using var file = File.OpenRead(path);
+        var info = Npy.ReadHeader(file, file.Length, path, Bad);
+        var (first, end) = Slice(info.Rows, shard, path);
+        return Rows(Npy.ReadRows(file, info, first, end, path, Bad), info.Columns)
+            .Select((r, k) => new StateRecord(r, null, first + k)).ToList();
     }
 
-    /// <summary>NumPy's .npz (np.savez): states [N, S], optional inputs [N, I] and index [N].</summary>
-    private static List<StateRecord> ReadNpz(string path)
+    private static double[][] Rows(double[] data, long columns)
+    {
+        long rows = columns == 0 ? 0 : data.Length / columns;
+        return Enumerable.Range(0, (int)rows).Select(r => data.AsSpan((int)(r * columns), (int)columns).ToArray()).ToArray();
+    }
+
+    /// <summary>NumPy's .npz (np.savez): states [N, S], optional inputs [N, I] and index [N]; only the shard's rows are read.</summary>
+    private static List<StateRecord> ReadNpz(string path, Shard shard)
     {
         using var zip = System.IO.Compression.ZipFile.OpenRead(path);
-        (long[] Shape, double[] Data)? Array(string name, bool integers = false)
+        var statesEntry = zip.GetEntry("states.npy")
+            ?? throw Bad(path, $"it has no array 'states' (it has {string.Join(", ", zip.Entries.Select(e => e.Name))}); save with np.savez(path, states=..., inputs=...).");
+        long rows;
+        using (var stream = statesEntry.Open()) rows = Npy.ReadHeader(stream, statesEntry.Length, $"{path} (states)", Bad).Rows;
+        var (first, end) = Slice(rows, shard, path);
+        double[][]? Array(string name, bool integers = false)
         {
             var entry = zip.GetEntry(name + ".npy");
             if (entry is null) return null;
-            if (entry.Length > 1L << 31) throw Bad(path, $"its array '{name}' is over 2 GB.");
-            return Npy.Read(TorchZip.ReadAll(entry, (int)entry.Length, path), $"{path} ({name})", Bad, integers);
+            using var stream = entry.Open();
+            var info = Npy.ReadHeader(stream, entry.Length, $"{path} ({name})", Bad, integers);
+            if (name == "index" && info.Shape.Length == 1) info = info with { Shape = new[] { info.Shape[0], 1L } };   // [N]: one value per row
+            if (info.Rows != rows) throw Bad(path, $"it has {rows} states but {info.Rows} {name}; give one per state.");
+            return Rows(Npy.ReadRows(stream, info, first, end, $"{path} ({name})", Bad), info.Columns);
         }
-        var states = Array("states") ?? throw Bad(path, $"it has no array 'states' (it has {string.Join(", ", zip.Entries.Select(e => e.Name))}); save with np.savez(path, states=..., inputs=...).");
-        var rows = Rows(states);
-        var inputs = Array("inputs") is { } i ? Rows(i) : null;
-        var index = Array("index", integers: true) is { } x ? x.Data : null;
-        if (inputs is not null && inputs.Length != rows.Length)
-            throw Bad(path, $"it has {rows.Length} states but {inputs.Length} inputs; give one input per state.");
-        if (index is not null && index.Length != rows.Length)
-            throw Bad(path, $"it has {rows.Length} states but {index.Length} index values.");
-        return rows.Select((r, k) => new StateRecord(r, inputs?[k], index is null ? null : (long)index[k])).ToList();
+        var states = Array("states")!;
+        var inputs = Array("inputs");
+        var index = Array("index", integers: true);
+        return states.Select((r, k) => new StateRecord(r, inputs?[k], index is null ? first + k : (long)index[k][0])).ToList();
     }
 
-    /// <summary>An array of number arrays, or of objects with a State array (and optionally Input and Index); or one such object.</summary>
-    private static List<StateRecord> ReadJson(string path)
+    /// <summary>An array of number arrays, or of objects with a State array (and optionally Input and Index); or one such object. Parsed whole, then sliced.</summary>
+    private static List<StateRecord> ReadJson(string path, Shard shard)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         var root = doc.RootElement;
-        if (root.ValueKind == JsonValueKind.Object) return new List<StateRecord> { Record(root, path, 0) };
+        if (root.ValueKind == JsonValueKind.Object) return Sliced(new List<StateRecord> { Record(root, path, 0) });
         if (root.ValueKind != JsonValueKind.Array)
             throw Bad(path, "the JSON must be an array of states, or one object with a State array.");
+        var (first, end) = Slice(root.GetArrayLength(), shard, path);
         var result = new List<StateRecord>();
         int i = 0;
         foreach (var item in root.EnumerateArray())
-            result.Add(item.ValueKind == JsonValueKind.Array ? new StateRecord(Numbers(item, path, i), null) : Record(item, path, i));
+        {
+            if (i >= first && i < end)
+                result.Add(Numbered(item.ValueKind == JsonValueKind.Array ? new StateRecord(Numbers(item, path, i), null) : Record(item, path, i), i));
+            i++;
+        }
         return result;
+
+        List<StateRecord> Sliced(List<StateRecord> one)
+        {
+            var (f, e) = Slice(1, shard, path);
+            return one.Skip((int)f).Take((int)(e - f)).Select(r => Numbered(r, 0)).ToList();
+        }
     }
 
     private static StateRecord Record(JsonElement item, string path, int i)

@@ -28,8 +28,17 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
     [AllowEmptyCollection]
     public double[] State { get; set; } = null!;
 
+    /// <summary>Starting states as an array of arrays, or the path of a state file (.csv, .npy, .npz, .json).</summary>
     [Parameter(Mandatory = true, ParameterSetName = InitialSet)]
+    [StatesTransformation]
     public double[][] InitialState { get; set; } = null!;
+
+    /// <summary>With -ShardCount: which contiguous slice of the starts (after -Count and -Noise) this run searches from.</summary>
+    [Parameter]
+    public int Shard { get; set; }
+
+    [Parameter]
+    public int ShardCount { get; set; } = 1;
 
     [Parameter]
     [ValidateRange(1, 10_000_000)]
@@ -99,6 +108,12 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
         var input = Input ?? new double[Model.InputSize];
         Terminating(() => { Check.Input(Model, input); return 0; }, Input);
         var starts = Terminating(() => FixedPoints.Starts(ParameterSetName == InitialSet ? InitialState : _starts, Count, Noise, Seed), Model);
+        var (offset, count) = Terminating(() => Slice(ref starts), Model);
+        if (count == 0)
+        {
+            WriteVerbose($"Shard {Shard} of {ShardCount} holds no starts (there are fewer starts than shards).");
+            return;
+        }
         var options = new FixedPointOptions
         {
             Method = Method, TolQ = TolQ, TolDq = TolDq, MaxIterations = MaxIterations, LearningRate = LearningRate,
@@ -122,14 +137,14 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
             var p = points[i];
             WriteResult(new RnnFixedPoint
             {
-                Index = i,
+                Index = All ? offset + p.FirstStart : i,
                 Input = input,
                 State = p.State,
                 NextState = p.NextState,
                 Q = p.Q,
                 Iterations = p.Iterations,
                 StartCount = p.StartCount,
-                FirstStart = p.FirstStart,
+                FirstStart = offset + p.FirstStart,
                 Kind = p.Kind,
                 SpectralRadius = p.Spectrum.SpectralRadius,
                 IsStable = p.Spectrum.UnstableCount == 0,
@@ -142,5 +157,23 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
                 Output = Model.Output(p.State),
             }, Model, p.State, p.NextState);
         }
+    }
+
+    /// <summary>
+    /// This run's shard of the starts: every task of an array job draws the same starts (same states, -Count, -Noise,
+    /// -Seed) and searches its own slice; with -All, Index and FirstStart are the start's number among all of them.
+    /// </summary>
+    private (int Offset, int Count) Slice(ref double[][] starts)
+    {
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Shard)) && !MyInvocation.BoundParameters.ContainsKey(nameof(ShardCount)))
+            throw new RnnException("InvalidShard", RnnErrorKind.InvalidArgument, "-Shard needs -ShardCount: give both.");
+        var shard = new Shard(Shard, ShardCount);
+        shard.Check();
+        if (ShardCount > 1 && (Count is not null || Noise > 0) && Seed is null)
+            throw new RnnException("ShardNeedsSeed", RnnErrorKind.InvalidArgument,
+                "With -Count or -Noise the starts are drawn at random: give -Seed, so that every shard draws the same starts.");
+        var (first, end) = shard.Slice(starts.Length);
+        starts = starts[(int)first..(int)end];
+        return ((int)first, starts.Length);
     }
 }

@@ -12,16 +12,34 @@ public sealed class ImportRnnStateCommand : RnnCmdlet
     [Alias("FullName")]
     public string[] Path { get; set; } = null!;
 
+    /// <summary>With -ShardCount: which contiguous slice of each file's rows to read (0-based).</summary>
+    [Parameter]
+    public int Shard { get; set; }
+
+    /// <summary>How many slices each file's rows are cut into (sizes differing by at most one); 1 reads them all.</summary>
+    [Parameter]
+    public int ShardCount { get; set; } = 1;
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Shard)) && !MyInvocation.BoundParameters.ContainsKey(nameof(ShardCount)))
+            ThrowTerminatingError(Record(new RnnException("InvalidShard", RnnErrorKind.InvalidArgument,
+                "-Shard needs -ShardCount: give both (in a Slurm array job: -Shard $env:SLURM_ARRAY_TASK_ID -ShardCount $env:SLURM_ARRAY_TASK_COUNT)."), Shard));
+        Terminating(() => { new Shard(Shard, ShardCount).Check(); return 0; }, Shard);
+    }
+
     protected override void ProcessRecord()
     {
         foreach (var p in Path)
         {
             var path = FileSystemPath(p);
             IReadOnlyList<StateRecord> records;
-            try { records = StateReader.Read(path); }
+            try { records = StateReader.Read(path, new Shard(Shard, ShardCount)); }
             catch (RnnException ex) { WriteError(Record(ex, path)); continue; }
-            for (int i = 0; i < records.Count; i++)
-                WriteObject(new RnnState { Index = records[i].Index ?? i, State = records[i].State, Input = records[i].Input, Path = path });
+            if (records.Count == 0) WriteVerbose($"'{path}': shard {Shard} of {ShardCount} holds no rows (the file has fewer rows than shards).");
+            foreach (var r in records)
+                WriteObject(new RnnState { Index = r.Index ?? 0, State = r.State, Input = r.Input, Path = path });
         }
     }
 }

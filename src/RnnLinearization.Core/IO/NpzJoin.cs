@@ -1,0 +1,163 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace RnnLinearization.Core;
+
+/// <summary>
+/// Joins .npz parts (Export-RnnResult's, one per task of an array job) into one .npz: each array concatenated along its
+/// first dimension, streamed entry by entry, so the result may be larger than memory. Parts whose Index ranges do
+/// not overlap go in the order of their first Index (shards of one file); otherwise in the order given (one part per
+/// checkpoint).
+/// </summary>
+public static class NpzJoin
+{
+    private sealed record Array(string Descr, long[] Shape, int ItemSize);
+
+    public static void Join(IReadOnlyList<string> parts, string destination)
+    {
+        if (parts.Count == 0) throw new RnnException("NoParts", RnnErrorKind.InvalidArgument, "No parts to join.");
+        var zips = new List<(string Path, ZipArchive Zip, Dictionary<string, Array> Arrays)>();
+        try
+        {
+            foreach (var path in parts)
+            {
+                ZipArchive zip;
+                try { zip = ZipFile.OpenRead(path); }
+                catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+                {
+                    throw Bad(path, $"it cannot be read as an .npz ({ex.Message}).");
+                }
+                zips.Add((path, zip, zip.Entries.Where(e => e.Name.EndsWith(".npy", StringComparison.Ordinal))
+                    .ToDictionary(e => e.Name[..^4], e => Header(e, path))));
+            }
+            var names = zips[0].Arrays.Keys.ToList();
+            foreach (var (path, _, arrays) in zips.Skip(1))
+            {
+                if (!arrays.Keys.ToHashSet().SetEquals(names))
+                    throw new RnnException("PartsDiffer", RnnErrorKind.InvalidData,
+                        $"'{path}' holds the arrays {string.Join(", ", arrays.Keys)}, '{zips[0].Path}' holds {string.Join(", ", names)}: parts of one run hold the same arrays.");
+                foreach (var name in names)
+                {
+                    Array a = zips[0].Arrays[name], b = arrays[name];
+                    bool sameKind = a.Descr == b.Descr || (a.Descr.StartsWith("<U") && b.Descr.StartsWith("<U"));
+                    if (!sameKind || !a.Shape.Skip(1).SequenceEqual(b.Shape.Skip(1)))
+                        throw new RnnException("PartsDiffer", RnnErrorKind.InvalidData,
+                            $"'{name}' is {b.Descr} [{string.Join(", ", b.Shape)}] in '{path}' but {a.Descr} [{string.Join(", ", a.Shape)}] in '{zips[0].Path}'.");
+                }
+            }
+            var ordered = Order(zips.Select(z => (z.Path, z.Zip)).ToList(), names.Contains("Index"));
+            AtomicFile.Write(destination, file =>
+            {
+                using var output = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
+                foreach (var name in names)
+                {
+                    var arrays = ordered.Select(z => zips.First(x => x.Zip == z.Zip).Arrays[name]).ToList();
+                    var first = arrays[0];
+                    long rows = arrays.Sum(a => a.Shape[0]);
+                    string descr = first.Descr.StartsWith("<U") ? $"<U{arrays.Max(a => a.ItemSize / 4)}" : first.Descr;
+                    int itemSize = descr.StartsWith("<U") ? 4 * int.Parse(descr[2..], CultureInfo.InvariantCulture) : first.ItemSize;
+                    using var entry = output.CreateEntry(name + ".npy", CompressionLevel.NoCompression).Open();
+                    Npy.Header(entry, descr, new[] { rows }.Concat(first.Shape.Skip(1)).ToArray());
+                    for (int p = 0; p < ordered.Count; p++)
+                    {
+                        using var input = ordered[p].Zip.GetEntry(name + ".npy")!.Open();
+                        SkipHeader(input);
+                        long items = arrays[p].Shape.Aggregate(1L, (x, y) => x * y);
+                        if (arrays[p].ItemSize == itemSize) Copy(input, entry, items * itemSize, ordered[p].Path);
+                        else Widen(input, entry, items, arrays[p].ItemSize, itemSize, ordered[p].Path);
+                    }
+                }
+            });
+        }
+        finally
+        {
+            foreach (var z in zips) z.Zip.Dispose();
+        }
+    }
+
+    /// <summary>By first Index when the parts' Index ranges do not overlap; else as given.</summary>
+    private static List<(string Path, ZipArchive Zip)> Order(List<(string Path, ZipArchive Zip)> parts, bool hasIndex)
+    {
+        if (!hasIndex) return parts;
+        var ranges = parts.Select(p => (Part: p, Range: IndexRange(p.Zip, p.Path))).ToList();
+        if (ranges.Any(r => r.Range is null)) return parts;
+        var sorted = ranges.OrderBy(r => r.Range!.Value.Min).ToList();
+        for (int i = 1; i < sorted.Count; i++)
+            if (sorted[i].Range!.Value.Min <= sorted[i - 1].Range!.Value.Max) return parts;
+        return sorted.Select(r => r.Part).ToList();
+    }
+
+    private static (long Min, long Max)? IndexRange(ZipArchive zip, string path)
+    {
+        var entry = zip.GetEntry("Index.npy")!;
+        using var stream = entry.Open();
+        var header = Npy.ReadHeader(stream, entry.Length, $"{path} (Index)", Bad, integers: true);
+        if (header.Shape.Length != 1 || header.Shape[0] == 0) return null;
+        var values = Npy.ReadRows(stream, header with { Shape = new[] { header.Shape[0], 1L } }, 0, header.Shape[0], path, Bad);
+        return ((long)values.Min(), (long)values.Max());
+    }
+
+    private static Array Header(ZipArchiveEntry entry, string path)
+    {
+        using var stream = entry.Open();
+        var head = new byte[10];
+        if (stream.ReadAtLeast(head, 10, throwOnEndOfStream: false) < 10 || head[0] != 0x93 || head[6] != 1)
+            throw Bad(path, $"'{entry.Name}' is not a version 1 .npy array.");
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
+        var text = new byte[length];
+        if (stream.ReadAtLeast(text, length, throwOnEndOfStream: false) < length) throw Bad(path, $"'{entry.Name}' is truncated.");
+        string header = Encoding.Latin1.GetString(text);
+        string descr = Regex.Match(header, @"'descr'\s*:\s*'([^']*)'").Groups[1].Value;
+        var shape = Regex.Match(header, @"'shape'\s*:\s*\(([^)]*)\)").Groups[1].Value
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1).ToArray();
+        int size = descr switch
+        {
+            "<f8" or "<i8" => 8, "<c16" => 16, "|b1" => 1, "<f4" or "<i4" => 4,
+            _ when descr.StartsWith("<U") && int.TryParse(descr[2..], NumberStyles.None, CultureInfo.InvariantCulture, out var w) && w is > 0 and < 1 << 20 => 4 * w,
+            _ => 0,
+        };
+        if (size == 0 || shape.Length == 0 || shape.Any(d => d < 0) || Regex.IsMatch(header, @"'fortran_order'\s*:\s*True"))
+            throw Bad(path, $"'{entry.Name}' is not an array Export-RnnResult writes ({descr} [{string.Join(", ", shape)}]).");
+        if (shape.Aggregate(1.0, (x, y) => x * y) * size > entry.Length) throw Bad(path, $"'{entry.Name}' is shorter than its header says.");
+        return new Array(descr, shape, size);
+    }
+
+    private static void SkipHeader(Stream stream)
+    {
+        var head = new byte[10];
+        stream.ReadExactly(head);
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
+        stream.ReadExactly(new byte[length]);
+    }
+
+    private static void Copy(Stream from, Stream to, long bytes, string path)
+    {
+        var buffer = new byte[1 << 16];
+        while (bytes > 0)
+        {
+            int n = from.Read(buffer, 0, (int)Math.Min(buffer.Length, bytes));
+            if (n == 0) throw Bad(path, "an array is shorter than its header says.");
+            to.Write(buffer, 0, n);
+            bytes -= n;
+        }
+    }
+
+    /// <summary>Fixed-width unicode (text such as Kind) of a narrower part, padded with zeros to the joined width.</summary>
+    private static void Widen(Stream from, Stream to, long items, int size, int width, string path)
+    {
+        var item = new byte[size];
+        var pad = new byte[width - size];
+        for (long i = 0; i < items; i++)
+        {
+            if (from.ReadAtLeast(item, size, throwOnEndOfStream: false) < size) throw Bad(path, "an array is shorter than its header says.");
+            to.Write(item);
+            to.Write(pad);
+        }
+    }
+
+    private static RnnException Bad(string path, string why) => new("UnreadablePart", RnnErrorKind.InvalidData, $"'{path}': {why}");
+}

@@ -1,0 +1,116 @@
+# Sharding for array jobs: shards of a state file partition its rows, and parts written by Export-RnnResult join into
+# the one-process result (Join-RnnResult, and numpy itself).
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:Model = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
+    $inputs = foreach ($t in 1..103) { , [double[]]([math]::Sin($t), 0, [math]::Cos(2 * $t)) }
+    $script:Traj = Get-RnnTrajectory -Model $Model -InputSequence $inputs
+    $script:Dir = Join-Path $TestDrive 'shards'
+    New-Item -ItemType Directory $Dir | Out-Null
+    foreach ($ext in 'csv', 'npy', 'npz', 'json') { $Traj | Export-RnnState (Join-Path $Dir "states.$ext") }
+    # A CSV without a header (states only), as other programs write them.
+    Set-Content (Join-Path $Dir 'plain.csv') ($Traj | ForEach-Object { ($_.State | ForEach-Object { $_.ToString('R') }) -join ',' })
+}
+
+Describe 'Import-RnnState -Shard -ShardCount on <File>' -ForEach @(
+    @{ File = 'states.csv' }, @{ File = 'plain.csv' }, @{ File = 'states.npy' }, @{ File = 'states.npz' }, @{ File = 'states.json' }) {
+    It 'cuts the rows into <Count> contiguous shards, every row in one, sizes within one of each other' -ForEach @(
+        @{ Count = 1 }, @{ Count = 4 }, @{ Count = 7 }, @{ Count = 103 }, @{ Count = 150 }) {
+        $path = Join-Path $Dir $File
+        $whole = Import-RnnState $path
+        $whole.Count | Should -Be 103
+        $shards = foreach ($i in 0..($Count - 1)) { , @(Import-RnnState $path -Shard $i -ShardCount $Count) }
+        $sizes = $shards | ForEach-Object { $_.Count }
+        ($sizes | Measure-Object -Sum).Sum | Should -Be 103
+        (($sizes | Measure-Object -Maximum).Maximum - ($sizes | Measure-Object -Minimum).Minimum) | Should -BeLessOrEqual 1
+        $joined = @($shards | ForEach-Object { $_ })
+        for ($k = 0; $k -lt 103; $k++) {
+            $joined[$k].Index | Should -Be $whole[$k].Index
+            $joined[$k].Index | Should -Be $k -Because 'Index is the row''s number in the whole file'
+            $joined[$k].State | Should -Be $whole[$k].State
+            $joined[$k].Input | Should -Be $whole[$k].Input
+        }
+    }
+}
+
+Describe 'Import-RnnState refuses a shard that does not exist' {
+    It 'refuses -Shard <Shard> -ShardCount <Count>' -ForEach @(@{ Shard = 4; Count = 4 }, @{ Shard = 0; Count = 0 }, @{ Shard = -1; Count = 3 }) {
+        { Import-RnnState (Join-Path $Dir 'states.npy') -Shard $Shard -ShardCount $Count } | Should -Throw -ErrorId 'InvalidShard,RnnLinearization.ImportRnnStateCommand'
+    }
+
+    It 'refuses -Shard without -ShardCount' {
+        { Import-RnnState (Join-Path $Dir 'states.npy') -Shard 1 } | Should -Throw -ErrorId 'InvalidShard,RnnLinearization.ImportRnnStateCommand'
+    }
+}
+
+Describe 'Parts of an array job join into the one-process result' {
+    BeforeAll {
+        # Compares two .npz files array by array with numpy itself: same names, shapes and dtypes; equal numbers
+        # (floats to 1e-12 relative, eigenvectors up to their phase), equal integers and text.
+        $script:Compare = Join-Path $TestDrive 'compare.py'
+        Set-Content $Compare @'
+import sys, numpy as np
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert sorted(a.files) == sorted(b.files), (a.files, b.files)
+for k in a.files:
+    x, y = a[k], b[k]
+    assert x.shape == y.shape and x.dtype.kind == y.dtype.kind, (k, x.shape, y.shape, x.dtype, y.dtype)
+    if k == "Eigenvectors":
+        # Unit eigenvectors are defined up to a phase; LAPACK's choice can differ when the batch around a state differs.
+        overlap = np.abs(np.einsum("nik,nik->nk", np.conj(x), y))
+        assert np.allclose(overlap, 1, rtol=0, atol=1e-9), k
+    elif x.dtype.kind in "fc":
+        assert np.allclose(x, y, rtol=1e-12, atol=1e-14, equal_nan=True), k
+    else:
+        assert (x == y).all(), k
+print("same", len(a.files), a["Index"].tolist() == list(range(len(a["Index"]))) if "Index" in a.files else None)
+'@
+    }
+
+    It 'joins 4 shards of spectra, given in any order, into exactly the arrays of one Get-RnnEigen run' {
+        $states = Join-Path $Dir 'states.npz'
+        Import-RnnState $states | Get-RnnEigen -Model $Model | Export-RnnResult (Join-Path $Dir 'whole.npz')
+        foreach ($i in 0..3) {
+            Import-RnnState $states -Shard $i -ShardCount 4 | Get-RnnEigen -Model $Model | Export-RnnResult (Join-Path $Dir "eig-part-$i.npz")
+        }
+        $parts = 2, 0, 3, 1 | ForEach-Object { Join-Path $Dir "eig-part-$_.npz" }
+        $file = Join-RnnResult $parts (Join-Path $Dir 'joined.npz') -PassThru
+        $file | Should -BeOfType [IO.FileInfo]
+        $out = & /usr/bin/python3 $Compare (Join-Path $Dir 'whole.npz') $file.FullName 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
+        "$out" | Should -BeLike 'same * True' -Because 'every index once, in order'
+    }
+
+    It 'joins shards of the starts of a fixed-point search (-All) into the one-process result' {
+        $starts = Join-Path $Dir 'states.npy'
+        Find-RnnFixedPoint -Model $Model -InitialState $starts -Count 48 -Noise 0.2 -Seed 3 -All | Export-RnnResult (Join-Path $Dir 'fp-whole.npz')
+        foreach ($i in 0..2) {
+            Find-RnnFixedPoint -Model $Model -InitialState $starts -Count 48 -Noise 0.2 -Seed 3 -All -Shard $i -ShardCount 3 |
+                Export-RnnResult (Join-Path $Dir "fp-part-$i.npz")
+        }
+        Join-RnnResult (Join-Path $Dir 'fp-part-*.npz') (Join-Path $Dir 'fp-joined.npz')
+        $out = & /usr/bin/python3 $Compare (Join-Path $Dir 'fp-whole.npz') (Join-Path $Dir 'fp-joined.npz') 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
+        "$out" | Should -BeLike 'same * True'
+    }
+
+    It 'keeps the given order for parts numbered from 0 each (one per checkpoint), with a column that names the part' {
+        $a = Find-RnnFixedPoint -Model $Model -InitialState (Join-Path $Dir 'states.npy') -Count 64 -Seed 1 -Noise 0.3
+        foreach ($name in 'epoch-1', 'epoch-2') {
+            $a | ForEach-Object { $_ | Add-Member -NotePropertyName Checkpoint -NotePropertyValue $name -PassThru -Force } | Export-RnnResult (Join-Path $Dir "ck-$name.npz")
+        }
+        Join-RnnResult (Join-Path $Dir 'ck-*.npz') (Join-Path $Dir 'ck.npz')
+        $out = & /usr/bin/python3 -c "import numpy as np; d = np.load('$(Join-Path $Dir 'ck.npz')'); print(list(d['Checkpoint'][[0, -1]]), d['Index'].tolist() == 2 * list(range($($a.Count))))" 2>&1
+        "$out" | Should -Be "['epoch-1', 'epoch-2'] True"
+    }
+
+    It 'refuses parts that hold different arrays' {
+        Import-RnnState (Join-Path $Dir 'states.npy') | Export-RnnResult (Join-Path $Dir 'other.npz')
+        { Join-RnnResult (Join-Path $Dir 'eig-part-0.npz'), (Join-Path $Dir 'other.npz') (Join-Path $Dir 'bad.npz') } | Should -Throw -ErrorId 'PartsDiffer,RnnLinearization.JoinRnnResultCommand'
+        Test-Path (Join-Path $Dir 'bad.npz') | Should -BeFalse
+    }
+
+    It 'asks for -Seed when shards draw random starts' {
+        { Find-RnnFixedPoint -Model $Model -InitialState (Join-Path $Dir 'states.npy') -Count 10 -Shard 0 -ShardCount 2 } | Should -Throw -ErrorId 'ShardNeedsSeed,RnnLinearization.FindRnnFixedPointCommand'
+    }
+}
