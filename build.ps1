@@ -12,6 +12,9 @@
             or Install-PSResource from a folder registered as a repository.
     Bench : Build, then bench/Invoke-Benchmark.ps1: the module against the seed and batched PyTorch (out/bench/bench.json),
             then Fuzz, then a 5-minute soak (bench/Invoke-Soak.ps1: memory flat, every pass equal to the first).
+    ClusterTest: Build, then tools/Invoke-ClusterTest.ps1: a one-node Slurm cluster on this machine (slurm-wlm and munge
+            installed with apt-get when missing, which needs root), the two examples/cluster array jobs, their joined
+            parts checked against one process; the daemons it started are stopped. Not part of Test.
     Fuzz  : 10,000 mutated model and state files through every reader (the xunit fuzz tests with 1,112 cases per file).
     Clean : removes out/ and every bin/ and obj/.
 .EXAMPLE
@@ -19,7 +22,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Package', 'ClusterTest', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release'
@@ -167,6 +170,12 @@ function Invoke-Fuzz {
     if ([int]$counters.failed -gt 0 -or [int]$counters.passed -eq 0) { throw 'Fuzzing found a failure (see out/fuzz-results).' }
 }
 
+function Invoke-ClusterTest {
+    Install-TestPython
+    Invoke-Build
+    Invoke-Native 'ClusterTest' { dotnet pwsh -NoProfile -File (Join-Path $Root 'tools/Invoke-ClusterTest.ps1') -Root $Root -ModulePath (Join-Path $ModuleDir 'RnnLinearization.psd1') }
+}
+
 function Invoke-Clean {
     Remove-Item $Out -Recurse -Force -ErrorAction SilentlyContinue
     Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Where-Object FullName -NotLike '*/.git/*' | Remove-Item -Recurse -Force
@@ -181,6 +190,7 @@ try {
         'Bench' { Invoke-Bench }
         'Package' { Invoke-Package }
         'Fuzz' { Invoke-Fuzz }
+        'ClusterTest' { Invoke-ClusterTest }
         'Clean' { Invoke-Clean }
     }
 }
