@@ -416,13 +416,13 @@ public static class FixedPoints
             var states = part.Select(k => k.Point.State).ToArray();
             var inputs = Enumerable.Repeat(input, part.Count).ToArray();
             var spectra = Spectrum.FromModel(model, inputs, states, EigenSort.Magnitude, eigenvectors: false);
-            // Eigenvectors only where some mode grows: they cost a few times the eigenvalues.
-            var growing = Enumerable.Range(0, part.Count).Where(k => spectra[k].UnstableCount > 0).ToArray();
-            var withVectors = growing.Length == 0 ? Array.Empty<EigenResult>()
-                : Spectrum.FromModel(model, growing.Select(k => input).ToArray(), growing.Select(k => states[k]).ToArray(), EigenSort.Magnitude, eigenvectors: true);
+            // The unstable modes where some mode grows, by inverse iteration on the Jacobian (a saddle has few).
             var unstable = new double[part.Count][][];
+            var growing = Enumerable.Range(0, part.Count).Where(k => spectra[k].UnstableCount > 0).ToArray();
+            var jacobians = growing.Length == 0 ? null : Linearization.Jacobians(model, growing.Select(k => input).ToArray(), growing.Select(k => states[k]).ToArray());
             for (int k = 0; k < part.Count; k++) unstable[k] = Array.Empty<double[]>();
-            for (int g = 0; g < growing.Length; g++) unstable[growing[g]] = Spectrum.UnstableBasis(withVectors[g]);
+            for (int g = 0; g < growing.Length; g++)
+                unstable[growing[g]] = Spectrum.UnstableBasis(jacobians![g].StateJacobian, spectra[growing[g]].Eigenvalues);
             var next = Linearization.Step(model, inputs, states);
             for (int k = 0; k < part.Count; k++)
             {
