@@ -185,7 +185,9 @@ $summary = [ordered]@{
     ImportSeconds = $importSeconds
     FixedPoints = $fixedPointRows
 }
-$summary | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'bench.json')
+# Written beside and moved into place, as the module writes its files: an interrupted run leaves the last report whole.
+$summary | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'bench.json.partial')
+Move-Item (Join-Path $OutDir 'bench.json.partial') (Join-Path $OutDir 'bench.json') -Force
 
 $fmt = { param($v) if ($v -ge 100) { '{0:N0}' -f $v } elseif ($v -ge 1) { '{0:N1}' -f $v } else { '{0:N2}' -f $v } }
 Write-Host "`nPer-state times in microseconds; threads: module $($summary.Threads), PyTorch $($torch.threads) (PyTorch $($torch.torch_version))." -ForegroundColor Cyan

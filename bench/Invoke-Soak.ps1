@@ -71,5 +71,9 @@ $summary = [pscustomobject]@{
 }
 Write-Host ("{0} passes in {1} s: resident memory {2} MB early, {3} MB late (flat: {4}); every pass as the first: {5}" -f
     $summary.Passes, $summary.Seconds, $summary.EarlyResidentMB, $summary.LateResidentMB, $summary.MemoryFlat, $summary.ResultsSame)
-if ($OutFile) { $summary | ConvertTo-Json -Depth 4 | Set-Content $OutFile }
+if ($OutFile) {
+    # Written beside and moved into place: an interrupted soak leaves the last report whole.
+    $summary | ConvertTo-Json -Depth 4 | Set-Content "$OutFile.partial"
+    Move-Item "$OutFile.partial" $OutFile -Force
+}
 if (-not ($summary.MemoryFlat -and $summary.ResultsSame)) { exit 1 }

@@ -233,7 +233,7 @@
         Outputs     = 'RnnState, one per row.'
         Links       = @('Export-RnnState', 'Get-RnnJacobian', 'about_RnnLinearization')
         Parameters  = @{
-            Shard      = 'With -ShardCount: which contiguous slice of each file''s rows to read, 0 to ShardCount - 1 (in a Slurm array job, $env:SLURM_ARRAY_TASK_ID). Index stays the row''s number in the whole file; .npy and .npz read only the slice''s bytes, .csv streams past the other rows, .json is parsed whole.'
+            Shard      = 'With -ShardCount: which contiguous slice of each file''s rows to read, 0 to ShardCount - 1 (in a Slurm array job, $env:SLURM_ARRAY_TASK_ID). Index stays the row''s number in the whole file; .npy and .npz read only the slice''s bytes, .csv and .json pass the other rows without parsing them.'
             ShardCount = 'How many slices each file''s rows are cut into: every row in exactly one, their sizes differing by at most one (default 1: the whole file). A shard beyond the rows holds none (a verbose message says so).'
             Path = 'One or more state files; accepts FullName from Get-ChildItem.'
         }

@@ -26,5 +26,5 @@ public static class MemoryGuard
     public static double Matrices(long count, long size, int copies = 3) => 8.0 * copies * count * size * size;
 
     internal static string Size(double bytes) =>
-        bytes >= 1 << 30 ? $"{bytes / (1 << 30):0.#} GB" : bytes >= 1 << 20 ? $"{bytes / (1 << 20):0.#} MB" : $"{bytes / 1024:0.#} KB";
+        bytes >= 1L << 40 ? $"{bytes / (1L << 40):#,0.#} TB" : bytes >= 1 << 30 ? $"{bytes / (1 << 30):0.#} GB" : bytes >= 1 << 20 ? $"{bytes / (1 << 20):0.#} MB" : $"{bytes / 1024:0.#} KB";
 }

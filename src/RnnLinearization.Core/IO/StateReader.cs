@@ -47,8 +47,8 @@ public static class StateReader
 {
     /// <summary>
     /// The rows of <paramref name="shard"/> (all of them by default), each with its Index: the file's index, or the
-    /// row's number in the whole file. .npy and .npz read only the shard's bytes; .csv streams past the other rows;
-    /// .json is parsed whole.
+    /// row's number in the whole file. .npy and .npz read only the shard's bytes; .csv and .json pass the other rows
+    /// without parsing them.
     /// </summary>
     public static IReadOnlyList<StateRecord> Read(string path, Shard? shard = null)
     {
@@ -205,30 +205,47 @@ public static class StateReader
         return states.Select((r, k) => new StateRecord(r, inputs?[k], index is null ? first + k : (long)index[k][0])).ToList();
     }
 
-    /// <summary>An array of number arrays, or of objects with a State array (and optionally Input and Index); or one such object. Parsed whole, then sliced.</summary>
+    /// <summary>
+    /// An array of number arrays, or of objects with a State array (and optionally Input and Index); or one such object.
+    /// Items are built one at a time as the reader passes them; for a shard, a first pass counts them and the second
+    /// builds only the shard's, skipping the rest unparsed.
+    /// </summary>
     private static List<StateRecord> ReadJson(string path, Shard shard)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        var root = doc.RootElement;
-        if (root.ValueKind == JsonValueKind.Object) return Sliced(new List<StateRecord> { Record(root, path, 0) });
-        if (root.ValueKind != JsonValueKind.Array)
+        var bytes = File.ReadAllBytes(path);
+        int bom = bytes.AsSpan().StartsWith(new byte[] { 0xEF, 0xBB, 0xBF }) ? 3 : 0;
+        var json = new ReadOnlyMemory<byte>(bytes, bom, bytes.Length - bom);
+        var reader = new Utf8JsonReader(json.Span);
+        if (!reader.Read()) throw Empty(path);
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            using var one = JsonDocument.ParseValue(ref reader);
+            var (f, e) = Slice(1, shard, path);
+            return f < e ? new List<StateRecord> { Numbered(Record(one.RootElement, path, 0), 0) } : new List<StateRecord>();
+        }
+        if (reader.TokenType != JsonTokenType.StartArray)
             throw Bad(path, "the JSON must be an array of states, or one object with a State array.");
-        var (first, end) = Slice(root.GetArrayLength(), shard, path);
+        long first = 0, end = long.MaxValue;
+        if (shard.Count > 1)
+        {
+            long items = 0;
+            var counter = new Utf8JsonReader(json.Span);
+            counter.Read();
+            while (counter.Read() && counter.TokenType != JsonTokenType.EndArray) { counter.Skip(); items++; }
+            (first, end) = Slice(items, shard, path);
+        }
         var result = new List<StateRecord>();
         int i = 0;
-        foreach (var item in root.EnumerateArray())
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray && i < end)
         {
-            if (i >= first && i < end)
-                result.Add(Numbered(item.ValueKind == JsonValueKind.Array ? new StateRecord(Numbers(item, path, i), null) : Record(item, path, i), i));
+            if (i < first) { reader.Skip(); i++; continue; }   // another shard's item: passed, not built
+            using var item = JsonDocument.ParseValue(ref reader);
+            var e = item.RootElement;
+            result.Add(Numbered(e.ValueKind == JsonValueKind.Array ? new StateRecord(Numbers(e, path, i), null) : Record(e, path, i), i));
             i++;
         }
+        if (shard.Count == 1 && result.Count == 0) throw Empty(path);
         return result;
-
-        List<StateRecord> Sliced(List<StateRecord> one)
-        {
-            var (f, e) = Slice(1, shard, path);
-            return one.Skip((int)f).Take((int)(e - f)).Select(r => Numbered(r, 0)).ToList();
-        }
     }
 
     private static StateRecord Record(JsonElement item, string path, int i)
