@@ -212,6 +212,12 @@ public static class StateReader
     /// </summary>
     private static List<StateRecord> ReadJson(string path, Shard shard)
     {
+        try { return ReadJsonItems(path, shard); }
+        catch (InvalidOperationException ex) { throw Bad(path, $"it is not valid UTF-8 JSON: {ex.Message}"); }   // invalid UTF-8 in a name or string
+    }
+
+    private static List<StateRecord> ReadJsonItems(string path, Shard shard)
+    {
         var bytes = File.ReadAllBytes(path);
         int bom = bytes.AsSpan().StartsWith(new byte[] { 0xEF, 0xBB, 0xBF }) ? 3 : 0;
         var json = new ReadOnlyMemory<byte>(bytes, bom, bytes.Length - bom);
