@@ -150,6 +150,6 @@ public static class FlowField
     }
 
     private static double[] Minus(double[] a, double[] b) => a.Select((e, i) => e - b[i]).ToArray();
-    private static double Dot(double[] a, double[] b) { double sum = 0; for (int i = 0; i < a.Length; i++) sum += a[i] * b[i]; return sum; }
+    internal static double Dot(double[] a, double[] b) { double sum = 0; for (int i = 0; i < a.Length; i++) sum += a[i] * b[i]; return sum; }
     private static double Norm(double[] v) => Math.Sqrt(Dot(v, v));
 }

@@ -25,8 +25,27 @@ internal static class Npy
         public long Rows => Shape.Length == 1 ? 1 : Shape[0];
     }
 
-    /// <summary>Reads the header from the stream (left at the data); <paramref name="length"/> is the stream's whole length, against which the shape is checked.</summary>
+    /// <summary>
+    /// Reads a state array's header from the stream (left at the data): float32 or float64 (int32 or int64 with
+    /// <paramref name="integers"/>), 1-D or 2-D; <paramref name="length"/> is the stream's whole length, against which
+    /// the shape is checked.
+    /// </summary>
     public static Info ReadHeader(Stream stream, long length, string name, Func<string, string, RnnException> bad, bool integers = false)
+    {
+        var info = ReadAnyHeader(stream, length, name, bad);
+        if (!(info.Descr is "<f8" or "<f4" || (integers && info.Descr is "<i8" or "<i4")))
+            throw bad(name, $"the array's dtype is '{info.Descr}'; it must be {(integers ? "int32 or int64" : "float32 or float64")} (little-endian).");
+        if (info.Shape.Length is < 1 or > 2)
+            throw bad(name, $"the array has {info.Shape.Length} dimensions; states must be 1-D (one state) or 2-D (one per row).");
+        return info;
+    }
+
+    /// <summary>
+    /// Reads any header this module writes or reads (float64/32, int64/32, complex128, bool, fixed-width unicode; any
+    /// shape), leaving the stream at the data. An unknown dtype has ItemSize 0; a known one's data is checked to fit in
+    /// <paramref name="length"/>.
+    /// </summary>
+    public static Info ReadAnyHeader(Stream stream, long length, string name, Func<string, string, RnnException> bad)
     {
         var head = new byte[12];
         if (length < 10 || !Fill(stream, head.AsSpan(0, 10)) || head[0] != 0x93 || Encoding.ASCII.GetString(head, 1, 5) != "NUMPY")
@@ -49,13 +68,14 @@ internal static class Npy
         var shape = new List<long>();
         foreach (var d in shapeText.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             shape.Add(long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw bad(name, $"its shape has '{d}', not a size."));
-        int size = descr switch { "<f8" => 8, "<f4" => 4, "<i8" when integers => 8, "<i4" when integers => 4, _ => 0 };
-        if (size == 0)
-            throw bad(name, $"the array's dtype is '{descr}'; it must be {(integers ? "int32 or int64" : "float32 or float64")} (little-endian).");
-        if (shape.Count is < 1 or > 2)
-            throw bad(name, $"the array has {shape.Count} dimensions; states must be 1-D (one state) or 2-D (one per row).");
+        int size = descr switch
+        {
+            "<f8" or "<i8" => 8, "<f4" or "<i4" => 4, "<c16" => 16, "|b1" => 1,
+            _ when descr.StartsWith("<U") && int.TryParse(descr[2..], NumberStyles.None, CultureInfo.InvariantCulture, out var w) && w is > 0 and < 1 << 20 => 4 * w,
+            _ => 0,
+        };
         long count = shape.Aggregate(1L, (a, b) => b == 0 || a <= long.MaxValue / b ? a * b : long.MaxValue);
-        if (count > (length - dataStart) / size) throw bad(name, "the file is shorter than its header says.");
+        if (size > 0 && count > (length - dataStart) / size) throw bad(name, "the file is shorter than its header says.");
         return new Info(shape.ToArray(), descr, size, dataStart);
     }
 

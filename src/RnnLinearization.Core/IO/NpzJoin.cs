@@ -1,8 +1,5 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
-using System.Text;
-using System.Text.RegularExpressions;
 
 namespace RnnLinearization.Core;
 
@@ -14,12 +11,10 @@ namespace RnnLinearization.Core;
 /// </summary>
 public static class NpzJoin
 {
-    private sealed record Array(string Descr, long[] Shape, int ItemSize);
-
     public static void Join(IReadOnlyList<string> parts, string destination)
     {
         if (parts.Count == 0) throw new RnnException("NoParts", RnnErrorKind.InvalidArgument, "No parts to join.");
-        var zips = new List<(string Path, ZipArchive Zip, Dictionary<string, Array> Arrays)>();
+        var zips = new List<(string Path, ZipArchive Zip, Dictionary<string, Npy.Info> Arrays)>();
         try
         {
             foreach (var path in parts)
@@ -41,7 +36,7 @@ public static class NpzJoin
                         $"'{path}' holds the arrays {string.Join(", ", arrays.Keys)}, '{zips[0].Path}' holds {string.Join(", ", names)}: parts of one run hold the same arrays.");
                 foreach (var name in names)
                 {
-                    Array a = zips[0].Arrays[name], b = arrays[name];
+                    Npy.Info a = zips[0].Arrays[name], b = arrays[name];
                     bool sameKind = a.Descr == b.Descr || (a.Descr.StartsWith("<U") && b.Descr.StartsWith("<U"));
                     if (!sameKind || !a.Shape.Skip(1).SequenceEqual(b.Shape.Skip(1)))
                         throw new RnnException("PartsDiffer", RnnErrorKind.InvalidData,
@@ -63,8 +58,9 @@ public static class NpzJoin
                     Npy.Header(entry, descr, new[] { rows }.Concat(first.Shape.Skip(1)).ToArray());
                     for (int p = 0; p < ordered.Count; p++)
                     {
-                        using var input = ordered[p].Zip.GetEntry(name + ".npy")!.Open();
-                        SkipHeader(input);
+                        var part = ordered[p].Zip.GetEntry(name + ".npy")!;
+                        using var input = part.Open();
+                        Npy.ReadAnyHeader(input, part.Length, ordered[p].Path, Bad);   // to the data
                         long items = arrays[p].Shape.Aggregate(1L, (x, y) => x * y);
                         if (arrays[p].ItemSize == itemSize) Copy(input, entry, items * itemSize, ordered[p].Path);
                         else Widen(input, entry, items, arrays[p].ItemSize, itemSize, ordered[p].Path);
@@ -100,38 +96,13 @@ public static class NpzJoin
         return ((long)values.Min(), (long)values.Max());
     }
 
-    private static Array Header(ZipArchiveEntry entry, string path)
+    private static Npy.Info Header(ZipArchiveEntry entry, string path)
     {
         using var stream = entry.Open();
-        var head = new byte[10];
-        if (stream.ReadAtLeast(head, 10, throwOnEndOfStream: false) < 10 || head[0] != 0x93 || head[6] != 1)
-            throw Bad(path, $"'{entry.Name}' is not a version 1 .npy array.");
-        int length = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
-        var text = new byte[length];
-        if (stream.ReadAtLeast(text, length, throwOnEndOfStream: false) < length) throw Bad(path, $"'{entry.Name}' is truncated.");
-        string header = Encoding.Latin1.GetString(text);
-        string descr = Regex.Match(header, @"'descr'\s*:\s*'([^']*)'").Groups[1].Value;
-        var shape = Regex.Match(header, @"'shape'\s*:\s*\(([^)]*)\)").Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1).ToArray();
-        int size = descr switch
-        {
-            "<f8" or "<i8" => 8, "<c16" => 16, "|b1" => 1, "<f4" or "<i4" => 4,
-            _ when descr.StartsWith("<U") && int.TryParse(descr[2..], NumberStyles.None, CultureInfo.InvariantCulture, out var w) && w is > 0 and < 1 << 20 => 4 * w,
-            _ => 0,
-        };
-        if (size == 0 || shape.Length == 0 || shape.Any(d => d < 0) || Regex.IsMatch(header, @"'fortran_order'\s*:\s*True"))
-            throw Bad(path, $"'{entry.Name}' is not an array Export-RnnResult writes ({descr} [{string.Join(", ", shape)}]).");
-        if (shape.Aggregate(1.0, (x, y) => x * y) * size > entry.Length) throw Bad(path, $"'{entry.Name}' is shorter than its header says.");
-        return new Array(descr, shape, size);
-    }
-
-    private static void SkipHeader(Stream stream)
-    {
-        var head = new byte[10];
-        stream.ReadExactly(head);
-        int length = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
-        stream.ReadExactly(new byte[length]);
+        var info = Npy.ReadAnyHeader(stream, entry.Length, $"{path} ({entry.Name})", Bad);
+        if (info.ItemSize == 0 || info.Shape.Length == 0)
+            throw Bad(path, $"'{entry.Name}' is not an array Export-RnnResult writes ({info.Descr} [{string.Join(", ", info.Shape)}]).");
+        return info;
     }
 
     private static void Copy(Stream from, Stream to, long bytes, string path)

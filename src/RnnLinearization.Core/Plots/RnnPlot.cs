@@ -297,7 +297,7 @@ public static class RnnPlot
         private Plane(double[] center, double[] a1, double[] a2, string xLabel, string yLabel)
         {
             (_center, _a1, _a2, XLabel, YLabel) = (center, a1, a2, xLabel, yLabel);
-            (_g11, _g12, _g22) = (Dot(a1, a1), Dot(a1, a2), Dot(a2, a2));
+            (_g11, _g12, _g22) = (RnnLinearization.Core.FlowField.Dot(a1, a1), RnnLinearization.Core.FlowField.Dot(a1, a2), RnnLinearization.Core.FlowField.Dot(a2, a2));
             _det = _g11 * _g22 - _g12 * _g12;
         }
 
@@ -400,13 +400,6 @@ public static class RnnPlot
                 for (int k = 0; k < s; k++) x[i][k] = rhs[i, k] / a[i, i];
             }
             return x;
-        }
-
-        private static double Dot(double[] a, double[] b)
-        {
-            double sum = 0;
-            for (int i = 0; i < a.Length; i++) sum += a[i] * b[i];
-            return sum;
         }
     }
 }

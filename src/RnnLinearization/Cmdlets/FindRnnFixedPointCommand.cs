@@ -165,10 +165,7 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
     /// </summary>
     private (int Offset, int Count) Slice(ref double[][] starts)
     {
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Shard)) && !MyInvocation.BoundParameters.ContainsKey(nameof(ShardCount)))
-            throw new RnnException("InvalidShard", RnnErrorKind.InvalidArgument, "-Shard needs -ShardCount: give both.");
-        var shard = new Shard(Shard, ShardCount);
-        shard.Check();
+        var shard = BoundShard(Shard, ShardCount);
         if (ShardCount > 1 && (Count is not null || Noise > 0) && Seed is null)
             throw new RnnException("ShardNeedsSeed", RnnErrorKind.InvalidArgument,
                 "With -Count or -Noise the starts are drawn at random: give -Seed, so that every shard draws the same starts.");

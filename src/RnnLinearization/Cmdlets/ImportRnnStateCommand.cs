@@ -20,13 +20,12 @@ public sealed class ImportRnnStateCommand : RnnCmdlet
     [Parameter]
     public int ShardCount { get; set; } = 1;
 
+    private Shard _shard;
+
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        if (MyInvocation.BoundParameters.ContainsKey(nameof(Shard)) && !MyInvocation.BoundParameters.ContainsKey(nameof(ShardCount)))
-            ThrowTerminatingError(Record(new RnnException("InvalidShard", RnnErrorKind.InvalidArgument,
-                "-Shard needs -ShardCount: give both (in a Slurm array job: -Shard $env:SLURM_ARRAY_TASK_ID -ShardCount $env:SLURM_ARRAY_TASK_COUNT)."), Shard));
-        Terminating(() => { new Shard(Shard, ShardCount).Check(); return 0; }, Shard);
+        _shard = Terminating(() => BoundShard(Shard, ShardCount), Shard);
     }
 
     protected override void ProcessRecord()
@@ -35,7 +34,7 @@ public sealed class ImportRnnStateCommand : RnnCmdlet
         {
             var path = FileSystemPath(p);
             IReadOnlyList<StateRecord> records;
-            try { records = StateReader.Read(path, new Shard(Shard, ShardCount)); }
+            try { records = StateReader.Read(path, _shard); }
             catch (RnnException ex) { WriteError(Record(ex, path)); continue; }
             if (records.Count == 0) WriteVerbose($"'{path}': shard {Shard} of {ShardCount} holds no rows (the file has fewer rows than shards).");
             foreach (var r in records)

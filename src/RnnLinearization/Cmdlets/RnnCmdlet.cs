@@ -122,5 +122,16 @@ public abstract class RnnCmdlet : PSCmdlet
         return task.Result;
     }
 
+    /// <summary>-Shard and -ShardCount as one shard: -Shard without -ShardCount is an error, as is a shard that does not exist.</summary>
+    protected Shard BoundShard(int shard, int count)
+    {
+        if (MyInvocation.BoundParameters.ContainsKey("Shard") && !MyInvocation.BoundParameters.ContainsKey("ShardCount"))
+            throw new RnnException("InvalidShard", RnnErrorKind.InvalidArgument,
+                "-Shard needs -ShardCount: give both (in a Slurm array job: -Shard $env:SLURM_ARRAY_TASK_ID -ShardCount $env:SLURM_ARRAY_TASK_COUNT).");
+        var result = new Shard(shard, count);
+        result.Check();
+        return result;
+    }
+
     protected string FileSystemPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 }
