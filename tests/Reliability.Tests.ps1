@@ -40,6 +40,8 @@ Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
         @{ Name = 'Get-RnnTrajectory'; Script = '$x = foreach ($t in 1..2000000) { , [double[]](0, 0) }; Get-RnnTrajectory -Model $m -InputSequence $x | Out-Null' }
         @{ Name = 'Get-RnnFlowField'; Script = '$states | Get-RnnFlowField -Model $m -GridSize 1000 | Out-Null' }
         @{ Name = 'Find-RnnFixedPoint'; Script = '$states | Find-RnnFixedPoint -Model $m -All | Out-Null' }
+        # One iteration per start, then the eigenvalues at 16 points (about a second each at 1,024 units).
+        @{ Name = 'Find-RnnFixedPoint in its eigendecompositions'; Script = '$states[0..15] | Find-RnnFixedPoint -Model $m -All -MaxIterations 1 | Out-Null' }
         @{ Name = 'Find-RnnFixedPoint -Method Adam'; Script = '$states | Find-RnnFixedPoint -Model $m -Method Adam -TolQ 0 -TolDq 0 -MaxIterations 1000000 -All | Out-Null' }
     ) {
         Stop-Midway $Script

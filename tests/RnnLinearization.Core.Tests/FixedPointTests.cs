@@ -47,6 +47,89 @@ public class FixedPointTests
         Assert.True(point.Q < 1e-24);
     }
 
+    [Theory]
+    [InlineData(NewtonSolver.ReuseFromSize, true)]
+    [InlineData(12, false)]
+    public void NewtonStepsMeetTheirResidualBoundAndReuseEachStartsOwnFactors(int size, bool reuses)
+    {
+        // The solver's contract: J_r n + r = e with |e| <= min(|r|, 1e-2) |r|, checked against the closed-form Jacobian
+        // (itself checked against PyTorch) and Gaussian elimination; a start's first step factorises, its later steps
+        // near the first reuse its own factors (GMRES), and a start never uses another start's. Small networks
+        // factorise every step.
+        var model = ModelFactory.Create(Architecture.Rnn, 2, size, 1, Nonlinearity.Tanh, true, 3);
+        var random = new Random(5);
+        var u = new[] { 0.3, -0.2 };
+        var states = Enumerable.Range(0, 6).Select(_ => Enumerable.Range(0, size).Select(_ => random.NextDouble() - 0.5).ToArray()).ToArray();
+        var nearby = states.Select(h => h.Select(v => v + 1e-3 * (random.NextDouble() - 0.5)).ToArray()).ToArray();
+        TorchRuntime.EnsureLoaded();
+        var solver = new NewtonSolver(size, 8);
+
+        void Check(double[][] at, int[] rows, int[] owners)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var x = TensorData.FromRows(at, size);
+            var op = model.StateJacobianOperator(TensorData.FromRows(at.Select(_ => u).ToArray(), 2), x);
+            var r = op.Next - x;
+            var (n, e, usable) = solver.Solve(r, op, rows, owners);
+            var steps = TensorData.ToRows(n);
+            var errors = TensorData.ToRows(e);
+            var jacobians = Linearization.Jacobians(model, rows.Select(_ => u).ToArray(), rows.Select(k => at[k]).ToArray());
+            var residuals = TensorData.ToRows(r);
+            Assert.All(TensorData.Flat(usable), ok => Assert.Equal(1.0, ok));
+            for (int k = 0; k < rows.Length; k++)
+            {
+                var jr = jacobians[k].StateJacobian.Select((row, i) => row.Select((v, j) => v - (i == j ? 1 : 0)).ToArray()).ToArray();
+                var res = residuals[rows[k]];
+                var error = jr.Select((row, i) => row.Zip(steps[k], (a, b) => a * b).Sum() + res[i]).ToArray();
+                double rNorm = Math.Sqrt(res.Sum(v => v * v)), eNorm = Math.Sqrt(error.Sum(v => v * v));
+                Assert.True(eNorm <= Math.Clamp(rNorm, 1e-10, 1e-2) * rNorm + 1e-14, $"|e| = {eNorm} for |r| = {rNorm}");
+                // e as reported (zero after an LU, whose error is rounding), and n as elimination finds it, up to e.
+                Fixtures.Close(error, errors[k], rel: 0, abs: 1e-12 * (1 + rNorm), what: "e = J_r n + r");
+                Fixtures.Close(Solve(jr, res.Select(v => -v).ToArray()), steps[k], rel: 1e-2, abs: 1e-2 * rNorm);
+            }
+        }
+
+        Check(states, new[] { 0, 1, 2, 3, 4, 5 }, new[] { 0, 1, 2, 3, 4, 5 });
+        Assert.Equal((6, 0), (solver.Factorised, solver.Iterated));
+        Check(nearby, new[] { 1, 3, 4 }, new[] { 1, 3, 4 });   // some rows of a batch, each near its own start's factors
+        Assert.Equal(reuses ? (6, 3) : (9, 0), (solver.Factorised, solver.Iterated));
+        Check(nearby, new[] { 0, 5 }, new[] { 6, 7 });         // starts without factors: never another start's
+        Assert.Equal(reuses ? (8, 3) : (11, 0), (solver.Factorised, solver.Iterated));
+        solver.Forget();
+        Check(nearby, new[] { 1 }, new[] { 1 });
+        Assert.Equal(reuses ? (9, 3) : (12, 0), (solver.Factorised, solver.Iterated));
+    }
+
+    [Fact]
+    public void AStartsNewtonSearchDoesNotDependOnTheOtherStartsSearchedWithIt()
+    {
+        // What lets shards of the starts join into the one-process result: each start alone, in a batch, and in another
+        // batch ends at the same state (to rounding) after the same number of iterations. The 256-unit flip-flop of the
+        // benchmarks (trained by examples/train_flipflop.py), large enough that later Newton steps reuse factors.
+        var model = ModelLoader.Load(Path.Combine(Fixtures.Root, "..", "..", "bench", "flipflop256.pt"));
+        Assert.True(model.StateSize >= NewtonSolver.ReuseFromSize);
+        // Starts as users draw them: states along a trajectory under random pulses, plus noise.
+        var random = new Random(11);
+        var pulses = Enumerable.Range(0, 300).Select(_ => Enumerable.Range(0, model.InputSize)
+            .Select(_ => random.NextDouble() < 0.05 ? (random.NextDouble() < 0.5 ? -1.0 : 1.0) : 0).ToArray()).ToArray();
+        var trajectory = Linearization.Trajectory(model, pulses, null);
+        var starts = FixedPoints.Starts(trajectory, 64, 0.5, 3);
+        var u = new double[model.InputSize];
+        var options = new FixedPointOptions();
+        var all = FixedPoints.Search(model, u, starts, options);
+        var reversed = FixedPoints.Search(model, u, starts.Reverse().ToArray(), options).Reverse().ToArray();
+        var halves = FixedPoints.Search(model, u, starts[..25], options).Concat(FixedPoints.Search(model, u, starts[25..], options)).ToArray();
+        for (int k = 0; k < starts.Length; k++)
+            foreach (var other in new[] { reversed[k], halves[k] })
+            {
+                Fixtures.Close(all[k].State, other.State, rel: 1e-12, abs: 1e-13, what: $"start {k}");
+                Assert.InRange(other.Iterations, all[k].Iterations - 1, all[k].Iterations + 1);
+            }
+        for (int k = 0; k < starts.Length; k += 21)
+            Fixtures.Close(all[k].State, FixedPoints.Search(model, u, new[] { starts[k] }, options)[0].State, rel: 1e-12, abs: 1e-13, what: $"start {k} alone");
+        Assert.True(all.Count(p => p.Q < 1e-20) >= 50, "most starts reach a fixed point");
+    }
+
     [Fact]
     public void TheLineAttractorScoreComparesTheTwoSlowestModes()
     {

@@ -68,6 +68,33 @@ public class PyTorchFixtureTests
     }
 
     [Theory, MemberData(nameof(Models))]
+    public void JacobianOperatorProductsMatchPyTorchsJacobians(string name, string extension)
+    {
+        // J v, J^T v and J at chosen rows, as the fixed-point search uses them (most models never form J there).
+        var (model, expected) = Load(name, extension);
+        var cases = expected["cases"]!.AsArray();
+        int n = model.StateSize, b = cases.Count;
+        var random = new Random(7);
+        var v = Enumerable.Range(0, b).Select(_ => Enumerable.Range(0, n).Select(_ => random.NextDouble() - 0.5).ToArray()).ToArray();
+        TorchRuntime.EnsureLoaded();
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var op = model.StateJacobianOperator(TensorData.FromRows(cases.Select(c => Vector(c!["input"])).ToArray(), model.InputSize),
+            TensorData.FromRows(cases.Select(c => Vector(c!["state"])).ToArray(), n));
+        var vt = TensorData.FromRows(v, n);
+        var jv = TensorData.ToRows(op.Apply(vt));
+        var jtv = TensorData.ToRows(op.ApplyTransposed(vt));
+        var last = TensorData.Flat(op.Matrices(TorchSharp.torch.tensor(new long[] { b - 1 })));
+        for (int k = 0; k < b; k++)
+        {
+            var j = Matrix(cases[k]!["state_jacobian"]);
+            Close(j.Select(row => row.Zip(v[k], (x, y) => x * y).Sum()).ToArray(), jv[k], what: "J v");
+            Close(Enumerable.Range(0, n).Select(c => Enumerable.Range(0, n).Sum(r => j[r][c] * v[k][r])).ToArray(), jtv[k], what: "J^T v");
+            Close(Vector(cases[k]!["next_state"]), TensorData.ToRows(op.Next)[k], what: "next");
+        }
+        Close(Matrix(cases[b - 1]!["state_jacobian"]).SelectMany(r => r).ToArray(), last, what: "J at a row");
+    }
+
+    [Theory, MemberData(nameof(Models))]
     public void EigenvaluesMatchPyTorch(string name, string extension)
     {
         var (model, expected) = Load(name, extension);

@@ -131,20 +131,25 @@ public static class FixedPoints
     /// when q falls; Delta shrinks when the quadratic model of q predicts badly and grows when it predicts well. Small
     /// early steps follow q downhill (so a start ends where gradient descent would, as in the toolkits); near a root the
     /// steps are Newton's and converge quadratically; at a slow point (a local minimum of q above zero) the Cauchy steps
-    /// settle into it. At most one LU per iteration (none while the region is smaller than the Cauchy step), no J^T J.
+    /// settle into it. Newton steps come from <see cref="NewtonSolver"/> (GMRES preconditioned by the start's own last
+    /// LU, a fresh LU only where that does not converge), none while the region is smaller than the Cauchy step;
+    /// products with J come from the model's <see cref="JacobianOperator"/>, which need not form J; no J^T J.
     /// A start stops when q reaches its rounding floor, when no step lowers q, or after MaxIterations. Starts go in
-    /// chunks of bounded cost (LUs of S^3), so cancellation is checked often at any size.
+    /// chunks of bounded cost (at worst an LU of S^3 each), so cancellation is checked often at any size.
     /// </summary>
     private static FixedPointSearch[] Newton(RnnModel model, double[] input, IReadOnlyList<double[]> starts, FixedPointOptions options,
         Action<FixedPointProgress>? progress, CancellationToken cancel)
     {
         int s = model.StateSize, total = starts.Count;
-        int chunk = (int)Math.Clamp(4e8 / ((double)s * s * s + 1), 1, 4096);
+        int chunk = (int)Math.Clamp(1e9 / ((double)s * s * s + 1), 1, 4096);
         var result = new FixedPointSearch[total];
+        int slots = Math.Min(chunk, total);
+        MemoryGuard.Require(MemoryGuard.Matrices(slots, s) + NewtonSolver.Bytes(s, slots), $"Newton steps from {slots} start(s) of {s} values");
+        var solver = new NewtonSolver(s, slots);
         for (int first = 0; first < total; first += chunk)
         {
             int n = Math.Min(chunk, total - first);
-            MemoryGuard.Require(MemoryGuard.Matrices(n, s), $"Newton steps from {n} start(s) of {s} values");
+            solver.Forget();
             using var scope = torch.NewDisposeScope();
             var x = TensorData.FromRows(starts.Skip(first).Take(n).ToList(), s);
             var u = TensorData.FromRows(new[] { input }, model.InputSize);
@@ -158,10 +163,9 @@ public static class FixedPoints
                 var at = torch.tensor(active.Select(i => (long)i).ToArray());
                 var xa = x.index_select(0, at);
                 var ua = u.expand(active.Length, model.InputSize);
-                var (next, jr, _) = model.Linearize(ua, xa);
-                jr.diagonal(0, 1, 2).sub_(1.0);   // J - I in place: a second B x S x S tensor would cost as much as the Jacobian
+                var jacobian = model.StateJacobianOperator(ua, xa);
                 var rows = active.Select(i => radius[i]).ToArray();
-                var (newX, q, moved) = DoglegStep(model, ua, xa, next - xa, jr, rows);
+                var (newX, q, moved) = DoglegStep(model, ua, xa, jacobian, rows, solver, active);
                 x.index_copy_(0, at, newX);
                 var still = new List<int>();
                 for (int k = 0; k < active.Length; k++)
@@ -190,41 +194,48 @@ public static class FixedPoints
     private const double InitialRadius = 0.1;
 
     /// <summary>
-    /// One dogleg iteration for a batch with J_r = J - I and r = F(h) - h given: the new states, their q, and whether each
-    /// moved (took a step that lowered q by more than rounding and is still above q's rounding floor); the radii are
-    /// updated in place. Every step is a g + b n, with g = J_r^T r and n the Newton step, so the quadratic model's
-    /// prediction, |r + J_r p|^2 = |(1 - b) r + a J_r g|^2, comes from a few dot products per state: the tries cost one
-    /// step of the network each, and the choice of step is plain arithmetic here.
+    /// One dogleg iteration for a batch, J_r = J - I and r = F(h) - h from the Jacobian operator: the new states, their q,
+    /// and whether each moved (took a step that lowered q by more than rounding and is still above q's rounding floor);
+    /// the radii are updated in place. Every step is a g + b n, with g = J_r^T r and n the Newton step (J_r n = -r + e,
+    /// e as small as the solver leaves it), so the quadratic model's prediction, |r + J_r p|^2 = |(1 - b) r + a J_r g +
+    /// b e|^2, comes from a few dot products per state: the tries cost one step of the network each, and the choice of
+    /// step is plain arithmetic here. <paramref name="owners"/>: each batch row's start in the chunk (its solver slot).
     /// </summary>
-    private static (Tensor X, double[] Q, bool[] Moved) DoglegStep(RnnModel model, Tensor u, Tensor x, Tensor r, Tensor jr, double[] radius)
+    private static (Tensor X, double[] Q, bool[] Moved) DoglegStep(RnnModel model, Tensor u, Tensor x, JacobianOperator jacobian,
+        double[] radius, NewtonSolver solver, int[] owners)
     {
         int batch = (int)x.shape[0];
-        var g = jr.transpose(1, 2).bmm(r.unsqueeze(2)).squeeze(2);                         // the gradient of q
-        var jg = jr.bmm(g.unsqueeze(2)).squeeze(2);
+        var r = jacobian.Next - x;
+        var g = jacobian.ApplyTransposed(r) - r;                                            // J_r^T r, the gradient of q
+        var jg = jacobian.Apply(g) - g;
         Tensor Dot(Tensor a, Tensor b) => (a * b).sum(1);
-        // Per state: |g|^2, |J_r g|^2, |n|^2, g.n, |r|^2, r.J_r g, n usable, max |h|: read in two reads, n's after its LU.
-        var d = new double[8 * batch];
-        double V(int k, int field) => d[8 * k + field];
+        // Per state: |g|^2, |J_r g|^2, |n|^2, g.n, |r|^2, r.J_r g, n usable, max |h|, and with e = J_r n + r (n's error,
+        // as the solver leaves it) r.e, J_r g.e, |e|^2: read in two reads, n's after its solve.
+        const int fields = 11;
+        var d = new double[fields * batch];
+        double V(int k, int field) => d[fields * k + field];
         void Read(IReadOnlyList<int> rows, params (int Field, Tensor Column)[] columns)
         {
             var values = TensorData.Values(torch.stack(columns.Select(c => c.Column).ToArray(), 1));
             for (int k = 0; k < rows.Count; k++)
-                for (int c = 0; c < columns.Length; c++) d[8 * rows[k] + columns[c].Field] = values[k * columns.Length + c];
+                for (int c = 0; c < columns.Length; c++) d[fields * rows[k] + columns[c].Field] = values[k * columns.Length + c];
         }
         Read(Enumerable.Range(0, batch).ToArray(), (0, Dot(g, g)), (1, Dot(jg, jg)), (4, Dot(r, r)), (5, Dot(r, jg)), (7, x.abs().amax(new long[] { 1 })));
-        // The Newton step (an LU) only where it can be taken: when the Cauchy point lies outside the region, so does the
-        // Newton step (for the model's J_r^T J_r, |Cauchy| <= |Newton|), and every try is a steepest-descent step.
+        // The Newton step only where it can be taken: when the Cauchy point lies outside the region, so does the Newton
+        // step (for the model's J_r^T J_r, |Cauchy| <= |Newton|), and every try is a steepest-descent step.
         var need = Enumerable.Range(0, batch).Where(k => !(V(k, 0) > 0 && V(k, 1) > 0) || Math.Pow(V(k, 0), 1.5) / V(k, 1) < radius[k]).ToArray();
         var newton = torch.zeros_like(g);
+        var error = torch.zeros_like(g);
         if (need.Length > 0)
         {
             var rows = torch.tensor(need.Select(k => (long)k).ToArray());
-            var (solved, info) = torch.linalg.solve_ex(jr.index_select(0, rows), -r.index_select(0, rows).unsqueeze(2));
-            var n = solved.squeeze(2);
-            var usable = info.eq(0).logical_and(n.isfinite().all(1));
-            n = torch.where(usable.unsqueeze(1), n, torch.zeros_like(n));
+            var (n, e, usable) = solver.Solve(r, jacobian, need, need.Select(k => owners[k]).ToArray());
             newton.index_copy_(0, rows, n);
-            Read(need, (2, Dot(n, n)), (3, Dot(g.index_select(0, rows), n)), (6, usable.to_type(ScalarType.Float64)));
+            error.index_copy_(0, rows, e);
+            var gr = g.index_select(0, rows);
+            var rr = r.index_select(0, rows);
+            var jgr = jg.index_select(0, rows);
+            Read(need, (2, Dot(n, n)), (3, Dot(gr, n)), (6, usable), (8, Dot(rr, e)), (9, Dot(jgr, e)), (10, Dot(e, e)));
         }
 
         var q = new double[batch];
@@ -249,8 +260,10 @@ public static class FixedPoints
                 if (!pending[k]) continue;
                 (a[k], b[k]) = Dogleg(V(k, 0), V(k, 1), V(k, 2), V(k, 3), V(k, 6) != 0, radius[k]);
                 norm[k] = Math.Sqrt(Math.Max(0, a[k] * a[k] * V(k, 0) + 2 * a[k] * b[k] * V(k, 3) + b[k] * b[k] * V(k, 2)));
+                // The model's q at a g + b n: 1/2 |r + a J_r g + b J_r n|^2 = 1/2 |c r + a J_r g + b e|^2 with c = 1 - b.
                 double c = 1 - b[k];
-                predicted[k] = q[k] - 0.5 * (c * c * V(k, 4) + 2 * a[k] * c * V(k, 5) + a[k] * a[k] * V(k, 1));
+                predicted[k] = q[k] - 0.5 * (c * c * V(k, 4) + a[k] * a[k] * V(k, 1) + b[k] * b[k] * V(k, 10)
+                    + 2 * (a[k] * c * V(k, 5) + b[k] * c * V(k, 8) + a[k] * b[k] * V(k, 9)));
             }
             var trial = x + torch.tensor(a).unsqueeze(1) * g + torch.tensor(b).unsqueeze(1) * newton;
             var qt = TensorData.Values(0.5 * (model.Step(u, trial) - trial).square().sum(1));

@@ -169,9 +169,10 @@ public static class Spectrum
             var m = complex ? torch.cat(new[] { torch.cat(new[] { shifted, b * eye }, 1), torch.cat(new[] { -b * eye, shifted }, 1) }, 0) : shifted;
             int size = complex ? 2 * n : n;
             var x = torch.linspace(1, 2, size, dtype: ScalarType.Float64).unsqueeze(1);   // not orthogonal to any eigenvector in practice
+            var (lu, pivots) = torch.linalg.lu_factor(m);
             for (int step = 0; step < 3; step++)
             {
-                x = torch.linalg.solve(m, x);
+                x = torch.linalg.lu_solve(lu, pivots!, x);
                 x /= torch.linalg.vector_norm(x);
             }
             var v = TensorData.Flat(x);

@@ -88,4 +88,16 @@ public sealed class LeakyRnn : RnnModel
         var jx = (Alpha * win).unsqueeze(0).expand(batch, HiddenSize, InputSize);
         return (Step(input, state), jh, jx);
     }
+
+    /// <summary>J = (1 - alpha) I + alpha W diag(f'(x)): products with W alone.</summary>
+    public override JacobianOperator StateJacobianOperator(Tensor input, Tensor state)
+    {
+        var (wrec, _, _) = Weights(input.dtype);
+        var slope = Slope(state);
+        Tensor Slopes(Tensor? rows) => rows is null ? slope : slope.index_select(0, rows);
+        return new JacobianOperator(Step(input, state),
+            (v, rows) => (1.0 - Alpha) * v + Alpha * (Slopes(rows) * v).mm(wrec.t()),
+            (v, rows) => (1.0 - Alpha) * v + Alpha * Slopes(rows) * v.mm(wrec),
+            rows => StateJacobianRows(input, state, rows));
+    }
 }

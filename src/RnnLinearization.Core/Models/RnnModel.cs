@@ -109,6 +109,26 @@ public abstract class RnnModel
     }
 
     /// <summary>
+    /// The state Jacobians of a batch of steps as an operator (products J v, J^T v, and J at chosen rows). This default
+    /// forms them; models whose Jacobian is a few scaled weight matrices give the products in S^2 per state instead.
+    /// </summary>
+    public virtual JacobianOperator StateJacobianOperator(Tensor input, Tensor state)
+    {
+        var (next, jh, _) = Linearize(input, state);
+        // For some rows, the product over the whole batch with zeros elsewhere: selecting their matrices would copy them.
+        Tensor Whole(Tensor v, Tensor? rows) => rows is null ? v : torch.zeros_like(next).index_copy_(0, rows, v);
+        Tensor Rows(Tensor p, Tensor? rows) => rows is null ? p : p.index_select(0, rows);
+        return new JacobianOperator(next,
+            (v, rows) => Rows(jh.bmm(Whole(v, rows).unsqueeze(2)).squeeze(2), rows),
+            (v, rows) => Rows(Whole(v, rows).unsqueeze(1).bmm(jh).squeeze(1), rows),
+            rows => jh.index_select(0, rows));
+    }
+
+    /// <summary>J at the given batch rows, from <see cref="Linearize"/> of those rows alone: for operators that never form J.</summary>
+    protected Tensor StateJacobianRows(Tensor input, Tensor state, Tensor rows) =>
+        Linearize(input.index_select(0, rows), state.index_select(0, rows)).StateJacobian;
+
+    /// <summary>
     /// Next states and both Jacobians as the arrays handed out, made per state when read. Output-bound at large
     /// sizes, so subclasses with a cheaper closed form write straight into the result arrays; this default copies
     /// the batch out of <see cref="Linearize"/> once and splits a state into rows when it is read.
@@ -127,4 +147,18 @@ public abstract class RnnModel
 
     public override string ToString() =>
         $"{Architecture}(input {InputSize}, hidden {HiddenSize}, layers {NumLayers}, {Nonlinearity}{(HasBias ? "" : ", no bias")})";
+}
+
+/// <summary>
+/// The state Jacobian J of a batch of steps [B, S] as an operator: next states, products J v and J^T v, and J [R, S, S]
+/// at chosen batch rows (a long tensor). Products take v [B, S], or v [R, S] for the batch rows given. Iterative
+/// solvers need only the products.
+/// </summary>
+public sealed class JacobianOperator(Tensor next, Func<Tensor, Tensor?, Tensor> apply, Func<Tensor, Tensor?, Tensor> applyTransposed,
+    Func<Tensor, Tensor> rows)
+{
+    public Tensor Next => next;
+    public Tensor Apply(Tensor v, Tensor? batchRows = null) => apply(v, batchRows);
+    public Tensor ApplyTransposed(Tensor v, Tensor? batchRows = null) => applyTransposed(v, batchRows);
+    public Tensor Matrices(Tensor batchRows) => rows(batchRows);
 }

@@ -175,6 +175,35 @@ public abstract class StackedRnn : RnnModel
         return (next, tangent);
     }
 
+    /// <summary>One layer: J v = sum over terms of coefficient * (weight rows . v), J^T v the transposed sums; J itself only where asked.</summary>
+    public override JacobianOperator StateJacobianOperator(Tensor input, Tensor state)
+    {
+        if (NumLayers != 1) return base.StateJacobianOperator(input, state);
+        var (next, terms, _) = LayerRowTerms(0, input, state);
+        Tensor WeightRows(RowTerm t) => P(t.Weight!, next.dtype).narrow(0, t.WeightRow, t.Count);   // [Count, Columns]
+        Tensor Coefficient(RowTerm t, Tensor? rows) => rows is null ? t.Coefficient : t.Coefficient.index_select(0, rows);
+        Tensor Apply(Tensor v, Tensor? rows)
+        {
+            var result = torch.zeros(v.shape[0], LayerWidth, v.dtype);
+            foreach (var t in terms)
+                result.narrow(1, t.RowStart, t.Count).add_(Coefficient(t, rows) * (t.Weight is null
+                    ? v.narrow(1, t.ColumnStart, t.Count) : v.narrow(1, t.ColumnStart, t.Columns).mm(WeightRows(t).t())));
+            return result;
+        }
+        Tensor ApplyTransposed(Tensor v, Tensor? rows)
+        {
+            var result = torch.zeros(v.shape[0], LayerWidth, v.dtype);
+            foreach (var t in terms)
+            {
+                var scaled = Coefficient(t, rows) * v.narrow(1, t.RowStart, t.Count);
+                if (t.Weight is null) result.narrow(1, t.ColumnStart, t.Count).add_(scaled);
+                else result.narrow(1, t.ColumnStart, t.Columns).add_(scaled.mm(WeightRows(t)));
+            }
+            return result;
+        }
+        return new JacobianOperator(next, Apply, ApplyTransposed, rows => StateJacobianRows(input, state, rows));
+    }
+
     /// <summary>Scales row i of each [B, R, C] matrix by v[b, i]: diag(v) M, batched.</summary>
     protected static Tensor Rows(Tensor v, Tensor m) => v.unsqueeze(2) * m;
 

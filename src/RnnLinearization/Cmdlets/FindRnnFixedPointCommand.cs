@@ -125,9 +125,10 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
         FixedPoint[] points;
         try
         {
-            points = Terminating(() => FixedPoints.Find(Model, input, starts, options, p =>
-                WriteProgress(new ProgressRecord(0, activity, $"iteration {p.Iteration}: {p.Active} of {p.Total} starts still moving, largest q {p.MaxQ:0.##e+0}")
-                { PercentComplete = -1 }), StopToken), Model);
+            // On a worker thread: the eigendecompositions at the points found cannot be interrupted (seconds each at large sizes).
+            points = Terminating(() => Interruptible(report => FixedPoints.Find(Model, input, starts, options, p =>
+                report(new ProgressRecord(0, activity, $"iteration {p.Iteration}: {p.Active} of {p.Total} starts still moving, largest q {p.MaxQ:0.##e+0}")
+                { PercentComplete = -1 }), StopToken)), Model);
         }
         catch (OperationCanceledException) { return; }
         WriteProgress(new ProgressRecord(0, activity, "Done") { RecordType = ProgressRecordType.Completed });

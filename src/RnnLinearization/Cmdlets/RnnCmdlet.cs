@@ -110,10 +110,28 @@ public abstract class RnnCmdlet : PSCmdlet
     /// once and the piece in flight finishes in the background, its result dropped. The work must not write to the
     /// pipeline (only this thread may).
     /// </summary>
-    protected T Interruptible<T>(Func<T> work)
+    protected T Interruptible<T>(Func<T> work) => Interruptible(_ => work());
+
+    /// <summary>
+    /// As <see cref="Interruptible{T}(Func{T})"/>, for work that reports progress: it hands records to the callback
+    /// (from its thread), and this thread writes the latest one while it waits.
+    /// </summary>
+    protected T Interruptible<T>(Func<Action<ProgressRecord>, T> work)
     {
-        var task = TorchWorkers.Run(work);
-        try { task.Wait(StopToken); }
+        var gate = new object();
+        ProgressRecord? latest = null;
+        var task = TorchWorkers.Run(() => work(record => { lock (gate) latest = record; }));
+        void Report()
+        {
+            ProgressRecord? record;
+            lock (gate) (record, latest) = (latest, null);
+            if (record is not null) WriteProgress(record);
+        }
+        try
+        {
+            while (!task.Wait(100, StopToken)) Report();
+            Report();
+        }
         catch (OperationCanceledException) { throw new PipelineStoppedException(); }
         catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
         {
