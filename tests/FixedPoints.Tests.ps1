@@ -184,6 +184,31 @@ Describe 'Find-RnnFixedPoint on the bundled flip-flop network' {
     }
 }
 
+Describe 'Find-RnnFixedPoint on a 256-unit flip-flop, where later Newton steps reuse each start''s factors' {
+    It 'finds the 8 memories and saddles between them at q below 1e-20, and reports progress while it searches' {
+        # bench/flipflop256.pt: trained by examples/train_flipflop.py --hidden 256. Run in its own PowerShell to read
+        # its progress records.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$($script:ModulePath)'; `$m = Import-RnnModel '$PSScriptRoot/../bench/flipflop256.pt'; " +
+                "`$rng = [Random]::new(5); `$inputs = foreach (`$t in 0..599) { `$x = [double[]](0, 0, 0); " +
+                "if (`$rng.NextDouble() -lt 0.05) { `$x[`$rng.Next(3)] = if (`$rng.NextDouble() -lt 0.5) { 1 } else { -1 } }; , `$x }; " +
+                "Get-RnnTrajectory -Model `$m -InputSequence `$inputs | Find-RnnFixedPoint -Model `$m -Count 256 -Noise 0.5 -Seed 4")
+            $fps = $ps.Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $stable = @($fps | Where-Object IsStable)
+            $stable.Count | Should -Be 8
+            @($stable | ForEach-Object { ($_.Output | ForEach-Object { if ($_ -gt 0) { '+' } else { '-' } }) -join '' } | Sort-Object -Unique).Count | Should -Be 8
+            @($fps | Where-Object Kind -eq 'Saddle').Count | Should -BeGreaterOrEqual 6
+            $fps | ForEach-Object { $_.Q | Should -BeLessThan 1e-20 }
+            $progress = @($ps.Streams.Progress)
+            @($progress | Where-Object StatusDescription -Match 'starts still moving').Count | Should -BeGreaterThan 0
+            $progress[-1].RecordType | Should -Be 'Completed'
+        }
+        finally { $ps.Dispose() }
+    }
+}
+
 Describe 'Get-RnnFlowField against PyTorch' {
     BeforeAll {
         $f = Get-FixedPointFixture 'rnn_i2_h6_readout'
