@@ -13,14 +13,27 @@ public static class TorchRuntime
     /// </summary>
     public static int Threads
     {
-        get { EnsureLoaded(); return torch.get_num_threads(); }
+        get { EnsureLoaded(); return _threads > 0 ? _threads : torch.get_num_threads(); }
         set
         {
             if (value < 1)
                 throw new RnnException("InvalidThreadCount", RnnErrorKind.InvalidArgument, $"The thread count must be at least 1, not {value}.");
             EnsureLoaded();
+            _threads = value;
             torch.set_num_threads(value);
         }
+    }
+
+    private static volatile int _threads;   // 0 until set: libtorch's choice
+
+    /// <summary>
+    /// Gives the calling thread the configured thread count. OpenMP keeps the count per thread, so a thread that
+    /// existed before the count was last set (the module's workers) would go on with the old one.
+    /// </summary>
+    public static void UseConfiguredThreads()
+    {
+        int threads = _threads;
+        if (threads > 0 && torch.get_num_threads() != threads) torch.set_num_threads(threads);
     }
 
     public static void EnsureLoaded()

@@ -194,10 +194,10 @@ internal sealed class NewtonSolver
         var a = jacobian.Matrices(Index(positions.Select(i => rows[i]).ToArray()));
         a.diagonal(0, 1, 2).sub_(1.0);   // J - I in place
         Tensor lu = null!, pivots = null!, info, solved;
+        // Below ReuseFromSize (128) libtorch's batched solve is right on any number of threads, and one call for all.
         if (_reuse)
         {
-            (lu, var pivotsOrNull, var infoOrNull) = torch.lu(a, true, true);
-            (pivots, info) = (pivotsOrNull!, infoOrNull!);   // both asked for
+            (lu, pivots, info) = Factorisations(a);
             solved = linalg.lu_solve(lu, pivots, r.index_select(0, at).neg().unsqueeze(2)).squeeze(2);
         }
         else
@@ -224,6 +224,22 @@ internal sealed class NewtonSolver
             var p = _swaps[slot] ??= new int[s];
             for (int e = 0; e < s; e++) p[e] = swaps[k * s + e] - 1;
         }
+    }
+
+    /// <summary>
+    /// LUs of a batch [B, S, S], one matrix per call: libtorch 2.10's batched LU returns wrong pivots from about 160
+    /// units on when it runs on more than one thread (they differ from one matrix's, and lu_solve then refuses them),
+    /// and at these sizes a call costs nothing next to its LU.
+    /// </summary>
+    private static (Tensor Lu, Tensor Pivots, Tensor Info) Factorisations(Tensor a)
+    {
+        var parts = Enumerable.Range(0, (int)a.shape[0]).Select(k =>
+        {
+            var (lu, pivots, info) = torch.lu(a.narrow(0, k, 1), true, true);
+            return (lu, Pivots: pivots!, Info: info!);   // both asked for
+        }).ToArray();
+        return (torch.cat(parts.Select(p => p.lu).ToArray(), 0), torch.cat(parts.Select(p => p.Pivots).ToArray(), 0),
+            torch.cat(parts.Select(p => p.Info).ToArray(), 0));
     }
 
     private static Tensor Index(IEnumerable<int> rows) => torch.tensor(rows.Select(k => (long)k).ToArray());

@@ -23,7 +23,11 @@ internal static class TorchWorkers
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         Queue.Add(() =>
         {
-            try { done.SetResult(work()); }
+            try
+            {
+                TorchRuntime.UseConfiguredThreads();
+                done.SetResult(work());
+            }
             catch (Exception ex) { done.SetException(ex); }
         });
         return done.Task;
