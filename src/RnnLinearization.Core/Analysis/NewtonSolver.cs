@@ -130,7 +130,7 @@ internal sealed class NewtonSolver
             int k = directions.Count;
             var y = new double[done.Length * k];
             for (int d = 0; d < done.Length; d++) problem[done[d]].Solution().CopyTo(y.AsSpan(d * k));
-            var steps = torch.tensor(y, new long[] { done.Length, 1, k }).bmm(torch.stack(directions, 1).index_select(0, Index(done))).squeeze(1);
+            var steps = Aligned(y, new long[] { done.Length, 1, k }).bmm(torch.stack(directions, 1).index_select(0, Index(done))).squeeze(1);
             n.index_copy_(0, Index(done.Select(i => known[i]).ToArray()), steps);
         }
         return Enumerable.Range(0, m).Where(i => !problem[i].Converged).Select(i => known[i]).ToArray();
@@ -154,8 +154,15 @@ internal sealed class NewtonSolver
             LuSolve(_factors[slots[i]], _swaps[slots[i]], work);
             for (int k = 0; k < s; k++) result[i * s + k] = work[k];
         }
-        return torch.tensor(result, v.shape, ScalarType.Float64);
+        return Aligned(result, v.shape);
     }
+
+    /// <summary>
+    /// A tensor of libtorch's own (aligned) memory holding the values: a tensor made straight from an array sits where
+    /// the array does, and MKL's products round differently with the alignment of their operands, so results would
+    /// differ in the last bit from one run to the next.
+    /// </summary>
+    private static Tensor Aligned(double[] values, long[] shape) => torch.tensor(values, shape, ScalarType.Float64).clone();
 
     /// <summary>Solves L U x = P b in place, for LAPACK's getrf factors (row interchanges applied in order).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
