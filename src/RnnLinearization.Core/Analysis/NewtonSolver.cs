@@ -18,7 +18,7 @@ internal sealed class NewtonSolver
 {
     /// <summary>GMRES iterations before a row is factorised afresh (one costs about a fortieth of an LU at 256 units).</summary>
     internal const int MaxIterations = 20;
-    /// <summary>An iteration must cut the residual at least this much, or the row is factorised afresh.</summary>
+    /// <summary>An iteration must leave at most this fraction of the residual, or the row is factorised afresh.</summary>
     private const double Stagnation = 0.95;
 
     /// <summary>
