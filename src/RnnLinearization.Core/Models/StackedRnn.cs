@@ -168,8 +168,7 @@ public abstract class StackedRnn : RnnModel
         foreach (var (terms, delta) in new[] { (stateTerms, deltaState), (inputTerms, deltaInput) })
             foreach (var t in terms)
             {
-                var along = t.Weight is null ? delta.narrow(1, t.ColumnStart, t.Count)
-                    : delta.narrow(1, t.ColumnStart, t.Columns).mm(P(t.Weight, next.dtype).narrow(0, t.WeightRow, t.Count).t());   // [R or 1, Count]
+                var along = Along(t, delta);   // [R or 1, Count]
                 tangent.narrow(2, t.RowStart, t.Count).add_(t.Coefficient.unsqueeze(1) * along.unsqueeze(0));
             }
         return (next, tangent);
@@ -186,8 +185,7 @@ public abstract class StackedRnn : RnnModel
         {
             var result = torch.zeros(v.shape[0], LayerWidth, v.dtype);
             foreach (var t in terms)
-                result.narrow(1, t.RowStart, t.Count).add_(Coefficient(t, rows) * (t.Weight is null
-                    ? v.narrow(1, t.ColumnStart, t.Count) : v.narrow(1, t.ColumnStart, t.Columns).mm(WeightRows(t).t())));
+                result.narrow(1, t.RowStart, t.Count).add_(Coefficient(t, rows) * Along(t, v));
             return result;
         }
         Tensor ApplyTransposed(Tensor v, Tensor? rows)
@@ -203,6 +201,10 @@ public abstract class StackedRnn : RnnModel
         }
         return new JacobianOperator(next, Apply, ApplyTransposed, rows => StateJacobianRows(input, state, rows));
     }
+
+    /// <summary>A term's weight rows applied to each row of v [N, columns] (or, for a diagonal term, v's part): [N, Count].</summary>
+    private Tensor Along(RowTerm t, Tensor v) => t.Weight is null ? v.narrow(1, t.ColumnStart, t.Count)
+        : v.narrow(1, t.ColumnStart, t.Columns).mm(P(t.Weight, v.dtype).narrow(0, t.WeightRow, t.Count).t());
 
     /// <summary>Scales row i of each [B, R, C] matrix by v[b, i]: diag(v) M, batched.</summary>
     protected static Tensor Rows(Tensor v, Tensor m) => v.unsqueeze(2) * m;
