@@ -10,7 +10,7 @@
     PowerShellVersion    = '7.4'
     FormatsToProcess     = @('RnnLinearization.Format.ps1xml')
     CmdletsToExport      = @(
-        'Import-RnnModel', 'New-RnnModel', 'Export-RnnModel',
+        'Import-RnnModel', 'Get-RnnFileContent', 'New-RnnModel', 'Export-RnnModel',
         'Get-RnnJacobian', 'Get-RnnEigen', 'Invoke-RnnLinearization',
         'Get-RnnTrajectory', 'Import-RnnState', 'Export-RnnState', 'Export-RnnResult', 'Join-RnnResult', 'Export-RnnPlot', 'Find-RnnFixedPoint', 'Get-RnnFlowField',
         'Get-RnnConfiguration', 'Set-RnnConfiguration'

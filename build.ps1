@@ -153,7 +153,7 @@ function Build-CoreTests {
     Repair-Natives (Join-Path $CoreTests 'bin')
 }
 
-# The fuzz tests of the Test task, with 1,112 cases per file instead of 150: 10,008 mutated files in all.
+# The fuzz tests of the Test task, with 1,112 cases per file instead of 150 (13 files: 14,456 mutated files in all).
 function Invoke-Fuzz {
     Build-CoreTests
     $results = Join-Path $Out 'fuzz-results'

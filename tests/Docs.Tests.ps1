@@ -27,6 +27,10 @@ BeforeAll {
     Copy-Item (Join-Path $Fixtures 'models/leaky_i3_h10_relu_dale.regions.json') (Join-Path $Work 'regions.json')
     Copy-Item (Join-Path $Fixtures 'realfiles/checkpoint_two_rnns.pt') (Join-Path $Work 'checkpoint.pt')
     Copy-Item (Join-Path $Fixtures 'models/script_lowrank_i3_h6.pt') (Join-Path $Work 'cell_scripted.pt')
+    Copy-Item (Join-Path $Fixtures 'realfiles/legacy_whole_module_lstm.pt') (Join-Path $Work 'whole_model.pt')
+    Copy-Item (Join-Path $Fixtures 'realfiles/mante_leaky.pth') (Join-Path $Work 'net.pth')
+    Copy-Item (Join-Path $Fixtures 'realfiles/fused_xh_checkpoint.pt') (Join-Path $Work 'ctrnn.pt')
+    Copy-Item (Join-Path $Fixtures 'realfiles/mrnn_elman.pth') (Join-Path $Work 'mrnn_model.pth')
 
     # The context every help example assumes, as about_RnnLinearization states it.
     function New-ExampleContext {

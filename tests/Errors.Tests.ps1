@@ -18,7 +18,6 @@ BeforeAll {
 Describe 'Model files that cannot be used' {
     It '<Case> is refused with <Id> (<Category>)' -ForEach @(
         @{ Case = 'a missing file'; File = 'no_such_model.pt'; Id = 'ModelFileNotFound'; Category = 'ObjectNotFound' }
-        @{ Case = 'a legacy (non-zip) torch.save file'; File = 'bad_legacy_format.pt'; Id = 'LegacyTorchFormat'; Category = 'InvalidData' }
         @{ Case = 'a state_dict with no RNN keys'; File = 'bad_no_rnn_keys.pt'; Id = 'NoRecurrentWeights'; Category = 'InvalidData' }
         @{ Case = 'a file that is no model'; File = 'bad_not_a_model.pt'; Id = 'UnknownModelFormat'; Category = 'InvalidData' }
         @{ Case = 'a bidirectional RNN'; File = 'bad_bidirectional.pt'; Id = 'BidirectionalNotSupported'; Category = 'NotImplemented' }
@@ -52,12 +51,13 @@ Describe 'Model files that cannot be used' {
     }
 
     It 'refuses a TorchScript cell <Case> with <Id> (<Category>), and pwsh lives on' -ForEach @(
-        @{ Case = 'without its sizes'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ InputSize = 3 }; Id = 'ScriptSizeRequired'; Category = 'InvalidArgument' }
-        @{ Case = 'given the wrong input size'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ InputSize = 2; HiddenSize = 6 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
-        @{ Case = 'given the wrong state size'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ InputSize = 3; HiddenSize = 5 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
-        @{ Case = 'whose forward takes one argument'; File = 'bad_script_one_argument.pt'; Sizes = @{ InputSize = 3; HiddenSize = 3 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
-        @{ Case = 'whose forward returns the wrong shape'; File = 'bad_script_wrong_shape.pt'; Sizes = @{ InputSize = 2; HiddenSize = 4 }; Id = 'ScriptOutputShape'; Category = 'InvalidData' }
-        @{ Case = 'as another architecture'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ Architecture = 'Gru' }; Id = 'ArchitectureMismatch'; Category = 'InvalidData' }
+        @{ Case = 'without its sizes'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ Architecture = 'TorchScript'; InputSize = 3 }; Id = 'ScriptSizeRequired'; Category = 'InvalidArgument' }
+        @{ Case = 'given the wrong input size'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ Architecture = 'TorchScript'; InputSize = 2; HiddenSize = 6 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
+        @{ Case = 'given the wrong state size'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ Architecture = 'TorchScript'; InputSize = 3; HiddenSize = 5 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
+        @{ Case = 'whose forward takes one argument'; File = 'bad_script_one_argument.pt'; Sizes = @{ Architecture = 'TorchScript'; InputSize = 3; HiddenSize = 3 }; Id = 'ScriptForwardFailed'; Category = 'InvalidData' }
+        @{ Case = 'whose forward returns the wrong shape'; File = 'bad_script_wrong_shape.pt'; Sizes = @{ Architecture = 'TorchScript'; InputSize = 2; HiddenSize = 4 }; Id = 'ScriptOutputShape'; Category = 'InvalidData' }
+        @{ Case = 'as another architecture'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ Architecture = 'Gru' }; Id = 'TorchScriptNotRequested'; Category = 'InvalidData' }
+        @{ Case = 'without -Architecture TorchScript (its code would run)'; File = 'script_lowrank_i3_h6.pt'; Sizes = @{ InputSize = 3; HiddenSize = 6 }; Id = 'TorchScriptNotRequested'; Category = 'InvalidData' }
     ) {
         $path = Join-Path $script:Fixtures "models/$File"
         $r = Invoke-Captured { Import-RnnModel $path @Sizes }
@@ -65,18 +65,18 @@ Describe 'Model files that cannot be used' {
         $r.Errors[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
         $r.Errors[0].CategoryInfo.Category | Should -Be $Category
         $r.Errors[0].Exception.Message | Should -Not -Match 'frame #|Exception raised from'
-        (Import-RnnModel $path.Replace($File, 'script_lowrank_i3_h6.pt') -InputSize 3 -HiddenSize 6).StateSize | Should -Be 6
+        (Import-RnnModel $path.Replace($File, 'script_lowrank_i3_h6.pt') -Architecture TorchScript -InputSize 3 -HiddenSize 6).StateSize | Should -Be 6
     }
 
     It 'shows what TorchScript said when a whole model''s forward takes only the input, and what to export instead' {
-        $r = Invoke-Captured { Import-RnnModel (Join-Path $script:Fixtures 'models/bad_script_one_argument.pt') -InputSize 3 -HiddenSize 3 }
+        $r = Invoke-Captured { Import-RnnModel (Join-Path $script:Fixtures 'models/bad_script_one_argument.pt') -Architecture TorchScript -InputSize 3 -HiddenSize 3 }
         $r.Errors[0].Exception.Message | Should -Match "Expected at most 2 argument\(s\) for operator 'forward'"
         $r.Errors[0].Exception.Message | Should -Match 'forward\(input, h\)'
         $r.Errors[0].Exception.Message | Should -Match 'state_dict'
     }
 
     It 'refuses to export a TorchScript cell and to make one' {
-        $s = Import-RnnModel (Join-Path $script:Fixtures 'models/script_lowrank_i3_h6.pt') -InputSize 3 -HiddenSize 6
+        $s = Import-RnnModel (Join-Path $script:Fixtures 'models/script_lowrank_i3_h6.pt') -Architecture TorchScript -InputSize 3 -HiddenSize 6
         (Invoke-Captured { Export-RnnModel -Model $s -Path (Join-Path $TestDrive 's.safetensors') }).Errors[0].FullyQualifiedErrorId | Should -BeLike 'ExportNotSupported,*'
         { New-RnnModel -Architecture TorchScript -InputSize 1 -HiddenSize 2 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
     }

@@ -43,8 +43,11 @@ Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
         # One iteration per start, then the eigenvalues at 16 points (about a second each at 1,024 units).
         @{ Name = 'Find-RnnFixedPoint in its eigendecompositions'; Script = '$states[0..15] | Find-RnnFixedPoint -Model $m -All -MaxIterations 1 | Out-Null' }
         @{ Name = 'Find-RnnFixedPoint -Method Adam'; Script = '$states | Find-RnnFixedPoint -Model $m -Method Adam -TolQ 0 -TolDq 0 -MaxIterations 1000000 -All | Out-Null' }
+        # A pickle of 8 million dicts: about a second to read up to its budget, again and again.
+        @{ Name = 'Import-RnnModel reading a file'; Script = '1..1000 | ForEach-Object { Import-RnnModel FIXTURES/hostile/f4_empty_dict_8m.pt -ErrorAction SilentlyContinue } | Out-Null' }
+        @{ Name = 'Get-RnnFileContent reading a file'; Script = '1..1000 | ForEach-Object { Get-RnnFileContent FIXTURES/hostile/f1_rebuild_from_type_nested.pt -ErrorAction SilentlyContinue } | Out-Null' }
     ) {
-        Stop-Midway $Script
+        Stop-Midway $Script.Replace('FIXTURES', $script:Fixtures)
     }
 
     It 'stops Export-RnnResult mid-stream, leaving neither a file under its name nor temporary parts' {
@@ -58,18 +61,18 @@ Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
 
 Describe 'Models that cannot be analysed are refused at import' {
     It 'refuses NaN and infinite weights (a diverged run''s checkpoint from PyTorch), naming the parameter' {
-        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_diverged.pt') } | Should -Throw -ErrorId 'NonFiniteWeight,RnnLinearization.ImportRnnModelCommand' -PassThru
+        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_diverged.pt') -ErrorAction Stop } | Should -Throw -ErrorId 'NonFiniteWeight,RnnLinearization.ImportRnnModelCommand' -PassThru
         $err.Exception.Message | Should -Match "model_state_dict\.(weight_hh_l0' holds 2|bias_ih_l0' holds 1) NaN or infinite"
         $err.CategoryInfo.Category | Should -Be 'InvalidData'
     }
 
     It 'refuses NaN weights in a TorchScript cell (torch.jit.script(nn.GRUCell) from PyTorch), naming the parameter' {
-        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_diverged_script.pt') -InputSize 2 -HiddenSize 3 } | Should -Throw -ErrorId 'NonFiniteWeight,RnnLinearization.ImportRnnModelCommand' -PassThru
+        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_diverged_script.pt') -Architecture TorchScript -InputSize 2 -HiddenSize 3 -ErrorAction Stop } | Should -Throw -ErrorId 'NonFiniteWeight,RnnLinearization.ImportRnnModelCommand' -PassThru
         $err.Exception.Message | Should -Match "'weight_hh' holds 1 NaN or infinite value\(s\) of 27"
     }
 
     It 'refuses a zero-size network (nn.RNN(0, 4) saved by PyTorch)' {
-        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_zero_inputs.pt') } | Should -Throw -ErrorId 'ParameterShapeMismatch,RnnLinearization.ImportRnnModelCommand' -PassThru
+        $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_zero_inputs.pt') -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterShapeMismatch,RnnLinearization.ImportRnnModelCommand' -PassThru
         $err.Exception.Message | Should -Match "weight_ih_l0' has shape \[4, 0\]"
     }
 

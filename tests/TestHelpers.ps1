@@ -10,7 +10,7 @@ function Get-Fixture([string] $Name) {
 function Get-FixtureModel([string] $Name, [string] $Extension = '.pt') {
     $f = Get-Fixture $Name
     $path = Join-Path $script:Fixtures "models/$Name$Extension"
-    if ($f.architecture -eq 'TorchScript') { return Import-RnnModel $path -InputSize $f.input_size -HiddenSize $f.hidden_size }
+    if ($f.architecture -eq 'TorchScript') { return Import-RnnModel $path -Architecture TorchScript -InputSize $f.input_size -HiddenSize $f.hidden_size }
     $leaky = if ($f.PSObject.Properties['alpha']) { @{ Architecture = 'LeakyRnn'; Alpha = $f.alpha } } else { @{} }
     Import-RnnModel $path -Nonlinearity $f.nonlinearity @leaky
 }

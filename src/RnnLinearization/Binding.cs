@@ -57,3 +57,41 @@ public sealed class RegionCompleter : IArgumentCompleter
             yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, $"units {regions[name].Start} to {regions[name].End - 1}");
     }
 }
+
+/// <summary>Completes -Prefix and -Readout with the keys of the file given to -Path (read without building a model).</summary>
+public sealed class FileKeyCompleter : IArgumentCompleter
+{
+    private static readonly string[] Recurrent = { "weight_ih_l0", "weight_ih", "weight_hh", "W_rec" };
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var given = fakeBoundParameters["Path"] is PSObject o ? o.BaseObject : fakeBoundParameters["Path"];
+        if (given?.ToString() is not { Length: > 0 } path) return Array.Empty<CompletionResult>();
+        try
+        {
+            string full = FileSystemPath(path);
+            using var file = ModelFile.Open(full);
+            var tensors = file.Tensors;
+            IEnumerable<(string Text, string Tip)> candidates = parameterName == "Prefix"
+                ? tensors.Keys.SelectMany(k => Recurrent.Where(r => k == r || k.EndsWith("." + r, StringComparison.Ordinal))
+                    .Select(r => k[..^r.Length].TrimEnd('.'))).Where(p => p.Length > 0).Distinct().Select(p => (p, $"RNN weights under '{p}.'"))
+                : tensors.Where(kv => kv.Value.Shape.Length == 2)
+                    .Select(kv => kv.Key.EndsWith(".weight", StringComparison.Ordinal) ? (kv.Key[..^".weight".Length], $"{kv.Key} [{string.Join(", ", kv.Value.Shape)}]") : (kv.Key, $"[{string.Join(", ", kv.Value.Shape)}]"));
+            return candidates.Where(c => c.Text.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
+                .Select(c => new CompletionResult(c.Text.Contains(' ') ? $"'{c.Text}'" : c.Text, c.Text, CompletionResultType.ParameterValue, c.Tip)).ToList();
+        }
+        catch (Exception ex) when (ex is RnnException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+    }
+
+    /// <summary>The path as the session sees it (relative to its location), asked of the runspace completing.</summary>
+    private static string FileSystemPath(string path)
+    {
+        using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+        ps.AddScript("param($p) $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($p)").AddArgument(path);
+        return ps.Invoke<string>().FirstOrDefault() ?? System.IO.Path.GetFullPath(path);
+    }
+}

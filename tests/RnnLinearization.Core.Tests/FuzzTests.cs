@@ -14,7 +14,8 @@ public class FuzzTests
 
     private static readonly string[] Ids =
     {
-        "UnreadableModelFile", "UnknownModelFormat", "LegacyTorchFormat", "NoRecurrentWeights", "PickleCallRefused", "PickledModule",
+        "UnreadableModelFile", "UnknownModelFormat", "NoRecurrentWeights", "PickleCallRefused", "ModelFileTooComplex", "ModelFileTooLarge",
+        "InconsistentTensorView", "DuplicateRecord", "TorchScriptNotRequested", "InsufficientMemory", "ArchitectureNotSupported",
         "ParameterShapeMismatch", "MissingParameter", "AmbiguousPrefix", "BidirectionalNotSupported", "ProjectionNotSupported",
         "LeakyRnnArchitectureRequired", "NonFiniteWeight", "InvalidStateFile", "EmptyStateFile", "NotTorchScript",
         "ScriptForwardFailed", "ScriptOutputNotTensor", "ScriptOutputShape", "UnsupportedTensorType", "StateLengthMismatch", "InputLengthMismatch",
@@ -63,6 +64,126 @@ public class FuzzTests
         return output.ToArray();
     }
 
+    private static readonly HashSet<byte> NoArgument = "()]}tsueabRQN0123"u8.ToArray().Concat(new byte[] { 0x85, 0x86, 0x87, 0x88, 0x89, 0x81, 0x93, 0x94, 0x8f, 0x90, 0x91 }).ToHashSet();
+
+    /// <summary>The offsets of the opcodes of a protocol-2 pickle as torch.save writes it (stops at one it does not know).</summary>
+    private static List<int> Opcodes(byte[] p)
+    {
+        var at = new List<int>();
+        for (int i = 0; i < p.Length;)
+        {
+            at.Add(i);
+            byte op = p[i++];
+            int Line() { int e = Array.IndexOf(p, (byte)'\n', i); return e < 0 ? p.Length : e + 1; }
+            int Length(int size) => i + size <= p.Length ? (int)(size == 1 ? p[i] : BitConverter.ToUInt32(p, i)) + size : p.Length;
+            switch (op)
+            {
+                case 0x80 or (byte)'K' or (byte)'q' or (byte)'h': i += 1; break;
+                case (byte)'M': i += 2; break;
+                case (byte)'J' or (byte)'r' or (byte)'j': i += 4; break;
+                case (byte)'G' or 0x95: i += 8; break;
+                case 0x8a or 0x8c or (byte)'U' or (byte)'C': i += Length(1); break;
+                case (byte)'X' or (byte)'T' or (byte)'B': i += Length(4); break;
+                case (byte)'c': i = Line(); i = Line(); break;
+                case (byte)'.': return at;
+                default:
+                    if (!NoArgument.Contains(op)) return at;
+                    break;
+            }
+        }
+        return at;
+    }
+
+    /// <summary>
+    /// The attacks of the hostile cases (tests/fixtures/generate_hostile.py), at random places of a real file: an integer
+    /// made extreme (sizes, strides, offsets and counts near 2^31, 2^62 and 2^63), a memo reference made to point
+    /// elsewhere (a container that holds itself), a callable replaced by one that runs code, deep nesting, a duplicate
+    /// data.pkl, a byteorder record that is neither little nor big.
+    /// </summary>
+    private static byte[] MutateStructure(byte[] zipBytes, Random random)
+    {
+        using var input = new ZipArchive(new MemoryStream(zipBytes), ZipArchiveMode.Read);
+        var entries = input.Entries.Select(e => { using var s = e.Open(); var m = new MemoryStream(); s.CopyTo(m); return (e.FullName, Data: m.ToArray()); }).ToList();
+        int k = entries.FindIndex(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal));
+        var pickle = entries[k].Data;
+        var ops = Opcodes(pickle);
+        var ints = ops.Where(o => pickle[o] is (byte)'K' or (byte)'M' or (byte)'J').ToList();
+        var gets = ops.Where(o => pickle[o] is (byte)'h').ToList();
+        var globals = ops.Where(o => pickle[o] is (byte)'c').ToList();
+        int kind = random.Next(6);
+        byte[] Splice(int at, int remove, byte[] insert) => pickle[..at].Concat(insert).Concat(pickle[(at + remove)..]).ToArray();
+        int Size(int o) => pickle[o] switch { (byte)'K' => 2, (byte)'M' => 3, _ => 5 };
+        if (kind == 0 && ints.Count > 0)
+        {
+            long[] extreme = { (1L << 62) + 4, long.MaxValue, -1, 1L << 31, 1L << 30, (1L << 32) + 1, 0 };
+            int o = ints[random.Next(ints.Count)];
+            pickle = Splice(o, Size(o), new byte[] { 0x8a, 8 }.Concat(BitConverter.GetBytes(extreme[random.Next(extreme.Length)])).ToArray());
+        }
+        else if (kind == 1 && gets.Count > 0)
+            pickle[gets[random.Next(gets.Count)] + 1] = (byte)random.Next(256);
+        else if (kind == 2 && globals.Count > 0)
+        {
+            int o = globals[random.Next(globals.Count)];
+            int end = Array.IndexOf(pickle, (byte)'\n', Array.IndexOf(pickle, (byte)'\n', o) + 1) + 1;
+            var payload = random.Next(3) switch { 0 => "cos\nsystem\n", 1 => "cbuiltins\neval\n", _ => "cpydoc\npipepager\n" };
+            pickle = Splice(o, end - o, System.Text.Encoding.ASCII.GetBytes(payload));
+        }
+        else if (kind == 3 && ops.Count > 2)
+        {
+            // Deep nesting: n empty lists, each appended to the one before, then popped (the stack stays as it was).
+            int n = 1 + random.Next(200_000);
+            var nest = Enumerable.Repeat((byte)']', n).Concat(Enumerable.Repeat((byte)'a', n - 1)).Append((byte)'0').ToArray();
+            pickle = Splice(ops[1 + random.Next(ops.Count - 2)], 0, nest);
+        }
+        var output = new MemoryStream();
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            for (int e = 0; e < entries.Count; e++)
+            {
+                var data = e == k ? pickle : entries[e].Data;
+                if (kind == 5 && entries[e].FullName.EndsWith("byteorder", StringComparison.Ordinal)) data = System.Text.Encoding.ASCII.GetBytes("little" + new string(' ', random.Next(1, 20)));
+                using (var dst = zip.CreateEntry(entries[e].FullName).Open()) dst.Write(data);
+                if (kind == 4 && e == k) using (var dup = zip.CreateEntry(entries[e].FullName).Open()) dup.Write(data);
+            }
+        }
+        return output.ToArray();
+    }
+
+    [Theory]
+    [InlineData("realfiles/gpu_lstm_2layers_flat.pt", 11)]
+    [InlineData("realfiles/checkpoint_rnn.pt", 12)]
+    [InlineData("realfiles/torch2_layout_rnn_relu.pt", 13)]
+    [InlineData("realfiles/whole_module_gru.pt", 14)]
+    public void StructurallyMutatedModelFilesLoadOrFailWithASpecificIdWithinSeconds(string file, int seed)
+    {
+        var original = File.ReadAllBytes(Path.Combine(Fixtures.Root, file));
+        var random = new Random(seed);
+        var path = Path.Combine(Path.GetTempPath(), $"fuzz-{Guid.NewGuid():N}.pt");
+        int loaded = 0, refused = 0;
+        try
+        {
+            for (int k = 0; k < Cases; k++)
+            {
+                File.WriteAllBytes(path, MutateStructure(original, random));
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                try
+                {
+                    ModelLoader.Load(path);
+                    loaded++;
+                }
+                catch (RnnException ex)
+                {
+                    Assert.True(Ids.Contains(ex.ErrorId), $"case {k}: unexpected id {ex.ErrorId}: {ex.Message}");
+                    refused++;
+                }
+                Assert.True(clock.Elapsed.TotalSeconds < 20, $"case {k} took {clock.Elapsed.TotalSeconds:F1} s");
+            }
+        }
+        finally { File.Delete(path); }
+        Assert.Equal(Cases, loaded + refused);
+        Assert.True(refused > Cases / 4, $"only {refused} of {Cases} mutated files were refused");
+    }
+
     [Theory]
     [InlineData("realfiles/gpu_lstm_2layers_flat.pt", 1)]
     [InlineData("realfiles/checkpoint_rnn.pt", 2)]
@@ -87,7 +208,7 @@ public class FuzzTests
                 File.WriteAllBytes(path, bytes);
                 try
                 {
-                    if (scripted) ModelLoader.Load(path, inputSize: 2, hiddenSize: 5);
+                    if (scripted) ModelLoader.Load(path, Architecture.TorchScript, inputSize: 2, hiddenSize: 5);
                     else ModelLoader.Load(path);
                     loaded++;
                 }

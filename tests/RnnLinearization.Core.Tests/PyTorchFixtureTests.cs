@@ -26,7 +26,7 @@ public class PyTorchFixtureTests
         if (expected["architecture"]!.GetValue<string>() == "TorchScript")
         {
             // TorchScript records no sizes: they are given, and the module's own forward is checked against them.
-            model = ModelLoader.Load(Model(name + extension), inputSize: inputSize, hiddenSize: hiddenSize);
+            model = ModelLoader.Load(Model(name + extension), Architecture.TorchScript, inputSize: inputSize, hiddenSize: hiddenSize);
             Assert.IsType<ScriptedRnn>(model);
             Assert.Null(model.Nonlinearity);
         }

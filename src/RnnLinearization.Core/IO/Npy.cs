@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace RnnLinearization.Core;
 
@@ -59,15 +58,8 @@ internal static class Npy
         if (dataStart > length || headerLength > 1 << 20) throw bad(name, "the file is shorter than its header says.");
         var text = new byte[headerLength];
         if (!Fill(stream, text)) throw bad(name, "the file is shorter than its header says.");
-        string header = Encoding.Latin1.GetString(text);
-        string descr = Regex.Match(header, @"'descr'\s*:\s*'([^']*)'").Groups[1].Value;
-        if (Regex.IsMatch(header, @"'fortran_order'\s*:\s*True"))
-            throw bad(name, "the array is in Fortran order; save it with np.save(path, np.ascontiguousarray(a)).");
-        var shapeText = Regex.Match(header, @"'shape'\s*:\s*\(([^)]*)\)");
-        if (!shapeText.Success) throw bad(name, "its header has no shape.");
-        var shape = new List<long>();
-        foreach (var d in shapeText.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            shape.Add(long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw bad(name, $"its shape has '{d}', not a size."));
+        var (descr, fortran, shape) = Dict(Encoding.Latin1.GetString(text), name, bad);
+        if (fortran) throw bad(name, "the array is in Fortran order; save it with np.save(path, np.ascontiguousarray(a)).");
         int size = descr switch
         {
             "<f8" or "<i8" => 8, "<f4" or "<i4" => 4, "<c16" => 16, "|b1" => 1,
@@ -76,7 +68,88 @@ internal static class Npy
         };
         long count = shape.Aggregate(1L, (a, b) => b == 0 || a <= long.MaxValue / b ? a * b : long.MaxValue);
         if (size > 0 && count > (length - dataStart) / size) throw bad(name, "the file is shorter than its header says.");
-        return new Info(shape.ToArray(), descr, size, dataStart);
+        return new Info(shape, descr, size, dataStart);
+    }
+
+    /// <summary>
+    /// The header's Python dict literal, {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }, read as NumPy's
+    /// literal_eval reads it: exactly these three keys, each once (a key given twice is refused, since readers differ
+    /// on which one counts).
+    /// </summary>
+    private static (string Descr, bool Fortran, long[] Shape) Dict(string header, string name, Func<string, string, RnnException> bad)
+    {
+        int at = 0;
+        void Space() { while (at < header.Length && char.IsWhiteSpace(header[at])) at++; }
+        bool Take(char c) { Space(); if (at < header.Length && header[at] == c) { at++; return true; } return false; }
+        void Expect(char c) { if (!Take(c)) throw bad(name, $"its header is not the dict NumPy writes (expected '{c}' at {at})."); }
+        string Text()
+        {
+            Space();
+            if (at >= header.Length || header[at] is not ('\'' or '"')) throw bad(name, "its header is not the dict NumPy writes (expected a string).");
+            char quote = header[at++];
+            int end = header.IndexOf(quote, at);
+            if (end < 0) throw bad(name, "its header is not the dict NumPy writes (an unterminated string).");
+            var value = header[at..end];
+            at = end + 1;
+            return value;
+        }
+        string Word()
+        {
+            Space();
+            int start = at;
+            while (at < header.Length && (char.IsLetterOrDigit(header[at]) || header[at] == '-')) at++;
+            return header[start..at];
+        }
+        string? descr = null;
+        bool? fortran = null;
+        long[]? shape = null;
+        Expect('{');
+        while (!Take('}'))
+        {
+            string key = Text();
+            Expect(':');
+            if ((key == "descr" && descr is not null) || (key == "fortran_order" && fortran is not null) || (key == "shape" && shape is not null))
+                throw new RnnException("DuplicateRecord", RnnErrorKind.InvalidData, $"'{name}': its .npy header gives '{key}' twice; readers differ on which one counts, so it is refused.");
+            switch (key)
+            {
+                case "descr": descr = Text(); break;
+                case "fortran_order":
+                    fortran = Word() switch { "True" => true, "False" => false, var w => throw bad(name, $"its fortran_order is '{w}', not True or False.") };
+                    break;
+                case "shape":
+                    Expect('(');
+                    var dims = new List<long>();
+                    while (!Take(')'))
+                    {
+                        string d = Word().TrimEnd('L');
+                        dims.Add(long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw bad(name, $"its shape has '{d}', not a size."));
+                        if (dims.Count > 32) throw bad(name, "its shape has more than 32 dimensions.");
+                        if (!Take(',') && !Take(')')) throw bad(name, "its shape is not a tuple of sizes.");
+                        else if (header[at - 1] == ')') break;
+                    }
+                    shape = dims.ToArray();
+                    break;
+                default: throw bad(name, $"its header has the key '{key}', which .npy headers do not have.");
+            }
+            if (!Take(',')) { Expect('}'); break; }
+        }
+        if (descr is null || fortran is null || shape is null) throw bad(name, "its header lacks descr, fortran_order or shape.");
+        return (descr, fortran.Value, shape);
+    }
+
+    /// <summary>Opens an .npz, refusing one that holds an array twice (NumPy's reader takes the last, others the first).</summary>
+    public static System.IO.Compression.ZipArchive OpenNpz(string path)
+    {
+        var zip = System.IO.Compression.ZipFile.OpenRead(path);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in zip.Entries)
+            if (!seen.Add(e.FullName))
+            {
+                zip.Dispose();
+                throw new RnnException("DuplicateRecord", RnnErrorKind.InvalidData,
+                    $"'{path}' holds the array '{e.FullName}' twice; readers differ on which one counts, so it is refused.");
+            }
+        return zip;
     }
 
     /// <summary>
@@ -99,6 +172,8 @@ internal static class Npy
         }
         long count = (end - first) * info.Columns;
         if (count > int.MaxValue / info.ItemSize) throw bad(name, "the slice is over 2 GB; read it in more shards.");
+        // The bytes, their values, and the rows made from them: checked before any is allocated (a deflated entry can hold far more than its file).
+        MemoryGuard.Require(count * (info.ItemSize + 16.0), $"Reading {end - first:#,0} rows of {info.Columns:#,0} values from '{name}'");
         var bytes = new byte[count * info.ItemSize];
         if (!Fill(stream, bytes)) throw bad(name, "the file is shorter than its header says.");
         var data = new double[count];

@@ -20,7 +20,7 @@ public static class NpzJoin
             foreach (var path in parts)
             {
                 ZipArchive zip;
-                try { zip = ZipFile.OpenRead(path); }
+                try { zip = Npy.OpenNpz(path); }
                 catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
                 {
                     throw Bad(path, $"it cannot be read as an .npz ({ex.Message}).");

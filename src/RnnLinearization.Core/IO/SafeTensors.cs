@@ -7,62 +7,137 @@ namespace RnnLinearization.Core;
 
 /// <summary>
 /// The safetensors format: a little-endian u64 header length, a JSON header
-/// ({name: {dtype, shape, data_offsets}, "__metadata__": {string: string}}), then the raw data.
+/// ({name: {dtype, shape, data_offsets}, "__metadata__": {string: string}}), then the raw data. Read as the format's
+/// own library validates it: a header of at most 100 MB, no name twice, offsets that tile the data exactly (in order,
+/// no gaps, no overlaps, to its end), and each tensor's bytes equal to its shape times its type's size.
 /// </summary>
 public static class SafeTensors
 {
+    private const long MaxHeader = 100_000_000;
+
     /// <summary>True when the file starts like a safetensors file (plausible header length, then '{').</summary>
     public static bool LooksLike(ReadOnlySpan<byte> head, long fileLength) =>
         head.Length >= 9 && head[8] == (byte)'{' &&
         BinaryPrimitives.ReadUInt64LittleEndian(head) is var n && n > 0 && (long)n <= fileLength - 8;
 
+    /// <summary>The tensors (read when asked for) and metadata of a safetensors file.</summary>
     public static (Dictionary<string, Parameter> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        long headerLength = (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        var tensors = new Dictionary<string, Parameter>();
-        var metadata = new Dictionary<string, string>();
-        var header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject();
-        long dataStart = 8 + headerLength;
-        foreach (var (name, node) in header)
-        {
-            if (name == "__metadata__")
-            {
-                foreach (var (k, v) in node!.AsObject()) metadata[k] = v?.GetValue<string>() ?? "";
-                continue;
-            }
-            var dtype = node!["dtype"]!.GetValue<string>();
-            var shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-            var offsets = node["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-            long count = shape.Aggregate(1L, (a, b) => a * b);
-            var raw = bytes.AsSpan((int)(dataStart + offsets[0]), (int)(offsets[1] - offsets[0]));
-            tensors[name] = new Parameter(shape, Decode(raw, dtype, count, name));
-        }
-        return (tensors, metadata);
+        using var file = ModelFile.Open(path);
+        return (file.Tensors.ToDictionary(kv => kv.Key, kv => new Parameter(kv.Value.Shape, kv.Value.Data)), file.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
-    private static double[] Decode(ReadOnlySpan<byte> raw, string dtype, long count, string name)
+    internal static Source Open(Stream file, string path, ReadLimits limits)
     {
-        int size = dtype switch { "F64" => 8, "F32" => 4, "F16" or "BF16" => 2, _ => 0 };
-        if (size == 0)
-            throw new RnnException("UnsupportedTensorType", RnnErrorKind.InvalidData,
-                $"Tensor '{name}' is stored as {dtype}; only floating-point tensors (F64, F32, F16, BF16) can be model weights.");
-        if (raw.Length != count * size)
-            throw new RnnException("UnreadableModelFile", RnnErrorKind.InvalidData,
-                $"Tensor '{name}' has {raw.Length} bytes of data for {count} {dtype} values; the file is damaged.");
-        var data = new double[count];
-        for (int i = 0; i < count; i++)
+        var head = new byte[8];
+        file.ReadExactly(head);
+        long headerLength = (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(head), long.MaxValue);
+        if (headerLength > MaxHeader) throw limits.TooLarge($"its safetensors header claims {MemoryGuard.Size(headerLength)} (the format allows 100 MB)");
+        if (headerLength > file.Length - 8) throw ModelFile.Unreadable(path, "its safetensors header runs past the end of the file: it is truncated.");
+        limits.ChargePickle(4 * headerLength);
+        var json = new byte[headerLength];
+        file.ReadExactly(json);
+        long dataStart = 8 + headerLength, dataLength = file.Length - dataStart;
+        var source = new Source(file, dataStart);
+        JsonDocument document;
+        try { document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 }); }
+        catch (JsonException ex) { throw ModelFile.Unreadable(path, $"its safetensors header is not valid JSON: {ex.Message}"); }
+        using (document)
+        try
         {
-            var at = raw.Slice(i * size, size);
-            data[i] = dtype switch
+            if (document.RootElement.ValueKind != JsonValueKind.Object) throw ModelFile.Unreadable(path, "its safetensors header is not a JSON object.");
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            var spans = new List<(long Begin, long End, string Name)>();
+            foreach (var entry in document.RootElement.EnumerateObject())
             {
-                "F64" => BinaryPrimitives.ReadDoubleLittleEndian(at),
-                "F32" => BinaryPrimitives.ReadSingleLittleEndian(at),
-                "F16" => (double)BinaryPrimitives.ReadHalfLittleEndian(at),
-                _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(at) << 16),   // BF16
-            };
+                if (!names.Add(entry.Name)) throw limits.Duplicate($"its safetensors header names '{entry.Name}' twice");
+                if (entry.Name == "__metadata__")
+                {
+                    if (entry.Value.ValueKind != JsonValueKind.Object) throw ModelFile.Unreadable(path, "its __metadata__ is not an object of strings.");
+                    foreach (var m in entry.Value.EnumerateObject())
+                        source.Metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()!
+                            : throw ModelFile.Unreadable(path, "its __metadata__ is not an object of strings.");
+                    continue;
+                }
+                var (tensor, begin, end) = Tensor(entry, path, limits);
+                spans.Add((begin, end, entry.Name));
+                source.Tensors.Add((entry.Name, tensor));
+                source.Offsets[entry.Name] = begin;
+            }
+            long at = 0;
+            foreach (var (begin, end, name) in spans.OrderBy(s => s.Begin).ThenBy(s => s.End))
+            {
+                if (begin != at)
+                    throw limits.Inconsistent(begin < at ? $"tensor '{name}' overlaps the one before it" : $"the data has a gap before tensor '{name}'");
+                at = end;
+            }
+            if (at != dataLength) throw limits.Inconsistent($"its tensors cover {at:#,0} bytes of data, but the file holds {dataLength:#,0}");
         }
-        return data;
+        catch (InvalidOperationException ex) { throw ModelFile.Unreadable(path, $"its safetensors header is not valid UTF-8 JSON: {ex.Message}"); }
+        return source;
+    }
+
+    /// <summary>One header entry: dtype, shape and data_offsets, with every size checked without wrapping.</summary>
+    private static (PickleTensor, long Begin, long End) Tensor(JsonProperty entry, string path, ReadLimits limits)
+    {
+        var e = entry.Value;
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String
+            || !e.TryGetProperty("shape", out var shapeNode) || shapeNode.ValueKind != JsonValueKind.Array
+            || !e.TryGetProperty("data_offsets", out var offsetsNode) || offsetsNode.ValueKind != JsonValueKind.Array || offsetsNode.GetArrayLength() != 2)
+            throw ModelFile.Unreadable(path, $"tensor '{entry.Name}' lacks a dtype, shape or data_offsets.");
+        if (shapeNode.GetArrayLength() > ReadLimits.Rank) throw limits.TooComplex($"tensor '{entry.Name}' has {shapeNode.GetArrayLength():#,0} dimensions");
+        long Size(JsonElement n) => n.ValueKind == JsonValueKind.Number && n.TryGetInt64(out var v) && v >= 0 ? v
+            : throw limits.Inconsistent($"tensor '{entry.Name}' has a size or offset that is not a non-negative integer");
+        var shape = shapeNode.EnumerateArray().Select(Size).ToArray();
+        long begin = Size(offsetsNode[0]), end = Size(offsetsNode[1]);
+        var type = TensorType.Find(dtype.GetString()!) ?? new TensorType(dtype.GetString()!, 0, false);
+        long count = shape.Aggregate(1L, (a, b) => limits.Product(a, b, $"tensor '{entry.Name}'"));
+        if (end < begin || (type.Size > 0 && end - begin != limits.Product(count, type.Size, $"tensor '{entry.Name}'")))
+            throw limits.Inconsistent($"tensor '{entry.Name}' has {end - begin:#,0} bytes of data for {count:#,0} {dtype.GetString()} values");
+        // Each tensor is its own storage here; a type the module cannot read (F8, U64, ...) is listed with size 0.
+        var storage = new PickleStorage(entry.Name, type.Size > 0 ? type : new TensorType(type.Name, 1, false), type.Size > 0 ? count : end - begin);
+        return (new PickleTensor(storage, 0, shape, ContiguousStrides(shape)), begin, end);
+    }
+
+    private static long[] ContiguousStrides(long[] shape)
+    {
+        var strides = new long[shape.Length];
+        long s = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            strides[d] = s;
+            s = shape[d] == 0 ? s : (long)Math.Min((double)long.MaxValue, (double)s * shape[d]);
+        }
+        return strides;
+    }
+
+    /// <summary>A safetensors file's tensors, each its own storage at its offset in the data.</summary>
+    internal sealed class Source : IStorageSource
+    {
+        private readonly Stream _file;
+        private readonly long _dataStart;
+
+        public Source(Stream file, long dataStart)
+        {
+            _file = file;
+            _dataStart = dataStart;
+        }
+
+        public List<(string Name, PickleTensor Tensor)> Tensors { get; } = new();
+        public Dictionary<string, long> Offsets { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
+
+        public byte[] Bytes(PickleStorage storage)
+        {
+            long n = storage.Count * storage.Type.Size;   // checked against the header's offsets
+            if (n > Array.MaxLength) throw new RnnException("ModelFileTooLarge", RnnErrorKind.ResourceUnavailable, $"Tensor '{storage.Key}' is {MemoryGuard.Size(n)}, more than one array holds.");
+            var bytes = new byte[n];
+            _file.Position = _dataStart + Offsets[storage.Key];
+            _file.ReadExactly(bytes);
+            return bytes;
+        }
+
+        public void Dispose() => _file.Dispose();
     }
 
     /// <summary>Writes the tensors as F32 when every value survives the round trip, else as F64.</summary>

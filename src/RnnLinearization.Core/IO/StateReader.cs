@@ -183,7 +183,7 @@ public static class StateReader
     /// <summary>NumPy's .npz (np.savez): states [N, S], optional inputs [N, I] and index [N]; only the shard's rows are read.</summary>
     private static List<StateRecord> ReadNpz(string path, Shard shard)
     {
-        using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+        using var zip = Npy.OpenNpz(path);
         var statesEntry = zip.GetEntry("states.npy")
             ?? throw Bad(path, $"it has no array 'states' (it has {string.Join(", ", zip.Entries.Select(e => e.Name))}); save with np.savez(path, states=..., inputs=...).");
         long rows;

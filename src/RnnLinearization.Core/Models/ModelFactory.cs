@@ -6,22 +6,43 @@ public static class ModelFactory
     private const string FirstKey = "weight_ih_l0";
 
     /// <summary>
-    /// Finds the recurrent weights (under <paramref name="prefix"/>, or the only prefix that has them),
-    /// infers the architecture and layer count from the shapes, checks them, and builds the model.
+    /// Finds the recurrent weights (under <paramref name="prefix"/>, or the only prefix that has them), infers the
+    /// architecture and layer count from the shapes, checks them, and builds the model. Files in mRNNTorch's layout are
+    /// converted (<see cref="MrnnLayout"/>); a <paramref name="parameterMap"/> names a file's own keys instead.
     /// </summary>
-    /// <param name="readout">Key prefix of the linear readout to use ("readout" for readout.weight); found by itself when null.</param>
+    /// <param name="nonlinearity">Null when not given: taken from the pickled module when the file has one, else Tanh (assumed, and said so).</param>
+    /// <param name="readout">The linear readout to use: a key prefix ("readout" for readout.weight) or a 2-D tensor's full key; found by itself when null.</param>
     /// <param name="noReadout">Ignores any readout in the file.</param>
+    /// <param name="parameterMap">The module's parameter names mapped to the file's keys (see <see cref="ParameterMap"/>).</param>
+    /// <param name="modules">What pickled recurrent modules record about themselves, by key prefix.</param>
     public static RnnModel FromStateDict(IReadOnlyDictionary<string, Parameter> stateDict, Architecture? architecture,
-        Nonlinearity nonlinearity, string? prefix, double? alpha = null, string? readout = null, bool noReadout = false)
+        Nonlinearity? nonlinearity, string? prefix, double? alpha = null, string? readout = null, bool noReadout = false,
+        IReadOnlyDictionary<string, string[]>? parameterMap = null, IReadOnlyDictionary<string, ModuleFacts>? modules = null)
     {
+        var notes = new List<string>();
+        IReadOnlyDictionary<string, Parameter> sd = stateDict, readoutKeys = stateDict;
+        IReadOnlyDictionary<string, UnitRange>? regions = null;
+        if (parameterMap is not null)
+        {
+            if (prefix is not null)
+                throw new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
+                    "-Prefix and -ParameterMap both say where the weights are: give -ParameterMap's keys in full (model_state.rnn.weight), without -Prefix.");
+            var map = new ParameterMap(stateDict, parameterMap, architecture, notes);
+            (sd, prefix) = (map, "");
+            readoutKeys = stateDict.Where(kv => !map.Used.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+        else if (MrnnLayout.Convert(stateDict, prefix, architecture, notes) is { } converted)
+            (sd, readoutKeys, regions) = (converted.StateDict, converted.StateDict, converted.Regions);
         var (model, rnnPrefix) = architecture == Architecture.LeakyRnn
-            ? Leaky(stateDict, nonlinearity, prefix, alpha)
-            : Recurrent(stateDict, architecture, nonlinearity, prefix);
+            ? Leaky(sd, nonlinearity, prefix, alpha)
+            : Recurrent(sd, architecture, nonlinearity, prefix, modules);
+        model.Notes.AddRange(notes);
+        model.Regions ??= regions;
         if (alpha is not null && model is not LeakyRnn)
             throw new RnnException("AlphaNotApplicable", RnnErrorKind.InvalidArgument,
                 $"-Alpha (or -Dt and -Tau) is the step of a leaky rate network; this file holds an {model.Architecture} network, which has none. " +
                 "Leave it out, or give -Architecture LeakyRnn if the file is a leaky rate network.");
-        if (!noReadout) model.Readout = FindReadout(stateDict, rnnPrefix, model, readout);
+        if (!noReadout) model.Readout = FindReadout(readoutKeys, rnnPrefix, model, readout);
         else if (readout is not null)
             throw new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument, "-Readout names a readout and -NoReadout ignores it; give one of them.");
         return model;
@@ -36,12 +57,16 @@ public static class ModelFactory
         int width = model.ReadoutInputSize;
         if (chosen is not null)
         {
-            string p = Dotted(chosen);
-            if (!sd.TryGetValue(p + "weight", out var w))
+            // A 2-D tensor's own key (W_out, W_out.weight), or a prefix whose 'weight' is one (W_out for W_out.weight).
+            var (p, weightKey) = sd.TryGetValue(chosen, out var own) && own.Shape.Length == 2
+                ? (chosen.EndsWith("weight", StringComparison.Ordinal) ? chosen[..^"weight".Length] : chosen + ".", chosen)
+                : (Dotted(chosen), Dotted(chosen) + "weight");
+            if (!sd.TryGetValue(weightKey, out var w))
                 throw new RnnException("ReadoutNotFound", RnnErrorKind.InvalidArgument,
-                    $"No key '{p}weight' in the state_dict for -Readout {chosen}. Keys ending in 'weight': {string.Join(", ", sd.Keys.Where(k => k.EndsWith("weight", StringComparison.Ordinal)).Take(12))}.");
+                    $"No tensor '{chosen}' or '{weightKey}' in the file for -Readout {chosen}. 2-D tensors it has: " +
+                    $"{string.Join(", ", sd.Where(kv => kv.Value.Shape.Length == 2).Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.Shape)}]").Take(12).DefaultIfEmpty("none"))}.");
             return Checked(MakeReadout(sd, p, w, width) ?? throw new RnnException("ReadoutShapeMismatch", RnnErrorKind.InvalidData,
-                $"'{p}weight' has shape [{string.Join(", ", w.Shape)}]; a readout of this model needs [outputs, {width}] (it reads the top layer's {width} values)."));
+                $"'{weightKey}' has shape [{string.Join(", ", w.Shape)}]; a readout of this model needs [outputs, {width}] (it reads {(model is LeakyRnn ? "the rates f(x)" : "the top layer's h")}, {width} values)."));
         }
         var found = sd.Where(kv => (kv.Key == "weight" || kv.Key.EndsWith(".weight", StringComparison.Ordinal)) && kv.Key[..^"weight".Length] != rnnPrefix)
             .Select(kv => MakeReadout(sd, kv.Key[..^"weight".Length], kv.Value, width)).OfType<Readout>().OrderBy(r => r.Prefix, StringComparer.Ordinal).ToList();
@@ -95,17 +120,15 @@ public static class ModelFactory
     }
 
     private static (RnnModel, string) Recurrent(IReadOnlyDictionary<string, Parameter> keys, Architecture? architecture,
-        Nonlinearity nonlinearity, string? prefix)
+        Nonlinearity? nonlinearity, string? prefix, IReadOnlyDictionary<string, ModuleFacts>? modules)
     {
         var (stateDict, cell) = AsLayers(keys);
-        if (nonlinearity is not (Nonlinearity.Tanh or Nonlinearity.Relu))
-            throw new RnnException("NonlinearityNotSupported", RnnErrorKind.InvalidArgument,
-                $"nn.RNN takes Tanh or Relu, not {nonlinearity}; other nonlinearities are for -Architecture LeakyRnn.");
-        string p = ResolvePrefix(stateDict, prefix);
-        if (stateDict.ContainsKey(p + FirstKey + "_reverse"))
+        string p = ResolvePrefix(stateDict, prefix, architecture);
+        var facts = modules is not null && modules.TryGetValue(p, out var recordedFacts) ? recordedFacts : null;
+        if (stateDict.ContainsKey(p + FirstKey + "_reverse") || facts?.Bidirectional == true)
             throw new RnnException("BidirectionalNotSupported", RnnErrorKind.NotImplemented,
                 "The RNN is bidirectional; a bidirectional network has no single next-state map to linearise.");
-        if (stateDict.Keys.Any(k => k.StartsWith(p + "weight_hr_l", StringComparison.Ordinal)))
+        if (stateDict.Keys.Any(k => k.StartsWith(p + "weight_hr_l", StringComparison.Ordinal)) || facts?.ProjSize > 0)
             throw new RnnException("ProjectionNotSupported", RnnErrorKind.NotImplemented, "LSTM projections (proj_size) are not supported.");
 
         var own = new Dictionary<string, Parameter>();
@@ -114,23 +137,45 @@ public static class ModelFactory
         var whh0 = Require(stateDict, p, "weight_hh_l0");
         int hidden = (int)whh0.Columns;
         if (whh0.Shape.Length != 2 || hidden == 0 || whh0.Rows % hidden != 0)
-            throw Shape($"weight_hh_l0 has shape [{string.Join(", ", whh0.Shape)}]; expected [G*H, H].");
+            throw Shape($"{Label(stateDict, p, "weight_hh_l0")} has shape [{string.Join(", ", whh0.Shape)}]; expected [G*H, H].");
         var inferred = (whh0.Rows / hidden) switch
         {
             1 => Architecture.Rnn,
             3 => Architecture.Gru,
             4 => Architecture.Lstm,
-            _ => throw Shape($"weight_hh_l0 has {whh0.Rows} rows for hidden size {hidden}: not 1, 3 or 4 gates."),
+            _ => throw Shape($"{Label(stateDict, p, "weight_hh_l0")} has {whh0.Rows} rows for hidden size {hidden}: not 1, 3 or 4 gates."),
         };
         if (architecture is { } given && given != inferred)
             throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
                 $"The weights are those of {inferred} (weight_hh_l0 has {whh0.Rows} rows for hidden size {hidden}), not {given}.");
         if (inferred is not (Architecture.Rnn or Architecture.Gru or Architecture.Lstm)) throw ModelLoader.NotYet(inferred.ToString());
+        bool assumed = false;
+        if (inferred is Architecture.Gru or Architecture.Lstm)
+        {
+            if (nonlinearity is not (null or Nonlinearity.Tanh))
+                throw new RnnException("NonlinearityNotApplicable", RnnErrorKind.InvalidArgument,
+                    $"-Nonlinearity {nonlinearity} does not apply to an nn.{inferred.ToString().ToUpperInvariant()}, whose gates use sigmoid and tanh; leave it out.");
+        }
+        else if (facts?.Nonlinearity is { } recorded)
+        {
+            if (nonlinearity is { } asked && asked != recorded)
+                throw new RnnException("NonlinearityMismatch", RnnErrorKind.InvalidArgument,
+                    $"The file's {facts.Class} records nonlinearity {recorded}; -Nonlinearity {asked} contradicts it. Leave -Nonlinearity out.");
+            nonlinearity = recorded;
+        }
+        else if (nonlinearity is null) assumed = true;
+        var f = nonlinearity ?? Nonlinearity.Tanh;
+        if (f is not (Nonlinearity.Tanh or Nonlinearity.Relu))
+            throw new RnnException("NonlinearityNotSupported", RnnErrorKind.InvalidArgument,
+                $"nn.RNN takes Tanh or Relu, not {f}; other nonlinearities are for -Architecture LeakyRnn.");
         int rows = (int)whh0.Rows;   // gates * hidden
         TorchRuntime.EnsureLoaded();
 
         bool hasBias = stateDict.ContainsKey(p + "bias_ih_l0");
-        int inputSize = (int)Require(stateDict, p, FirstKey).Columns;
+        var wih0 = Require(stateDict, p, FirstKey);
+        if (wih0.Shape.Length == 2 && wih0.Rows != rows && wih0.Columns == rows)
+            throw Shape($"{Label(stateDict, p, FirstKey)} has shape [{string.Join(", ", wih0.Shape)}]; expected [{rows}, {wih0.Rows}] ([gates*hidden, inputs]): transposed?");
+        int inputSize = (int)wih0.Columns;
         for (int l = 0; l < layers; l++)
         {
             int below = l == 0 ? inputSize : hidden;
@@ -142,12 +187,17 @@ public static class ModelFactory
                 own[$"bias_hh_l{l}"] = Expect(stateDict, p, $"bias_hh_l{l}", rows);
             }
         }
+        // mRNNTorch's mask and Dale signs, kept beside the weights they are already in.
+        foreach (var extra in new[] { "mask_hh", "sign" })
+            if (stateDict.TryGetValue(p + extra, out var value)) own[extra] = value;
         RnnModel model = inferred switch
         {
             Architecture.Gru => new GruRnn(inputSize, hidden, layers, hasBias, own),
             Architecture.Lstm => new LstmRnn(inputSize, hidden, layers, hasBias, own),
-            _ => new ElmanRnn(inputSize, hidden, layers, nonlinearity, hasBias, own),
+            _ => new ElmanRnn(inputSize, hidden, layers, f, hasBias, own),
         };
+        if (assumed) model.AssumeNonlinearity();
+        else if (facts?.Nonlinearity is not null) model.Notes.Add($"Nonlinearity: {f}, as the file's {facts.Class} records.");
         if (cell)
             model.Notes.Add($"Cell: '{p}weight_ih' and '{p}weight_hh' (an nn.{(inferred == Architecture.Rnn ? "RNN" : inferred.ToString().ToUpperInvariant())}Cell) " +
                 "loaded as a one-layer network; for a leaky rate network give -Architecture LeakyRnn.");
@@ -155,27 +205,47 @@ public static class ModelFactory
     }
 
     /// <summary>The leaky rate network: keys weight_hh, weight_ih, optional bias, mask_hh and sign, under an optional prefix.</summary>
-    private static (RnnModel, string) Leaky(IReadOnlyDictionary<string, Parameter> sd, Nonlinearity nonlinearity, string? prefix, double? alpha)
+    private static (RnnModel, string) Leaky(IReadOnlyDictionary<string, Parameter> sd, Nonlinearity? nonlinearity, string? prefix, double? alpha)
     {
         if (alpha is not { } a || !(a > 0 && a <= 1))
             throw new RnnException("InvalidAlpha", RnnErrorKind.InvalidArgument,
                 $"A LeakyRnn needs alpha = dt / tau in (0, 1]{(alpha is null ? "; give -Alpha, or -Dt and -Tau" : $", not {alpha}")}.");
         var found = sd.Keys.Where(k => k.EndsWith("weight_hh", StringComparison.Ordinal)).Select(k => k[..^"weight_hh".Length]).ToList();
         string p = prefix is null
-            ? found.Count == 1 ? found[0] : throw new RnnException(found.Count == 0 ? "NoRecurrentWeights" : "AmbiguousPrefix",
-                found.Count == 0 ? RnnErrorKind.InvalidData : RnnErrorKind.InvalidArgument,
-                found.Count == 0 ? "The state_dict has no key ending in 'weight_hh' for a LeakyRnn." : $"Several prefixes hold 'weight_hh' ({Describe(found)}); choose one with -Prefix.")
+            ? found.Count == 1 ? found[0] : throw (found.Count == 0 ? NoWeights(sd, Architecture.LeakyRnn)
+                : new RnnException("AmbiguousPrefix", RnnErrorKind.InvalidArgument, $"Several prefixes hold 'weight_hh' ({Describe(found)}); choose one with -Prefix."))
             : Dotted(prefix);
+        if (!sd.ContainsKey(p + "weight_hh") && prefix is not null && found.Count > 0)
+            throw new RnnException("PrefixNotFound", RnnErrorKind.InvalidArgument, $"No key '{p}weight_hh' in the file. Prefixes that hold it: {Describe(found)}.");
         var whh = Require(sd, p, "weight_hh");
         int hidden = (int)whh.Rows;
         var own = new Dictionary<string, Parameter> { ["weight_hh"] = Expect(sd, p, "weight_hh", hidden, hidden) };
         var wih = Require(sd, p, "weight_ih");
+        if (wih.Shape.Length == 2 && wih.Rows != hidden && wih.Columns == hidden)
+            throw Shape($"{Label(sd, p, "weight_ih")} has shape [{string.Join(", ", wih.Shape)}]; expected [{hidden}, {wih.Rows}] ([hidden, inputs]): transposed?");
         own["weight_ih"] = Expect(sd, p, "weight_ih", hidden, wih.Columns);
         if (sd.ContainsKey(p + "bias")) own["bias"] = Expect(sd, p, "bias", hidden);
         if (sd.ContainsKey(p + "mask_hh")) own["mask_hh"] = Expect(sd, p, "mask_hh", hidden, hidden);
         if (sd.ContainsKey(p + "sign")) own["sign"] = Expect(sd, p, "sign", hidden);
         TorchRuntime.EnsureLoaded();
-        return (new LeakyRnn((int)wih.Columns, hidden, nonlinearity, a, own), p);
+        var model = new LeakyRnn((int)wih.Columns, hidden, nonlinearity ?? Nonlinearity.Tanh, a, own);
+        if (nonlinearity is null) model.AssumeNonlinearity();
+        return (model, p);
+    }
+
+    /// <summary>No recurrent weights: the keys the file has, the names the architecture needs, and -ParameterMap.</summary>
+    private static RnnException NoWeights(IReadOnlyDictionary<string, Parameter> sd, Architecture? architecture)
+    {
+        var keys = sd.Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.Shape)}]").Take(20).ToList();
+        string needs = architecture == Architecture.LeakyRnn
+            ? "A LeakyRnn needs weight_hh [H, H] and weight_ih [H, I] (bias, mask_hh and sign optional)"
+            : $"{(architecture is { } a ? $"A {a}" : "An nn.RNN, nn.GRU or nn.LSTM")} needs weight_ih_l0 [G*H, I] and weight_hh_l0 [G*H, H] (bias_ih_l0 and bias_hh_l0 optional; _l1, ... for more layers)";
+        string example = architecture == Architecture.LeakyRnn
+            ? "-ParameterMap @{ weight_hh = 'J.weight'; weight_ih = 'B.weight'; bias = 'c' }"
+            : "-ParameterMap @{ weight_ih_l0 = 'input_layer.weight'; weight_hh_l0 = 'hidden_layer.weight' }";
+        return new RnnException("NoRecurrentWeights", RnnErrorKind.InvalidData,
+            $"The file has no recurrent weights under names this module knows. Its tensors{(sd.Count > 20 ? $" (the first 20 of {sd.Count})" : "")}: " +
+            $"{(keys.Count == 0 ? "none" : string.Join(", ", keys))}. {needs}. Name the file's own keys with {example} (Get-RnnFileContent lists them).");
     }
 
     /// <summary>A new network with PyTorch's default initialisation: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).</summary>
@@ -255,7 +325,7 @@ public static class ModelFactory
         }
     }
 
-    private static string ResolvePrefix(IReadOnlyDictionary<string, Parameter> sd, string? prefix)
+    private static string ResolvePrefix(IReadOnlyDictionary<string, Parameter> sd, string? prefix, Architecture? architecture)
     {
         var found = sd.Keys.Where(k => k.EndsWith(FirstKey, StringComparison.Ordinal))
             .Select(k => k[..^FirstKey.Length]).OrderBy(k => k, StringComparer.Ordinal).ToList();
@@ -263,33 +333,39 @@ public static class ModelFactory
         {
             string p = Dotted(prefix);
             if (found.Contains(p)) return p;
+            if (found.Count == 0) throw NoWeights(sd, architecture);
             throw new RnnException("PrefixNotFound", RnnErrorKind.InvalidArgument,
-                $"No key '{p}{FirstKey}' in the state_dict. Prefixes that hold RNN weights: {Describe(found)}.");
+                $"No key '{p}{FirstKey}' in the file. Prefixes that hold RNN weights: {Describe(found)}.");
         }
         return found.Count switch
         {
             1 => found[0],
-            0 => throw new RnnException("NoRecurrentWeights", RnnErrorKind.InvalidData,
-                $"The state_dict has no RNN weights (no key ending in '{FirstKey}'). Its keys: {string.Join(", ", sd.Keys.Take(8))}{(sd.Count > 8 ? ", ..." : "")}."),
+            0 => throw NoWeights(sd, architecture),
             _ => throw new RnnException("AmbiguousPrefix", RnnErrorKind.InvalidArgument,
-                $"The state_dict holds several RNNs ({Describe(found)}); choose one with -Prefix."),
+                $"The file holds several RNNs ({Describe(found)}); choose one with -Prefix."),
         };
     }
 
     private static string Describe(IEnumerable<string> prefixes) =>
         string.Join(", ", prefixes.Select(p => p.Length == 0 ? "(none)" : "'" + p.TrimEnd('.') + "'").DefaultIfEmpty("none"));
 
+    /// <summary>How a key is named in messages: with the -ParameterMap entry it came from, if any.</summary>
+    private static string Label(IReadOnlyDictionary<string, Parameter> sd, string prefix, string key) =>
+        sd is ParameterMap map && map.Origin(key) is { } origin ? $"'{key}' (-ParameterMap {key} = {origin})" : $"'{prefix}{key}'";
+
     private static Parameter Require(IReadOnlyDictionary<string, Parameter> sd, string prefix, string key) =>
         sd.TryGetValue(prefix + key, out var value) ? value
-            : throw new RnnException("MissingParameter", RnnErrorKind.InvalidData, $"The state_dict lacks '{prefix}{key}'.");
+            : throw new RnnException("MissingParameter", RnnErrorKind.InvalidData,
+                sd is ParameterMap ? $"-ParameterMap does not name '{key}', which this architecture needs." : $"The file lacks '{prefix}{key}'.");
 
     private static Parameter Expect(IReadOnlyDictionary<string, Parameter> sd, string prefix, string key, params long[] shape)
     {
         var value = Require(sd, prefix, key);
         if (!value.Shape.SequenceEqual(shape))
-            throw Shape($"'{prefix}{key}' has shape [{string.Join(", ", value.Shape)}]; expected [{string.Join(", ", shape)}].");
+            throw Shape($"{Label(sd, prefix, key)} has shape [{string.Join(", ", value.Shape)}]; expected [{string.Join(", ", shape)}]" +
+                (shape.Length == 2 && value.Shape.Length == 2 && value.Shape[0] == shape[1] && value.Shape[1] == shape[0] ? ": transposed?" : "."));
         if (shape.Any(d => d == 0))
-            throw Shape($"'{prefix}{key}' has shape [{string.Join(", ", value.Shape)}]: a network with no units or no inputs has nothing to analyse.");
+            throw Shape($"{Label(sd, prefix, key)} has shape [{string.Join(", ", value.Shape)}]: a network with no units or no inputs has nothing to analyse.");
         return Finite(prefix + key, value);
     }
 

@@ -8,9 +8,31 @@ public enum Architecture { Rnn, Gru, Lstm, LeakyRnn, TorchScript }
 /// <summary>The unit nonlinearity f. nn.RNN takes Tanh or Relu; a LeakyRnn takes any.</summary>
 public enum Nonlinearity { Tanh, Relu, Sigmoid, Softplus, Linear }
 
-/// <summary>One named parameter as PyTorch stores it: a shape and row-major values.</summary>
-public sealed record Parameter(long[] Shape, double[] Data)
+/// <summary>One named parameter as PyTorch stores it: a shape and row-major values (read from its file when first asked for).</summary>
+public sealed class Parameter
 {
+    private readonly Lazy<double[]> _data;
+
+    public Parameter(long[] shape, double[] data)
+    {
+        Shape = shape;
+        _data = new Lazy<double[]>(data);
+    }
+
+    internal Parameter(long[] shape, string dtype, Func<double[]> read)
+    {
+        Shape = shape;
+        DType = dtype;
+        _data = new Lazy<double[]>(read, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    public long[] Shape { get; }
+
+    /// <summary>The type it was stored as (float32, float16, int64, ...); its values are doubles either way.</summary>
+    public string DType { get; } = "float64";
+
+    public double[] Data => _data.Value;
+
     public long Rows => Shape.Length > 0 ? Shape[0] : 1;
     public long Columns => Shape.Length > 1 ? Shape[1] : 1;
 }
@@ -70,9 +92,22 @@ public abstract class RnnModel
     /// <summary>Outputs of the readout; 0 without one.</summary>
     public int OutputSize => Readout?.OutputSize ?? 0;
 
+    /// <summary>True when the file does not record the nonlinearity and Tanh was assumed (the default view says so).</summary>
+    public bool NonlinearityAssumed { get; private set; }
+
+    internal void AssumeNonlinearity()
+    {
+        NonlinearityAssumed = true;
+        Notes.Insert(0, $"Nonlinearity: {Nonlinearity} assumed (the file does not record it); give -Nonlinearity for another.");
+    }
+
     /// <summary>What was assumed or found while loading (the nonlinearity, the readout): for the verbose stream.</summary>
     public IReadOnlyList<string> LoadNotes => Notes;
     internal List<string> Notes { get; } = new();
+
+    /// <summary>What the file would do in Python that a user should know before opening it there: for the warning stream.</summary>
+    public IReadOnlyList<string> LoadWarnings => Warnings;
+    internal List<string> Warnings { get; } = new();
 
     /// <summary>Length of the vector a readout reads (see <see cref="ReadoutInput"/>).</summary>
     public virtual int ReadoutInputSize => StateSize;

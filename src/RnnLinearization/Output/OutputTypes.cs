@@ -149,3 +149,41 @@ public sealed class RnnFlowPoint
     public double[] Input { get; init; } = Array.Empty<double>();
     public double[]? Output { get; init; }
 }
+
+/// <summary>One entry of a model file (Get-RnnFileContent): a tensor, a pickled module, or another value a checkpoint holds.</summary>
+public sealed class RnnFileEntry
+{
+    public RnnFileEntry(string path, string format, RnnLinearization.Core.FileEntry entry)
+    {
+        Path = path;
+        Format = format;
+        Key = entry.Key;
+        Kind = entry.Kind;
+        Shape = entry.Shape is null ? null : $"[{string.Join(", ", entry.Shape)}]";
+        Elements = entry.Shape?.Aggregate(1L, (a, b) => a > 0 && b > long.MaxValue / a ? long.MaxValue : a * b);
+        DType = entry.DType;
+        Value = entry.Value;
+    }
+
+    /// <summary>The dotted name, as -Prefix, -Readout and -ParameterMap take it (a tensor's as state_dict() names it).</summary>
+    public string Key { get; }
+
+    /// <summary>Tensor, Module (a pickled nn.Module; Value is its class) or Value (a number, string, list, ...).</summary>
+    public string Kind { get; }
+
+    /// <summary>A tensor's shape, as PyTorch prints it: [64, 67].</summary>
+    public string? Shape { get; }
+
+    public long? Elements { get; }
+
+    /// <summary>The type the tensor is stored as: float32, float16, int64, ...</summary>
+    public string? DType { get; }
+
+    /// <summary>A value's text (a module's class); null for tensors.</summary>
+    public string? Value { get; }
+
+    public string Path { get; }
+
+    /// <summary>torch.save zip, torch.save legacy, safetensors or TorchScript.</summary>
+    public string Format { get; }
+}

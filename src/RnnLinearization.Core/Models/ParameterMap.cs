@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace RnnLinearization.Core;
+
+/// <summary>
+/// Names a file's own tensors with a module's parameter names (-ParameterMap): each name maps to a file key, a key
+/// with a NumPy slice ('i2h.weight[:, 62:190]'), or several keys concatenated along columns (a 1-D tensor is a
+/// column). The result is a state_dict under the module's names, which every loader rule then reads as usual; it
+/// remembers where each entry came from, so errors name the map entry.
+/// </summary>
+public sealed class ParameterMap : IReadOnlyDictionary<string, Parameter>
+{
+    private readonly Dictionary<string, Parameter> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _origins = new(StringComparer.Ordinal);
+
+    /// <summary>The parameter names a map may give, per architecture (layers 0 to 9 of a stack; cells without _l).</summary>
+    public static IReadOnlyList<string> Names(Architecture? architecture) => architecture switch
+    {
+        Architecture.LeakyRnn => new[] { "weight_hh", "weight_ih", "bias", "mask_hh", "sign" },
+        _ => Enumerable.Range(0, 10).SelectMany(l => new[] { $"weight_ih_l{l}", $"weight_hh_l{l}", $"bias_ih_l{l}", $"bias_hh_l{l}" })
+            .Concat(new[] { "weight_ih", "weight_hh", "bias_ih", "bias_hh" }).ToArray(),
+    };
+
+    /// <summary>Resolves <paramref name="map"/> (name to file keys) against the file's tensors.</summary>
+    /// <param name="notes">Receives what was assumed (a bias the map does not name is zero).</param>
+    public ParameterMap(IReadOnlyDictionary<string, Parameter> file, IReadOnlyDictionary<string, string[]> map, Architecture? architecture, List<string> notes)
+    {
+        var allowed = Names(architecture);
+        foreach (var (name, sources) in map)
+        {
+            if (!allowed.Contains(name))
+                throw Invalid($"-ParameterMap names '{name}', which is not a parameter of {(architecture is { } a ? $"a {a}" : "nn.RNN, nn.GRU or nn.LSTM")}; " +
+                    $"its names are {string.Join(", ", allowed.Take(architecture == Architecture.LeakyRnn ? 5 : 8))}{(architecture == Architecture.LeakyRnn ? "" : ", ... (one set per layer _l0, _l1, ...)")}.");
+            if (sources.Length == 0) throw Invalid($"-ParameterMap {name} names no key.");
+            var parts = sources.Select(s => Resolve(file, s, name)).ToList();
+            // One 1-D tensor for a weight is its one column (an input weight of one input, 'w[:, 3]').
+            _entries[name] = parts.Count > 1 || (name.StartsWith("weight", StringComparison.Ordinal) && parts[0].Shape.Length == 1)
+                ? Columns(parts, name, sources) : parts[0];
+            _origins[name] = string.Join(", ", sources.Select(s => $"'{s}'"));
+            foreach (var s in sources) Used.Add(KeyOf(s));
+        }
+        // nn.RNN, GRU and LSTM add two biases; one the map does not name is zero (as if the file had it at zero).
+        for (int l = 0; _entries.ContainsKey($"weight_ih_l{l}") || (l == 0 && _entries.ContainsKey("weight_ih")); l++)
+        {
+            string suffix = _entries.ContainsKey($"weight_ih_l{l}") ? $"_l{l}" : "";
+            string ih = "bias_ih" + suffix, hh = "bias_hh" + suffix;
+            if (_entries.ContainsKey(ih) == _entries.ContainsKey(hh)) continue;
+            var (given, missing) = _entries.ContainsKey(ih) ? (ih, hh) : (hh, ih);
+            _entries[missing] = new Parameter(_entries[given].Shape, new double[_entries[given].Data.Length]);
+            _origins[missing] = "zero, not named by -ParameterMap";
+            notes.Add($"-ParameterMap: '{missing}' is not named, so it is zero ({given} is {_origins[given]}).");
+        }
+        if (architecture == Architecture.LeakyRnn && !_entries.ContainsKey("bias"))
+            notes.Add("-ParameterMap: 'bias' is not named, so it is zero.");
+    }
+
+    /// <summary>The file keys the map used (not candidates for the readout).</summary>
+    public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where an entry came from, for messages: "'J.weight'".</summary>
+    public string? Origin(string name) => _origins.TryGetValue(name, out var o) ? o : null;
+
+    private static RnnException Invalid(string message) => new("InvalidParameterMap", RnnErrorKind.InvalidArgument, message);
+
+    private static readonly Regex Sliced = new(@"^(?<key>.+?)\[(?<slices>[^\[\]]*)\]$", RegexOptions.CultureInvariant);
+
+    private static string KeyOf(string source) => Sliced.Match(source) is { Success: true } m ? m.Groups["key"].Value : source;
+
+    /// <summary>A key, or a key with a NumPy slice of each dimension (start:stop, either end left out, negative from the end, or one index).</summary>
+    private static Parameter Resolve(IReadOnlyDictionary<string, Parameter> file, string source, string name)
+    {
+        string key = KeyOf(source);
+        if (!file.TryGetValue(key, out var tensor))
+        {
+            var keys = file.Keys.Take(20).ToList();
+            throw Invalid($"-ParameterMap {name} = '{source}': the file has no tensor '{key}'. Its tensors{(file.Count > 20 ? $" (the first 20 of {file.Count})" : "")}: " +
+                $"{(keys.Count == 0 ? "none" : string.Join(", ", keys))}.");
+        }
+        if (key == source) return tensor;
+        var slices = Sliced.Match(source).Groups["slices"].Value.Split(',', StringSplitOptions.TrimEntries);
+        if (slices.Length != tensor.Shape.Length)
+            throw Invalid($"-ParameterMap {name} = '{source}': '{key}' has {tensor.Shape.Length} dimension(s) [{string.Join(", ", tensor.Shape)}], and the slice gives {slices.Length}.");
+        var ranges = slices.Select((s, d) => Range(s, tensor.Shape[d], source, name)).ToArray();
+        var shape = ranges.Where(r => !r.Index).Select(r => r.Stop - r.Start).ToArray();
+        var data = new double[shape.Aggregate(1L, (a, b) => a * b)];
+        var strides = new long[tensor.Shape.Length];
+        for (int d = strides.Length - 1; d >= 0; d--) strides[d] = d == strides.Length - 1 ? 1 : strides[d + 1] * tensor.Shape[d + 1];
+        var source2 = tensor.Data;
+        var index = ranges.Select(r => r.Start).ToArray();
+        for (long i = 0; i < data.Length; i++)
+        {
+            long at = 0;
+            for (int d = 0; d < index.Length; d++) at += index[d] * strides[d];
+            data[i] = source2[at];
+            for (int d = index.Length - 1; d >= 0; d--)
+            {
+                if (++index[d] < ranges[d].Stop) break;
+                index[d] = ranges[d].Start;
+            }
+        }
+        return new Parameter(shape, data);
+    }
+
+    private static (long Start, long Stop, bool Index) Range(string slice, long size, string source, string name)
+    {
+        long Bound(string text, long fallback)
+        {
+            if (text.Length == 0) return fallback;
+            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+                throw Invalid($"-ParameterMap {name} = '{source}': '{slice}' is not a slice (start:stop, either left out, or one index).");
+            return Math.Clamp(v < 0 ? v + size : v, 0, size);
+        }
+        var ends = slice.Split(':');
+        if (ends.Length == 1)
+        {
+            long i = Bound(ends[0].Trim(), -1);
+            if (i < 0 || i >= size || ends[0].Trim().Length == 0)
+                throw Invalid($"-ParameterMap {name} = '{source}': index {slice} is outside a dimension of {size}.");
+            return (i, i + 1, true);
+        }
+        if (ends.Length > 2) throw Invalid($"-ParameterMap {name} = '{source}': slices with a step ('{slice}') are not supported.");
+        long start = Bound(ends[0].Trim(), 0), stop = Bound(ends[1].Trim(), size);
+        if (stop <= start) throw Invalid($"-ParameterMap {name} = '{source}': the slice {slice} of a dimension of {size} is empty.");
+        return (start, stop, false);
+    }
+
+    /// <summary>Tensors side by side, as numpy.concatenate(axis=1); a 1-D tensor is one column.</summary>
+    private static Parameter Columns(List<Parameter> parts, string name, string[] sources)
+    {
+        var matrices = parts.Select((p, k) => p.Shape.Length switch
+        {
+            1 => (Rows: p.Shape[0], Columns: 1L, p.Data),
+            2 => (Rows: p.Shape[0], Columns: p.Shape[1], p.Data),
+            _ => throw Invalid($"-ParameterMap {name}: '{sources[k]}' has {p.Shape.Length} dimensions; only 1-D (a column) and 2-D tensors are joined."),
+        }).ToList();
+        long rows = matrices[0].Rows;
+        if (matrices.Any(m => m.Rows != rows))
+            throw Invalid($"-ParameterMap {name}: the keys joined along columns must have the same rows; they have {string.Join(", ", matrices.Select((m, k) => $"'{sources[k]}' {m.Rows}"))}.");
+        long columns = matrices.Sum(m => m.Columns);
+        var data = new double[rows * columns];
+        long offset = 0;
+        foreach (var m in matrices)
+        {
+            for (long r = 0; r < rows; r++)
+                Array.Copy(m.Data, r * m.Columns, data, r * columns + offset, m.Columns);
+            offset += m.Columns;
+        }
+        return new Parameter(new[] { rows, columns }, data);
+    }
+
+    public Parameter this[string key] => _entries[key];
+    public IEnumerable<string> Keys => _entries.Keys;
+    public IEnumerable<Parameter> Values => _entries.Values;
+    public int Count => _entries.Count;
+    public bool ContainsKey(string key) => _entries.ContainsKey(key);
+    public bool TryGetValue(string key, out Parameter value) => _entries.TryGetValue(key, out value!);
+    public IEnumerator<KeyValuePair<string, Parameter>> GetEnumerator() => _entries.GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
