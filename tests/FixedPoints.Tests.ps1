@@ -139,6 +139,59 @@ Describe 'Fixed points in closed form' {
     }
 }
 
+Describe 'An honest account of every start' {
+    BeforeAll {
+        # h' = relu(2h + 1): q = 1/2 (relu(2h + 1) - h)^2 falls towards the kink at h = -1/2 from both sides, where
+        # F(h) - h = 1/2 and |grad q| is 1/2 on either side: no fixed point and no stationary point of q anywhere.
+        $m = New-RnnModel -InputSize 1 -HiddenSize 1 -Nonlinearity Relu -NoBias -Seed 1
+        $path = Join-Path $TestDrive 'kink.safetensors'
+        $m.Parameters['weight_hh_l0'].Data[0] = 2.0
+        $m.Parameters['weight_ih_l0'].Data[0] = 1.0
+        $m | Export-RnnModel -Path $path
+        $script:kink = Import-RnnModel $path
+        $script:kinkStarts = [double[][]]@(, [double[]]@(1.0)) + , [double[]]@(-2.0) + , [double[]]@(0.3)
+    }
+
+    It 'calls a start that ends at no fixed or stationary point Failed (Stalled or IterationLimit), never Slow, even with -MaxQ' {
+        $all = Find-RnnFixedPoint -Model $kink -Input 1 -InitialState $kinkStarts -All -MaxQ 1 -WarningAction SilentlyContinue
+        @($all).Count | Should -Be 3
+        foreach ($p in $all) {
+            $p.Kind | Should -Be 'Failed'
+            $p.Outcome | Should -BeIn 'Stalled', 'IterationLimit'
+            $p.Gradient / [math]::Sqrt(2 * $p.Q) | Should -BeGreaterThan 0.1 -Because '|grad q| / |F(h) - h| is 1 on either side of the kink'
+        }
+        Find-RnnFixedPoint -Model $kink -Input 1 -InitialState $kinkStarts -MaxQ 1 -WarningAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'warns when most starts fail, and gives the account as an information record and in the verbose stream' {
+        $out = Find-RnnFixedPoint -Model $kink -Input 1 -InitialState $kinkStarts -InformationVariable info -WarningVariable warned -WarningAction SilentlyContinue -Verbose 4>&1
+        @($warned).Count | Should -Be 1
+        $warned[0].Message | Should -Match '^3 start\(s\): 0 converged'
+        $summary = @($info | Where-Object { $_.Tags -contains 'Summary' })[0].MessageData
+        $summary.Starts | Should -Be 3
+        $summary.Converged | Should -Be 0
+        $summary.Stalled + $summary.IterationLimit | Should -Be 3
+        $summary.Points | Should -Be 0
+        (@($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n") | Should -Match '0 point\(s\) kept'
+    }
+
+    It 'certifies a slow point by its gradient and counts the starts that reached it' {
+        $m = New-RnnModel -InputSize 1 -HiddenSize 1 -NoBias -Seed 1
+        $path = Join-Path $TestDrive 'ghost2.safetensors'
+        $m.Parameters['weight_hh_l0'].Data[0] = 2.0
+        $m.Parameters['weight_ih_l0'].Data[0] = 1.2
+        $m | Export-RnnModel -Path $path
+        $ghost = Import-RnnModel $path
+        $all = Find-RnnFixedPoint -Model $ghost -Input 1 -InitialState ([double[][]](-1.5, -0.8)) -All -InformationVariable info -WarningAction SilentlyContinue
+        foreach ($p in $all) {
+            $p.Kind | Should -Be 'Slow'
+            $p.Outcome | Should -Be 'Slow'
+            $p.Gradient | Should -BeLessOrEqual (1e-6 * [math]::Sqrt(2 * $p.Q))
+        }
+        ($info | Where-Object { $_.Tags -contains 'Summary' }).MessageData.Slow | Should -Be 2
+    }
+}
+
 Describe 'Find-RnnFixedPoint on the bundled flip-flop network' {
     BeforeAll {
         $m = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')

@@ -159,6 +159,7 @@ Describe 'Files as people save them: what makes them hard' {
         @{ Case = 'a shape that does not fit'; Map = @{ weight_ih_l0 = 'input_layer.weight'; weight_hh_l0 = 'hidden_layer.weight[:, 0:4]' }; Id = 'ParameterShapeMismatch'; Pattern = "weight_hh_l0' \(-ParameterMap weight_hh_l0 = 'hidden_layer.weight\[:, 0:4\]'\) has shape \[5, 4\]" }
         @{ Case = 'a transposed input weight'; Map = @{ weight_ih_l0 = 'readout_layer.weight'; weight_hh_l0 = 'hidden_layer.weight' }; Id = 'ParameterShapeMismatch'; Pattern = 'transposed\?' }
         @{ Case = 'a slice outside the tensor'; Map = @{ weight_ih_l0 = 'input_layer.weight[:, 7]'; weight_hh_l0 = 'hidden_layer.weight' }; Id = 'InvalidParameterMap'; Pattern = 'outside' }
+        @{ Case = 'a negative index outside the tensor (NumPy refuses it; it is not clamped)'; Map = @{ weight_ih_l0 = 'input_layer.weight[:, -4]'; weight_hh_l0 = 'hidden_layer.weight' }; Id = 'InvalidParameterMap'; Pattern = 'outside' }
     ) {
         $err = { Import-RnnModel (Join-Path $script:RealFiles 'ctrnn_layers.pth') -Architecture Rnn -Nonlinearity Relu -ParameterMap $Map -ErrorAction Stop } |
             Should -Throw -ErrorId "$Id,RnnLinearization.ImportRnnModelCommand" -PassThru

@@ -1,6 +1,7 @@
 """Compares two .npz files array by array, as numpy reads them: same names, shapes and dtype kinds; floats equal to
 1e-12 relative to the array's largest magnitude (an imaginary part near 0 moves with its eigenvalue's rounding), or
-within 1e-24 (q = 1/2 |F(h) - h|^2 at its rounding floor, about 1e-31, is noise); eigenvectors up to their phase
+within 1e-24 (q = 1/2 |F(h) - h|^2 at its rounding floor, about 1e-31, is noise; so is |grad q| there, about 1e-16:
+Gradient within 1e-14); eigenvectors up to their phase
 (which LAPACK may choose differently when the batch around a state differs); a fixed point's Iterations within one (a
 search stops where q meets its rounding floor, so an ulp of difference between processes can add a step);
 other integers, booleans and text exactly.
@@ -23,7 +24,8 @@ for k in a.files:
             sys.exit(f"{k}: eigenvectors differ beyond their phase")
     elif x.dtype.kind in "fc":
         scale = np.nanmax(np.abs(x)) if x.size and np.isfinite(x).any() else 0.0
-        if not np.allclose(x, y, rtol=1e-12, atol=1e-12 * scale + 1e-24, equal_nan=True):
+        floor = 1e-14 if k == "Gradient" else 1e-24
+        if not np.allclose(x, y, rtol=1e-12, atol=1e-12 * scale + floor, equal_nan=True):
             sys.exit(f"{k}: differs by up to {np.nanmax(np.abs(x - y))}")
     elif k == "Iterations":
         if np.abs(x.astype(np.int64) - y.astype(np.int64)).max(initial=0) > 1:

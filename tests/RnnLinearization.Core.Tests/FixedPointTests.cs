@@ -48,7 +48,7 @@ public class FixedPointTests
     }
 
     [Theory]
-    [InlineData(NewtonSolver.ReuseFromSize, true)]
+    [InlineData(NewtonStepSolver.ReuseFromSize, true)]
     [InlineData(256, true)]   // where libtorch's batched LU on two threads gets its pivots wrong
     [InlineData(12, false)]
     public void NewtonStepsMeetTheirResidualBoundAndReuseEachStartsOwnFactors(int size, bool reuses)
@@ -71,7 +71,7 @@ public class FixedPointTests
         var states = Enumerable.Range(0, 6).Select(_ => Enumerable.Range(0, size).Select(_ => random.NextDouble() - 0.5).ToArray()).ToArray();
         var nearby = states.Select(h => h.Select(v => v + 1e-3 * (random.NextDouble() - 0.5)).ToArray()).ToArray();
         TorchRuntime.EnsureLoaded();
-        var solver = new NewtonSolver(size, 8);
+        var solver = new NewtonStepSolver(size, 8);
 
         void Check(double[][] at, int[] rows, int[] owners)
         {
@@ -114,7 +114,7 @@ public class FixedPointTests
     {
         // The soak's promise (every pass equals the first, bit for bit, on one thread): nothing may depend on where the
         // garbage collector happened to put an array (MKL rounds differently with the alignment of its operands).
-        var model = ModelFactory.Create(Architecture.Gru, 3, NewtonSolver.ReuseFromSize, 1, Nonlinearity.Tanh, true, 11);
+        var model = ModelFactory.Create(Architecture.Gru, 3, NewtonStepSolver.ReuseFromSize, 1, Nonlinearity.Tanh, true, 11);
         var states = Enumerable.Range(1, 24).Select(k => Enumerable.Range(1, model.StateSize).Select(i => 0.8 * Math.Sin(0.11 * k * i)).ToArray()).ToArray();
         var starts = FixedPoints.Starts(states, 32, 0.1, 2);
         var u = new double[model.InputSize];
@@ -144,7 +144,7 @@ public class FixedPointTests
         // batch ends at the same state (to rounding) after the same number of iterations. The 256-unit flip-flop of the
         // benchmarks (trained by examples/train_flipflop.py), large enough that later Newton steps reuse factors.
         var model = ModelLoader.Load(Path.Combine(Fixtures.Root, "..", "..", "bench", "flipflop256.pt"));
-        Assert.True(model.StateSize >= NewtonSolver.ReuseFromSize);
+        Assert.True(model.StateSize >= NewtonStepSolver.ReuseFromSize);
         // Starts as users draw them: states along a trajectory under random pulses, plus noise.
         var random = new Random(11);
         var pulses = Enumerable.Range(0, 300).Select(_ => Enumerable.Range(0, model.InputSize)

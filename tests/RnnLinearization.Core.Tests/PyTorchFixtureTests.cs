@@ -84,6 +84,18 @@ public class PyTorchFixtureTests
         var jv = TensorData.ToRows(op.Apply(vt));
         var jtv = TensorData.ToRows(op.ApplyTransposed(vt));
         var last = TensorData.Flat(op.Matrices(TorchSharp.torch.tensor(new long[] { b - 1 })));
+        // For chosen rows only, twice with the same rows (a GMRES solve asks so): the same products.
+        var chosen = TorchSharp.torch.tensor(new long[] { b - 1, 0 });
+        var sub = TensorData.FromRows(new[] { v[b - 1], v[0] }, n);
+        for (int again = 0; again < 2; again++)
+        {
+            var jvRows = TensorData.ToRows(op.Apply(sub, chosen));
+            var jtvRows = TensorData.ToRows(op.ApplyTransposed(sub, chosen));
+            Close(jv[b - 1], jvRows[0], rel: 1e-12, abs: 1e-14, what: "J v at a chosen row");
+            Close(jv[0], jvRows[1], rel: 1e-12, abs: 1e-14, what: "J v at a chosen row");
+            Close(jtv[b - 1], jtvRows[0], rel: 1e-12, abs: 1e-14, what: "J^T v at a chosen row");
+            Close(jtv[0], jtvRows[1], rel: 1e-12, abs: 1e-14, what: "J^T v at a chosen row");
+        }
         for (int k = 0; k < b; k++)
         {
             var j = Matrix(cases[k]!["state_jacobian"]);

@@ -43,6 +43,7 @@ public class TorchZipTests
             foreach (var (key, values) in storages)
                 Add($"archive/data/{key}", values.SelectMany(BitConverter.GetBytes).ToArray());
             Add("archive/byteorder", Encoding.ASCII.GetBytes("little"));
+            Add("archive/version", Encoding.ASCII.GetBytes("3\n"));
         }
         return path;
     }
@@ -95,6 +96,49 @@ public class TorchZipTests
         var ex = Assert.Throws<RnnException>(() => WithFile(Zip(pickle), Read));
         Assert.Equal("PickleCallRefused", ex.ErrorId);
         Assert.Contains("builtins.eval", ex.Message);
+    }
+
+    [Fact]
+    public void AStateThatWouldMakePythonCallSomethingIsRefused()
+    {
+        // BUILD with {'__setstate__': print} on an object: Python would call print on the next BUILD.
+        var setstate = Cat(Global("argparse", "Namespace"), B(')'), new byte[] { 0x81 }, B('}'), Str("__setstate__"), Global("builtins", "print"), B('s'), B('b'));
+        var ex = Assert.Throws<RnnException>(() => WithFile(Zip(Dict(("cfg", setstate))), Read));
+        Assert.Equal("PickleCallRefused", ex.ErrorId);
+        Assert.Contains("__setstate__", ex.Message);
+    }
+
+    [Fact]
+    public void ABuildOnATensorGivesItTheStateAsPyTorchSetsIt()
+    {
+        // Tensor.__setstate__: a 5-tuple gives the tensor its first item's values (PyTorch before 0.4 wrote Variables
+        // so); a 3-tuple (requires_grad, volatile, hooks) leaves them; a 4-tuple is a view.
+        var storage = Enumerable.Range(0, 4).Select(i => (float)i).ToArray();
+        var five = Cat(Tensor("0", 4, 0, new long[] { 4 }, new long[] { 1 }), B('('), Tensor("0", 4, 1, new long[] { 2 }, new long[] { 1 }),
+            B('N'), B('N'), B('N'), B('N'), B('t'), B('b'));
+        var three = Cat(Tensor("0", 4, 0, new long[] { 4 }, new long[] { 1 }), new byte[] { 0x88, 0x89 }, B('N'), new byte[] { 0x87 }, B('b'));
+        var four = Cat(Tensor("0", 4, 0, new long[] { 4 }, new long[] { 1 }), B('('), B('('), Str("storage"), Global("torch", "FloatStorage"), Str("0"),
+            Str("cpu"), Int(4), B('t'), B('Q'), Int(2), Tuple(2), Tuple(1), B('t'), B('b'));
+        var read = WithFile(Zip(Dict(("five", five), ("three", three), ("four", four)), ("0", storage)), Read);
+        Assert.Equal(new double[] { 1, 2 }, read["five"].Data);
+        Assert.Equal(new double[] { 0, 1, 2, 3 }, read["three"].Data);
+        Assert.Equal(new double[] { 2, 3 }, read["four"].Data);
+    }
+
+    [Fact]
+    public void ANameThatIsNotPlainDataIsReportedAndOneThatRunsCodeIsRefusedEvenUncalled()
+    {
+        var storage = Enumerable.Range(0, 4).Select(i => (float)i).ToArray();
+        var path = Zip(Dict(("w", Tensor("0", 4, 0, new long[] { 4 }, new long[] { 1 })), ("settings", Global("mypackage.config", "Settings"))), ("0", storage));
+        try
+        {
+            using var file = ModelFile.Open(path);
+            Assert.Equal(new[] { "mypackage.config.Settings" }, file.Calls);
+            Assert.Equal(new double[] { 0, 1, 2, 3 }, file.Tensors["w"].Data);
+        }
+        finally { File.Delete(path); }
+        var ex = Assert.Throws<RnnException>(() => WithFile(Zip(Dict(("x", Global("os", "system")))), Read));
+        Assert.Equal("PickleCallRefused", ex.ErrorId);
     }
 
     [Fact]

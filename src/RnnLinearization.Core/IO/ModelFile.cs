@@ -76,6 +76,11 @@ public sealed class ModelFile : IDisposable
             throw new RnnException("ModelFileUnreadable", RnnErrorKind.ReadError, $"'{path}' cannot be read: {ex.Message}", ex);
         }
         try { return Read(stream, path, new ReadLimits(path, stream.Length, token)); }
+        catch (OutOfMemoryException ex)
+        {
+            stream.Dispose();
+            throw new RnnException("InsufficientMemory", RnnErrorKind.ResourceUnavailable, $"'{path}' needs more memory to read than this process has.", ex);
+        }
         catch
         {
             stream.Dispose();
@@ -110,6 +115,8 @@ public sealed class ModelFile : IDisposable
             }
             if (head is [0x80, <= 5, ..])
             {
+                // torch.load tries the oldest (tar) format first: a file that is also a tar archive reads differently there.
+                if (IsTar(stream)) throw Unreadable(path, "it is both a legacy torch.save file and a tar archive, which PyTorch would read as the other.");
                 var legacy = TorchLegacy.Open(stream, path, limits);
                 var file = new ModelFile(path, "torch.save legacy", legacy, limits);
                 var (value, calls) = legacy.Load();
@@ -130,7 +137,26 @@ public sealed class ModelFile : IDisposable
             $"'{path}' is neither a torch.save file (zip or legacy) nor a safetensors file.");
     }
 
-    private static readonly string[] Skipped = { "optim", "scheduler", "scaler" };
+    /// <summary>Words of a key that name optimizer, scheduler and grad-scaler state (optimizer_state_dict, lr_schedulers, grad_scaler).</summary>
+    private static readonly HashSet<string> Skipped = new(StringComparer.OrdinalIgnoreCase)
+        { "optim", "optimizer", "optimizers", "scheduler", "schedulers", "scaler", "scalers" };
+
+    private static bool IsSkipped(string name) => name.Split('_', '-', '.', ' ').Any(Skipped.Contains);
+
+    /// <summary>A tar header's checksum (the sum of its 512 bytes, the checksum field read as spaces) matches.</summary>
+    private static bool IsTar(Stream stream)
+    {
+        if (stream.Length < 512) return false;
+        var block = new byte[512];
+        stream.Position = 0;
+        stream.ReadExactly(block);
+        stream.Position = 0;
+        var field = System.Text.Encoding.ASCII.GetString(block, 148, 8).Trim('\0', ' ');
+        if (field.Length == 0 || !field.All(c => c is >= '0' and <= '7')) return false;
+        long sum = 0;
+        for (int i = 0; i < 512; i++) sum += i is >= 148 and < 156 ? ' ' : block[i];
+        return Convert.ToInt64(field, 8) == sum;
+    }
 
     /// <summary>
     /// Names what the pickle built, as PyTorch would: dict keys joined with dots, and a whole module's tensors as its
@@ -143,15 +169,25 @@ public sealed class ModelFile : IDisposable
         if (root is PickleTensor rootTensor) { AddTensor("(root)", rootTensor); return; }
         var onPath = new HashSet<object>(ReferenceEqualityComparer.Instance);
         var frames = new Stack<(object Container, List<(string Name, object? Value)> Children, int Next, string Prefix)>();
-        int visits = 0;
+        long visits = 0;
+        // Every child the walk meets is counted, so a container shared by many (each of many children) cannot make
+        // the walk, or the names it makes, grow beyond the budget.
+        void Visit(long count, string prefix)
+        {
+            long before = visits;
+            visits += count;
+            if (visits > ReadLimits.Visits) throw _limits.TooComplex($"its object graph has more than {ReadLimits.Visits:#,0} entries to visit");
+            if ((before >> 12) != (visits >> 12)) _limits.Token.ThrowIfCancellationRequested();
+            _limits.ChargePickle(64 + 2L * prefix.Length * count);   // the names made
+        }
         void Enter(object container, string prefix)
         {
             if (onPath.Contains(container)) return;
             if (frames.Count >= ReadLimits.Depth) throw _limits.TooComplex($"its dicts or modules nest more than {ReadLimits.Depth:#,0} levels deep");
-            if (++visits > ReadLimits.Visits) throw _limits.TooComplex($"its object graph has more than {ReadLimits.Visits:#,0} dicts and modules to visit");
-            if ((visits & 0xFFF) == 0) _limits.Token.ThrowIfCancellationRequested();
+            var children = Children(container, prefix);
+            Visit(1 + children.Count, prefix);
             onPath.Add(container);
-            frames.Push((container, Children(container, prefix), 0, prefix));
+            frames.Push((container, children, 0, prefix));
         }
         if (root is PickleObject rootModule && IsModule(rootModule)) AddModule("", rootModule);
         if (IsContainer(root)) Enter(root!, "");
@@ -168,7 +204,7 @@ public sealed class ModelFile : IDisposable
             frames.Push(frame with { Next = frame.Next + 1 });
             string key = frame.Prefix + name;
             if (value is PickleTensor tensor) AddTensor(key, tensor);
-            else if (Skipped.Any(s => name.Contains(s, StringComparison.OrdinalIgnoreCase)) && frame.Container is PickleDict)
+            else if (IsSkipped(name) && frame.Container is PickleDict)
                 _entries.Add(new FileEntry(key, "Value", Value: "(optimizer state, not read)"));
             else if (IsContainer(value))
             {
@@ -179,14 +215,27 @@ public sealed class ModelFile : IDisposable
         }
     }
 
-    /// <summary>Dicts, modules, and lists that hold tensors, dicts or modules (one level is looked into: never recursion).</summary>
-    private static bool IsContainer(object? value) =>
-        value is PickleDict || IsModule(value) || (value is List<object?> or object?[] && Items(value!).Any(v => v is PickleTensor or PickleDict || IsModule(v)));
+    /// <summary>
+    /// Dicts (and instances of dict subclasses), modules, and lists that hold tensors, dicts or modules (one level is
+    /// looked into, once per list: never recursion, never a rescan of a list shared by many).
+    /// </summary>
+    private bool IsContainer(object? value) => value switch
+    {
+        PickleDict => true,
+        PickleObject o => IsModule(o) || o.Items is not null || o.List is not null,
+        List<object?> or object?[] => _lists.TryGetValue(value, out bool holds) ? holds
+            : _lists[value] = Items(value).Any(v => v is PickleTensor or PickleDict || (v is PickleObject o && (IsModule(o) || o.Items is not null))),
+        _ => false,
+    };
+
+    private readonly Dictionary<object, bool> _lists = new(ReferenceEqualityComparer.Instance);
 
     private static bool IsModule(object? value) =>
         value is PickleObject o && (o.Attributes.Get("_parameters") is PickleDict || o.Attributes.Get("_modules") is PickleDict);
 
     private static IEnumerable<object?> Items(object list) => list is List<object?> l ? l : (object?[])list;
+
+    private static int Count(object list) => list is List<object?> l ? l.Count : ((object?[])list).Length;
 
     /// <summary>A container's named children: a dict's items, a list's by index, a module's state_dict entries.</summary>
     private List<(string, object?)> Children(object container, string prefix)
@@ -197,6 +246,13 @@ public sealed class ModelFile : IDisposable
             case PickleDict dict:
                 foreach (var (key, value) in dict.Items)
                     if (KeyName(key) is { } name) children.Add((name, value));
+                break;
+            case PickleObject { Items: { } items } when !IsModule(container):
+                foreach (var (key, value) in items.Items)
+                    if (KeyName(key) is { } name) children.Add((name, value));
+                break;
+            case PickleObject { List: { } list } when !IsModule(container):
+                for (int k = 0; k < list.Count; k++) children.Add((k.ToString(CultureInfo.InvariantCulture), list[k]));
                 break;
             case PickleObject module:
                 var nonPersistent = module.Attributes.Get("_non_persistent_buffers_set") is List<object?> set ? set.OfType<string>().ToHashSet() : new HashSet<string>();
@@ -227,6 +283,8 @@ public sealed class ModelFile : IDisposable
         var a = module.Attributes;
         string? mode = a.Get("mode") as string, nonlinearity = a.Get("nonlinearity") as string;
         bool recurrent = mode is not null || (nonlinearity is not null && module.Type.Name.EndsWith("Cell", StringComparison.Ordinal));
+        // nn.RNN runs by its mode (RNN_TANH, RNN_RELU), whatever its nonlinearity attribute says; cells by nonlinearity.
+        if (mode is not null) nonlinearity = null;
         _entries.Add(new FileEntry(prefix.TrimEnd('.') is { Length: > 0 } k ? k : "(root)", "Module", Value: module.Type.ToString()));
         if (!recurrent) return;
         Nonlinearity? f = (nonlinearity ?? mode) switch
@@ -267,13 +325,14 @@ public sealed class ModelFile : IDisposable
         var data = new double[count];
         var index = new long[t.Sizes.Length];
         int size = t.Storage.Type.Size;
+        var read = t.Storage.Type.Read;
         long origin = t.Storage.BaseOffset + t.Offset;
         for (long i = 0; i < count; i++)
         {
             if ((i & 0xFFFFF) == 0) _limits.Token.ThrowIfCancellationRequested();
             long at = origin;
             for (int d = 0; d < index.Length; d++) at += index[d] * t.Strides[d];
-            data[i] = t.Storage.Type.Read(raw.AsSpan(checked((int)(at * size)), size));
+            data[i] = read(raw.AsSpan(checked((int)(at * size)), size));
             for (int d = index.Length - 1; d >= 0; d--)
             {
                 if (++index[d] < t.Sizes[d]) break;
@@ -296,12 +355,12 @@ public sealed class ModelFile : IDisposable
         bool b => b ? "True" : "False",
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => d.ToString("R", CultureInfo.InvariantCulture),
-        BigInteger b => b.ToString(CultureInfo.InvariantCulture) is var t && t.Length <= 40 ? t : $"(an integer of {t.Length} digits)",
+        BigInteger b => b.GetByteCount() <= 16 ? b.ToString(CultureInfo.InvariantCulture) : $"(an integer of {b.GetByteCount()} bytes)",
         byte[] bytes => $"({bytes.Length} bytes)",
         PickleDict d => $"(dict of {d.Count})",
         PickleObject o => $"({o.Type})",
-        List<object?> or object?[] => Items(value).ToList() is var items && items.Count <= 8 && items.All(i => i is long or double or string or bool)
-            ? $"({string.Join(", ", items.Select(Describe))})" : $"({items.Count} items)",
+        List<object?> or object?[] => Count(value) is var count && count <= 8 && Items(value).All(i => i is long or double or bool || i is string { Length: <= 40 })
+            ? $"({string.Join(", ", Items(value).Select(Describe))})" : $"({count} items)",
         _ => $"({value.GetType().Name})",
     };
 

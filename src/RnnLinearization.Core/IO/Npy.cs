@@ -72,7 +72,7 @@ internal static class Npy
     }
 
     /// <summary>
-    /// The header's Python dict literal, {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }, read as NumPy's
+    /// The header's Python dict literal, {'descr': '&lt;f8', 'fortran_order': False, 'shape': (3, 4), }, read as NumPy's
     /// literal_eval reads it: exactly these three keys, each once (a key given twice is refused, since readers differ
     /// on which one counts).
     /// </summary>
@@ -109,7 +109,7 @@ internal static class Npy
             string key = Text();
             Expect(':');
             if ((key == "descr" && descr is not null) || (key == "fortran_order" && fortran is not null) || (key == "shape" && shape is not null))
-                throw new RnnException("DuplicateRecord", RnnErrorKind.InvalidData, $"'{name}': its .npy header gives '{key}' twice; readers differ on which one counts, so it is refused.");
+                throw ReadLimits.DuplicateRecord(name, $"its .npy header gives '{key}' twice");
             switch (key)
             {
                 case "descr": descr = Text(); break;
@@ -117,16 +117,21 @@ internal static class Npy
                     fortran = Word() switch { "True" => true, "False" => false, var w => throw bad(name, $"its fortran_order is '{w}', not True or False.") };
                     break;
                 case "shape":
+                    // A Python tuple: (), (3,) or (3, 4) with an optional trailing comma; (3) is an int, not a shape.
                     Expect('(');
                     var dims = new List<long>();
+                    bool comma = false;
                     while (!Take(')'))
                     {
-                        string d = Word().TrimEnd('L');
-                        dims.Add(long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw bad(name, $"its shape has '{d}', not a size."));
+                        string d = Word();
+                        if (d.EndsWith('L')) d = d[..^1];   // Python 2's long
+                        dims.Add(d.Length > 0 && d.All(char.IsAsciiDigit) && (d.Length == 1 || d[0] != '0') && long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+                            ? v : throw bad(name, $"its shape has '{d}', not a size."));
                         if (dims.Count > 32) throw bad(name, "its shape has more than 32 dimensions.");
-                        if (!Take(',') && !Take(')')) throw bad(name, "its shape is not a tuple of sizes.");
-                        else if (header[at - 1] == ')') break;
+                        comma = Take(',');
+                        if (!comma) { Expect(')'); break; }
                     }
+                    if (dims.Count == 1 && !comma) throw bad(name, "its shape is not a tuple (one size needs a comma: (3,)).");
                     shape = dims.ToArray();
                     break;
                 default: throw bad(name, $"its header has the key '{key}', which .npy headers do not have.");
@@ -134,20 +139,24 @@ internal static class Npy
             if (!Take(',')) { Expect('}'); break; }
         }
         if (descr is null || fortran is null || shape is null) throw bad(name, "its header lacks descr, fortran_order or shape.");
+        Space();
+        if (at < header.Length) throw bad(name, "its header has more after its dict.");
         return (descr, fortran.Value, shape);
     }
 
-    /// <summary>Opens an .npz, refusing one that holds an array twice (NumPy's reader takes the last, others the first).</summary>
+    /// <summary>
+    /// Opens an .npz, refusing one that names an array twice: the same entry twice (NumPy takes the last), or 'states'
+    /// beside 'states.npy' (NumPy's np.load(f)['states'] takes the first, this module the second).
+    /// </summary>
     public static System.IO.Compression.ZipArchive OpenNpz(string path)
     {
         var zip = System.IO.Compression.ZipFile.OpenRead(path);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in zip.Entries)
-            if (!seen.Add(e.FullName))
+            if (!seen.Add(e.FullName.EndsWith(".npy", StringComparison.Ordinal) ? e.FullName[..^4] : e.FullName))
             {
                 zip.Dispose();
-                throw new RnnException("DuplicateRecord", RnnErrorKind.InvalidData,
-                    $"'{path}' holds the array '{e.FullName}' twice; readers differ on which one counts, so it is refused.");
+                throw ReadLimits.DuplicateRecord(path, $"it holds the array '{e.FullName}' twice");
             }
         return zip;
     }

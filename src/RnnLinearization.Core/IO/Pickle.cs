@@ -58,6 +58,12 @@ internal sealed class PickleObject
 
     /// <summary>The instance's __dict__ as BUILD set it (a module's _parameters, _modules, nonlinearity, ...).</summary>
     public PickleDict Attributes { get; } = new(plain: false);
+
+    /// <summary>The items SETITEM gave it: an instance of a dict subclass (a checkpoint's AttrDict), as a dict.</summary>
+    public PickleDict? Items { get; set; }
+
+    /// <summary>The items APPEND gave it: an instance of a list subclass.</summary>
+    public List<object?>? List { get; set; }
 }
 
 /// <summary>Dict keys as Python compares them, hashed safely.</summary>
@@ -104,12 +110,41 @@ internal static class PickleKey
     }
 }
 
-/// <summary>An element type of tensors, as torch's storages and safetensors name them.</summary>
-internal sealed record TensorType(string Name, int Size, bool Real)
+/// <summary>An element type of tensors, as torch's storages and safetensors name them; one instance per type.</summary>
+internal sealed class TensorType
 {
-    public static readonly TensorType Float64 = new("float64", 8, true), Float32 = new("float32", 4, true), Float16 = new("float16", 2, true),
-        BFloat16 = new("bfloat16", 2, true), Int64 = new("int64", 8, true), Int32 = new("int32", 4, true), Int16 = new("int16", 2, true),
-        Int8 = new("int8", 1, true), UInt8 = new("uint8", 1, true), Bool = new("bool", 1, true);
+    /// <summary>One element, little-endian, as a double (exact for every type but int64 beyond 2^53).</summary>
+    public delegate double ElementReader(ReadOnlySpan<byte> at);
+
+    private TensorType(string name, int size, ElementReader? read)
+    {
+        Name = name;
+        Size = size;
+        Read = read ?? (_ => throw new InvalidOperationException($"{name} has no real value"));
+        Real = read is not null;
+    }
+
+    public string Name { get; }
+    public int Size { get; }
+    public bool Real { get; }
+    public ElementReader Read { get; }
+
+    public static readonly TensorType
+        Float64 = new("float64", 8, b => BinaryPrimitives.ReadDoubleLittleEndian(b)),
+        Float32 = new("float32", 4, b => BinaryPrimitives.ReadSingleLittleEndian(b)),
+        Float16 = new("float16", 2, b => (double)BinaryPrimitives.ReadHalfLittleEndian(b)),
+        BFloat16 = new("bfloat16", 2, b => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16)),   // the high half of a float
+        Int64 = new("int64", 8, b => BinaryPrimitives.ReadInt64LittleEndian(b)),
+        Int32 = new("int32", 4, b => BinaryPrimitives.ReadInt32LittleEndian(b)),
+        Int16 = new("int16", 2, b => BinaryPrimitives.ReadInt16LittleEndian(b)),
+        Int8 = new("int8", 1, b => (sbyte)b[0]),
+        UInt8 = new("uint8", 1, b => b[0]),
+        Bool = new("bool", 1, b => b[0] != 0 ? 1 : 0),
+        Complex64 = new("complex64", 8, null),
+        Complex128 = new("complex128", 16, null);
+
+    /// <summary>A type that is listed but has no values here (safetensors' U16, F8_E4M3, ...), sized one byte a unit of its data.</summary>
+    public static TensorType Unread(string name) => new(name, 0, null);
 
     /// <summary>torch's storage class names (FloatStorage) and dtype names (float32), and safetensors' (F32).</summary>
     public static TensorType? Find(string name) => name switch
@@ -124,25 +159,9 @@ internal sealed record TensorType(string Name, int Size, bool Real)
         "CharStorage" or "int8" or "I8" => Int8,
         "ByteStorage" or "uint8" or "U8" or "UntypedStorage" => UInt8,
         "BoolStorage" or "bool" or "BOOL" => Bool,
-        "ComplexFloatStorage" or "complex64" or "C64" => new("complex64", 8, false),
-        "ComplexDoubleStorage" or "complex128" => new("complex128", 16, false),
+        "ComplexFloatStorage" or "complex64" or "C64" => Complex64,
+        "ComplexDoubleStorage" or "complex128" => Complex128,
         _ => null,
-    };
-
-    /// <summary>One element as a double (exact for every type but int64 beyond 2^53). Little-endian bytes.</summary>
-    public double Read(ReadOnlySpan<byte> at) => Name switch
-    {
-        "float64" => BinaryPrimitives.ReadDoubleLittleEndian(at),
-        "float32" => BinaryPrimitives.ReadSingleLittleEndian(at),
-        "float16" => (double)BinaryPrimitives.ReadHalfLittleEndian(at),
-        "bfloat16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(at) << 16),   // the high half of a float
-        "int64" => BinaryPrimitives.ReadInt64LittleEndian(at),
-        "int32" => BinaryPrimitives.ReadInt32LittleEndian(at),
-        "int16" => BinaryPrimitives.ReadInt16LittleEndian(at),
-        "int8" => (sbyte)at[0],
-        "uint8" => at[0],
-        "bool" => at[0] != 0 ? 1 : 0,
-        _ => throw new InvalidOperationException($"{Name} has no real value"),
     };
 }
 
@@ -165,7 +184,10 @@ internal sealed class PickleStorage
     public long BaseOffset { get; }
 }
 
-/// <summary>A tensor as a view (offset, sizes, strides) into a storage, checked to lie inside it; values are read when asked for.</summary>
+/// <summary>
+/// A tensor as a view (offset, sizes, strides) into a storage, checked to lie inside it; values are read when asked
+/// for. A BUILD may make it another view, as PyTorch's Tensor.__setstate__ does in place (files of PyTorch before 0.4).
+/// </summary>
 internal sealed class PickleTensor
 {
     public PickleTensor(PickleStorage storage, long offset, long[] sizes, long[] strides)
@@ -176,18 +198,22 @@ internal sealed class PickleTensor
         Strides = strides;
     }
 
-    public PickleStorage Storage { get; }
-    public long Offset { get; }
-    public long[] Sizes { get; }
-    public long[] Strides { get; }
+    public PickleStorage Storage { get; private set; }
+    public long Offset { get; private set; }
+    public long[] Sizes { get; private set; }
+    public long[] Strides { get; private set; }
+
+    public void Become(PickleTensor other) => (Storage, Offset, Sizes, Strides) = (other.Storage, other.Offset, other.Sizes, other.Strides);
 }
 
 /// <summary>
 /// The pickle machine (protocols 0 to 5) for what torch.save writes: dicts, lists, tuples, numbers, strings, tensors,
 /// and whole modules as objects with attributes. Nothing the pickle names is ever imported or called: REDUCE is
 /// interpreted for PyTorch's tensor rebuilders and a few containers, and every other object stays a name with its
-/// attributes. A call that would run code or touch the system in Python (os.system, eval, torch.load, pydoc's pager, ...)
-/// is refused, and a call of anything else unknown is reported in <see cref="Warnings"/>. Every object built is charged
+/// attributes. A name whose import or call would run code or touch the system in Python (os.system, eval, torch.load,
+/// pydoc's pager, logging's file handler, ...) is refused wherever it appears, and so is a state that would make Python
+/// call something (a __setstate__ attribute, a tensor's state); any other name that is not plain data (numpy arrays,
+/// paths, PyTorch's rebuilders and modules are) is reported in <see cref="Warnings"/>. Every object built is charged
 /// to the file's <see cref="ReadLimits"/>, integers are bounded, and the stack, marks and memo are flat lists: no input
 /// makes it recurse, hang or grow without bound.
 /// </summary>
@@ -212,8 +238,12 @@ internal sealed class Unpickler
         _persistent = persistent;
     }
 
-    /// <summary>Calls the file would make in Python that are neither refused nor known to be data.</summary>
-    public List<string> Warnings { get; } = new();
+    /// <summary>Names the file would import or call in Python that are neither refused nor known to be data (the first 20).</summary>
+    public IReadOnlyCollection<string> Warnings => _warnings;
+    private readonly HashSet<string> _warnings = new(StringComparer.Ordinal);
+
+    /// <summary>False for the legacy format's header pickles, which hold plain values only.</summary>
+    public bool AllowNames { get; init; } = true;
 
     private RnnException Bad(string why) => ModelFile.Unreadable(_path, why);
 
@@ -313,16 +343,16 @@ internal sealed class Unpickler
                     Push(Long(Take(n4)));
                     break;
                 case (byte)'I': Push(Int(Line(ReadLimits.IntDigits + 2, "an integer"))); break;
-                case (byte)'L': Push(Int(Line(ReadLimits.IntDigits + 2, "an integer").TrimEnd('L'))); break;
+                case (byte)'L': Push(Int(Line(ReadLimits.IntDigits + 2, "an integer") is var l && l.EndsWith('L') ? l[..^1] : l)); break;
                 case (byte)'G': Push(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;
                 case (byte)'F': Push(Float(Line(400, "a number"))); break;
                 case (byte)'X': Push(Utf8(Take(Length4()))); break;                            // BINUNICODE
                 case 0x8c: Push(Utf8(Take(Byte()))); break;                                    // SHORT_BINUNICODE
                 case 0x8d: Push(Utf8(Take(Length8()))); break;                                 // BINUNICODE8
-                case (byte)'V': Push(Line(1 << 20, "a string")); break;                        // UNICODE (raw-unicode-escape; names are ASCII)
-                case (byte)'S': Push(Line(1 << 20, "a string").Trim('\'', '"')); break;        // STRING (a repr; names are plain)
-                case (byte)'T': Push(Encoding.Latin1.GetString(Take(Length4()))); break;       // BINSTRING
-                case (byte)'U': Push(Encoding.Latin1.GetString(Take(Byte()))); break;          // SHORT_BINSTRING
+                case (byte)'V': Push(Plain(Line(1 << 20, "a string"))); break;                 // UNICODE (raw-unicode-escape)
+                case (byte)'S': Push(Quoted(Line(1 << 20, "a string"))); break;                // STRING (a repr)
+                case (byte)'T': Push(Utf8(Take(Length4()))); break;                            // BINSTRING: torch.load decodes Python 2's str as UTF-8
+                case (byte)'U': Push(Utf8(Take(Byte()))); break;                               // SHORT_BINSTRING
                 case (byte)'B': Push(Take(Length4())); break;                                  // BINBYTES
                 case (byte)'C': Push(Take(Byte())); break;                                     // SHORT_BINBYTES
                 case 0x8e: case 0x96: Push(Take(Length8())); break;                            // BINBYTES8, BYTEARRAY8
@@ -333,7 +363,7 @@ internal sealed class Unpickler
                 case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }, 56); break; }
                 case (byte)']': Push(new List<object?>(), 40); break;                         // EMPTY_LIST
                 case (byte)'l': Push(PopMark()); break;                                        // LIST
-                case (byte)'a': { var v = Pop(); AsList(Top()).Add(v); _limits.ChargePickle(8); break; }   // APPEND
+                case (byte)'a': { var v = Pop(); AsList(Top()).Add(v); _limits.ChargePickle(8); break; }   // APPEND (to a list or a list subclass)
                 case (byte)'e': { var items = PopMark(); AsList(Top()).AddRange(items); break; }   // APPENDS
                 case (byte)'}': Push(new PickleDict(plain: true), 40); break;                  // EMPTY_DICT
                 case (byte)'d': Push(Dict(PopMark(), new PickleDict(plain: true)), 40); break; // DICT
@@ -342,17 +372,17 @@ internal sealed class Unpickler
                 case 0x8f: Push(new List<object?>(), 40); break;                               // EMPTY_SET
                 case 0x90: { var items = PopMark(); AsList(Top()).AddRange(items); break; }   // ADDITEMS
                 case 0x91: Push(PopMark()); break;                                             // FROZENSET
-                case (byte)'c': Push(new PickleGlobal(Line(1024, "a module name"), Line(1024, "a name")), 64); break;   // GLOBAL
+                case (byte)'c': Push(Name(Line(1024, "a module name"), Line(1024, "a name")), 64); break;   // GLOBAL
                 case 0x93:                                                                     // STACK_GLOBAL
                 {
                     if (Pop() is not string name || Pop() is not string module) throw Bad("its pickle names a class with something that is not a string.");
-                    Push(new PickleGlobal(module, name), 64);
+                    Push(Name(module, name), 64);
                     break;
                 }
                 case (byte)'R': { var args = Pop(); var f = Pop(); Push(Call(f, args as object?[] ?? throw Bad("its pickle calls a function with arguments that are not a tuple."))); break; }
                 case (byte)'i':                                                                // INST: calls module.name(*args)
                 {
-                    var g = new PickleGlobal(Line(1024, "a module name"), Line(1024, "a name"));
+                    var g = Name(Line(1024, "a module name"), Line(1024, "a name"));
                     Push(Call(g, PopMark().ToArray()));
                     break;
                 }
@@ -409,23 +439,59 @@ internal sealed class Unpickler
         return v;
     }
 
+    /// <summary>A protocol-0 integer as Python's int(text, 0) reads the decimal ones; other forms (010, 0x10, 1_0) are refused.</summary>
     private object Int(string text)
     {
         if (text is "01") return true;
         if (text is "00") return false;
-        if (long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v)) return v;
-        if (text.TrimStart('-', '+').Length > ReadLimits.IntDigits)
+        string digits = text.StartsWith('-') || text.StartsWith('+') ? text[1..] : text;
+        if (digits.Length == 0 || !digits.All(char.IsAsciiDigit) || (digits.Length > 1 && digits[0] == '0'))
+            throw Bad($"its pickle has the integer '{(text.Length > 20 ? text[..20] + "..." : text)}', which torch.save does not write.");
+        if (digits.Length > ReadLimits.IntDigits)
             throw _limits.TooComplex($"its pickle has an integer of more than {ReadLimits.IntDigits:#,0} digits (Python refuses these too)");
-        return BigInteger.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var big)
-            ? big : throw Bad("its pickle has an integer that is not a number.");
+        if (long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var v)) return v;
+        return BigInteger.Parse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>A protocol-0 string; escapes (which torch.save never writes, and which decode to other keys) are refused.</summary>
+    private string Plain(string text) =>
+        text.Contains('\\') ? throw Bad("its pickle has a protocol-0 string with escapes, which torch.save does not write.") : text;
+
+    /// <summary>STRING's repr: one pair of matching quotes around plain text.</summary>
+    private string Quoted(string text) =>
+        text.Length >= 2 && text[0] is '\'' or '"' && text[^1] == text[0] ? Plain(text[1..^1])
+            : throw Bad("its pickle has a protocol-0 string that is not quoted.");
 
     private double Float(string text) =>
         double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
             : text switch { "nan" => double.NaN, "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity, _ => throw Bad("its pickle has a float that is not a number.") };
 
-    private List<object?> AsList(object? o) => o as List<object?> ?? throw Bad("its pickle appends to something that is not a list.");
-    private PickleDict AsDict(object? o) => o as PickleDict ?? throw Bad("its pickle sets an item of something that is not a dict.");
+    private List<object?> AsList(object? o) => o switch
+    {
+        List<object?> list => list,
+        PickleObject obj => obj.List ??= new List<object?>(),   // a list subclass
+        _ => throw Bad("its pickle appends to something that is not a list."),
+    };
+
+    private PickleDict AsDict(object? o) => o switch
+    {
+        PickleDict dict => dict,
+        PickleObject obj => obj.Items ??= new PickleDict(plain: true),   // a dict subclass (a config's AttrDict)
+        _ => throw Bad("its pickle sets an item of something that is not a dict."),
+    };
+
+    /// <summary>
+    /// A name the pickle refers to (GLOBAL): Python imports its module to find it, so a name that runs code or touches
+    /// the system is refused here, even if it is never called; another name that is not known data is reported.
+    /// </summary>
+    private PickleGlobal Name(string module, string name)
+    {
+        var g = new PickleGlobal(module, name);
+        if (!AllowNames) throw Refused($"{g} in a header pickle, which holds plain values only");
+        if (Refuses(g)) throw Refused(g.ToString());
+        if (!IsKnown(g) && _warnings.Count < 20) _warnings.Add(g.ToString());
+        return g;
+    }
 
     private PickleDict Dict(List<object?> items, PickleDict into)
     {
@@ -448,9 +514,13 @@ internal sealed class Unpickler
         PickleDict? dictState = state as PickleDict, slots = null;
         if (state is object?[] { Length: 2 } pair && pair[0] is PickleDict or null && pair[1] is PickleDict or null)
             (dictState, slots) = (pair[0] as PickleDict, pair[1] as PickleDict);
-        foreach (var part in new[] { dictState, slots })
-            if (part?.Get("__setstate__") is { } call)
-                throw Refused($"a __setstate__ attribute set to {Describe(call)}, which Python would then call");
+        RefuseDunders(dictState);
+        RefuseDunders(slots);
+        if (target is PickleTensor tensor)
+        {
+            SetTensorState(tensor, state);
+            return;
+        }
         var attributes = target switch
         {
             PickleObject o => o.Attributes,
@@ -468,6 +538,41 @@ internal sealed class Unpickler
         foreach (var part in new[] { dictState, slots })
             if (part is not null)
                 foreach (var (k, v) in part.Items) SetItem(attributes, k, v);
+    }
+
+    /// <summary>
+    /// Tensor.__setstate__, as PyTorch runs it: (storage, offset, size, stride) makes the tensor that view; (data,
+    /// requires_grad, volatile, hooks, ...) of five gives it data's values; (requires_grad, volatile, hooks) and a dict
+    /// of attributes leave its values alone.
+    /// </summary>
+    private void SetTensorState(PickleTensor tensor, object? state)
+    {
+        switch (state)
+        {
+            case null:
+            case PickleDict:
+                RefuseDunders(state as PickleDict);
+                return;
+            case object?[] { Length: 3 }:
+                return;
+            case object?[] { Length: 4 } view:
+                if (Tensor("_rebuild_tensor", view) is PickleTensor rebuilt) tensor.Become(rebuilt);
+                return;
+            case object?[] { Length: 5 } variable when variable[0] is PickleTensor data:
+                tensor.Become(data);
+                return;
+            default:
+                throw Bad("its pickle sets the state of a tensor in a form PyTorch does not read.");
+        }
+    }
+
+    /// <summary>A state that sets an attribute such as __setstate__ or __class__: Python would call or become what it names.</summary>
+    private void RefuseDunders(PickleDict? state)
+    {
+        if (state is null) return;
+        foreach (var (key, value) in state.Items)
+            if (key is string k && k.Length > 4 && k.StartsWith("__", StringComparison.Ordinal) && k.EndsWith("__", StringComparison.Ordinal))
+                throw Refused($"a {k} attribute set to {Describe(value)}, which Python would then use");
     }
 
     private static string Describe(object? value) => value switch
@@ -507,32 +612,55 @@ internal sealed class Unpickler
                 case ("collections", "defaultdict"):
                 {
                     var d = new PickleDict(plain: f.Name != "OrderedDict");
-                    // OrderedDict([(k, v), ...]) in protocol 0 and 1 pickles.
-                    if (f.Name != "defaultdict" && args is [List<object?> pairs])
-                        foreach (var p in pairs)
+                    // dict(mapping) and OrderedDict([(k, v), ...]) (protocol 0 and 1, Python 2's [[k, v], ...]); defaultdict's argument is its factory.
+                    object? items = f.Name == "defaultdict" ? null : args.Length > 0 ? args[0] : null;
+                    if (items is PickleDict mapping)
+                        foreach (var (k, v) in mapping.Items) SetItem(d, k, v);
+                    else if (items is List<object?> or object?[])
+                        foreach (var p in items is List<object?> l ? l : (IEnumerable<object?>)(object?[])items)
                             if (p is object?[] { Length: 2 } kv) SetItem(d, kv[0], kv[1]);
-                            else if (p is List<object?> { Count: 2 } pair) SetItem(d, pair[0], pair[1]);   // Python 2's [[k, v], ...]
+                            else if (p is List<object?> { Count: 2 } pair) SetItem(d, pair[0], pair[1]);
+                            else throw Bad("its pickle builds a dict from something that is not a pair.");
+                    else if (items is not null) throw Bad("its pickle builds a dict from something that is not a mapping or pairs.");
                     return d;
+                }
+                case ("builtins" or "__builtin__", "set" or "frozenset" or "list" or "tuple"):
+                {
+                    // set([...]): how protocol 2 writes a module's _non_persistent_buffers_set.
+                    var items = args.Length == 0 ? new List<object?>() : args[0] switch
+                    {
+                        List<object?> l => new List<object?>(l),
+                        object?[] t => t.ToList(),
+                        _ => throw Bad($"its pickle builds a {f.Name} from something that is not a list."),
+                    };
+                    _limits.ChargePickle(40 + 8L * items.Count);
+                    return f.Name == "tuple" ? items.ToArray() : items;
                 }
                 case ("torch._utils", "_rebuild_tensor" or "_rebuild_tensor_v2" or "_rebuild_tensor_v3"):
                     return Tensor(f.Name, args);
                 case ("torch._utils", "_rebuild_parameter" or "_rebuild_parameter_with_state"):
                 case ("torch.nn.parameter", "Parameter"):   // PyTorch before 0.4 called Parameter(data, requires_grad)
+                    // _rebuild_parameter_with_state(data, requires_grad, hooks, state): the state becomes attributes.
+                    if (f.Name == "_rebuild_parameter_with_state" && args.Length > 3) RefuseDunders(args[3] as PickleDict);
                     return args.Length > 0 ? args[0] : null;
                 case ("torch._tensor", "_rebuild_from_type_v2"):
-                    // func(*args) with a subclass type: the tensor is func's. Nested ones are unwound in this loop, not by recursion.
+                    // func(*args) with a subclass type, then its state set: the tensor is func's. Nested ones are unwound
+                    // in this loop, not by recursion.
                     if (args.Length < 3) throw Bad("a tensor in it is described in a form torch.save does not write.");
                     if (depth >= 16) throw _limits.TooComplex("its pickle nests tensor rebuilders more than 16 deep");
+                    if (args.Length > 3) RefuseDunders(args[3] as PickleDict);
                     (callable, args) = (args[0], args[2] as object?[] ?? Array.Empty<object?>());
                     continue;
                 case ("copyreg", "_reconstructor"):
                 case ("copy_reg", "_reconstructor"):
+                    // _reconstructor(cls, base, state) calls base.__init__(obj, state) unless base is object.
+                    if (args.Length > 1 && args[1] is PickleGlobal b && !(b.Module is "builtins" or "__builtin__" && b.Name is "object" or "dict" or "list" or "set" or "tuple"))
+                        throw Refused($"copyreg._reconstructor with the base {args[1]}, whose __init__ Python would run");
                     return New(args.Length > 0 ? args[0] : null, null);
                 case ("copyreg", "__newobj__" or "__newobj_ex__"):
                     return New(args.Length > 0 ? args[0] : null, null);
             }
-            if (!IsKnownData(f) && !Warnings.Contains(f.ToString())) Warnings.Add(f.ToString());
-            return new PickleObject(f);
+            return new PickleObject(f);   // reported when the pickle named it, unless known data
         }
     }
 
@@ -548,6 +676,10 @@ internal sealed class Unpickler
         "timeit", "trace", "profile", "cProfile", "asyncio", "threading", "_thread", "tempfile", "glob", "pydoc", "shelve",
         "dbm", "zipimport", "urllib", "http", "ftplib", "smtplib", "telnetlib", "ensurepip", "venv", "distutils", "setuptools",
         "pip", "IPython", "_posixsubprocess", "_io", "io", "fileinput", "site", "sysconfig", "imp", "inspect",
+        // They write or open files, sockets or other processes when built or called.
+        "logging", "zipfile", "tarfile", "gzip", "bz2", "lzma", "sqlite3", "mmap", "fcntl", "termios", "tty", "resource",
+        "select", "selectors", "ssl", "socketserver", "xmlrpc", "poplib", "imaplib", "nntplib", "ftplib", "dill",
+        "cloudpickle", "joblib", "antigravity", "turtle", "tkinter", "idlelib", "distutils", "lib2to3", "zipapp",
     };
 
     private static readonly HashSet<string> CodeBuiltins = new(StringComparer.Ordinal)
@@ -565,6 +697,7 @@ internal sealed class Unpickler
         if (root is "builtins" or "__builtin__") return CodeBuiltins.Contains(f.Name);
         if (root is "operator" or "_operator") return f.Name is "attrgetter" or "methodcaller" or "itemgetter";
         if (root is "functools") return f.Name is "reduce";
+        if (root is "codecs") return f.Name is "open" or "EncodedFile" or "StreamReaderWriter";
         if (root is "numpy") return parts.Contains("testing") || parts.Contains("f2py") || parts.Contains("distutils") || f.Name is "load" or "loadtxt" or "fromfile" or "genfromtxt" or "save" or "memmap";
         if (root is "torch")
             return f.Name is "load" or "save" or "from_file" or "_load_from_bytes" || f.Module.StartsWith("torch.hub", StringComparison.Ordinal)
@@ -588,8 +721,19 @@ internal sealed class Unpickler
         "datetime.timezone", "decimal.Decimal", "fractions.Fraction", "uuid.UUID", "_codecs.encode", "codecs.encode",
     };
 
-    /// <summary>Constructors of plain data (and PyTorch's own rebuilders): calling them in Python runs no one's code.</summary>
-    private static bool IsKnownData(PickleGlobal f) => KnownData.Contains(f.ToString()) || f.Module == "torch._utils";
+    /// <summary>
+    /// Names whose import and call in Python build plain data or PyTorch's own objects, and run no one else's code:
+    /// the list above, PyTorch's tensor rebuilders, storage classes, dtypes and nn modules, and classes of __main__
+    /// (looked up in the loading program, not imported; a whole module's class).
+    /// </summary>
+    private static bool IsKnown(PickleGlobal f) =>
+        KnownData.Contains(f.ToString()) || f.Module == "__main__"
+        || (f.Module == "torch._utils" && f.Name.StartsWith("_rebuild_", StringComparison.Ordinal))
+        || (f.Module == "torch" && (f.Name.EndsWith("Storage", StringComparison.Ordinal) || TensorType.Find(f.Name) is not null || f.Name is "Tensor" or "complex64" or "complex128"))
+        || f.Module.StartsWith("torch.nn.modules.", StringComparison.Ordinal) || f.Module == "torch.nn.parameter"
+        || f.ToString() is "torch._tensor._rebuild_from_type_v2" or "torch._tensor.Tensor" or "collections.OrderedDict" or "collections.defaultdict"
+            or "copyreg._reconstructor" or "copyreg.__newobj__" or "copyreg.__newobj_ex__" or "copy_reg._reconstructor"
+            or "builtins.dict" or "__builtin__.dict";
 
     /// <summary>
     /// A tensor: (storage, offset, sizes, strides, ...), every size, stride and offset a non-negative integer and every
@@ -619,7 +763,8 @@ internal sealed class Unpickler
         if (count > 0 ? last >= storage.Count : offset > storage.Count)
             throw _limits.Inconsistent($"a tensor reaches element {last:#,0} of a storage of {storage.Count:#,0}");
         // _rebuild_tensor_v3 names the dtype separately (an untyped storage of bytes).
-        if (rebuilder == "_rebuild_tensor_v3" && args.Length > 6 && args[6] is PickleGlobal dtype && TensorType.Find(dtype.Name) is { } type && type != storage.Type)
+        if (rebuilder == "_rebuild_tensor_v3" && args.Length > 6 && args[6] is PickleGlobal dtype
+            && (TensorType.Find(dtype.Name) ?? throw Bad($"a tensor in it has the dtype {dtype}, which this module does not read.")) is var type && type != storage.Type)
         {
             if (storage.Type != TensorType.UInt8 || storage.Count % type.Size != 0 || storage.BaseOffset % type.Size != 0)
                 throw _limits.Inconsistent("a tensor's dtype does not fit its storage");

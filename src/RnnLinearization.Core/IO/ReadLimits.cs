@@ -11,7 +11,7 @@ internal sealed class ReadLimits
     /// <summary>Objects a pickle may build, in estimated managed bytes: torch.save's own pickles use a few MB.</summary>
     public const long PickleBytes = 256L << 20;
 
-    /// <summary>Containers a walk of the object graph may visit (a checkpoint has thousands).</summary>
+    /// <summary>Entries (containers and their children) a walk of the object graph may visit (a checkpoint has thousands).</summary>
     public const int Visits = 1_000_000;
 
     /// <summary>How deep dicts and modules may nest (a real module tree is tens of levels).</summary>
@@ -74,7 +74,11 @@ internal sealed class ReadLimits
 
     public RnnException Inconsistent(string why) => Refused("InconsistentTensorView", RnnErrorKind.InvalidData, why);
 
-    public RnnException Duplicate(string why) => Refused("DuplicateRecord", RnnErrorKind.InvalidData, why);
+    public RnnException Duplicate(string why) => DuplicateRecord(_path, why);
+
+    /// <summary>A record given twice: readers disagree on which one counts, so the file is refused (any format).</summary>
+    public static RnnException DuplicateRecord(string path, string why) =>
+        new("DuplicateRecord", RnnErrorKind.InvalidData, $"'{path}' was refused: {why}; readers differ on which one counts.");
 
     private RnnException Refused(string id, RnnErrorKind kind, string why) =>
         new(id, kind, $"'{_path}' was refused: {why}. A file written by torch.save, safetensors or NumPy does not do this; it is damaged or was made to attack a reader.");

@@ -38,7 +38,7 @@ public static class SafeTensors
         var json = new byte[headerLength];
         file.ReadExactly(json);
         long dataStart = 8 + headerLength, dataLength = file.Length - dataStart;
-        var source = new Source(file, dataStart);
+        var source = new Source(file, dataStart, limits);
         JsonDocument document;
         try { document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 }); }
         catch (JsonException ex) { throw ModelFile.Unreadable(path, $"its safetensors header is not valid JSON: {ex.Message}"); }
@@ -81,6 +81,8 @@ public static class SafeTensors
     private static (PickleTensor, long Begin, long End) Tensor(JsonProperty entry, string path, ReadLimits limits)
     {
         var e = entry.Value;
+        if (e.ValueKind == JsonValueKind.Object && e.EnumerateObject().GroupBy(f => f.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw limits.Duplicate($"tensor '{entry.Name}' gives '{twice.Key}' twice in the safetensors header");
         if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String
             || !e.TryGetProperty("shape", out var shapeNode) || shapeNode.ValueKind != JsonValueKind.Array
             || !e.TryGetProperty("data_offsets", out var offsetsNode) || offsetsNode.ValueKind != JsonValueKind.Array || offsetsNode.GetArrayLength() != 2)
@@ -90,14 +92,21 @@ public static class SafeTensors
             : throw limits.Inconsistent($"tensor '{entry.Name}' has a size or offset that is not a non-negative integer");
         var shape = shapeNode.EnumerateArray().Select(Size).ToArray();
         long begin = Size(offsetsNode[0]), end = Size(offsetsNode[1]);
-        var type = TensorType.Find(dtype.GetString()!) ?? new TensorType(dtype.GetString()!, 0, false);
+        var type = Types.TryGetValue(dtype.GetString()!, out var known) ? known
+            : throw ModelFile.Unreadable(path, $"tensor '{entry.Name}' has the dtype '{dtype.GetString()}', which safetensors does not define.");
         long count = shape.Aggregate(1L, (a, b) => limits.Product(a, b, $"tensor '{entry.Name}'"));
         if (end < begin || (type.Size > 0 && end - begin != limits.Product(count, type.Size, $"tensor '{entry.Name}'")))
             throw limits.Inconsistent($"tensor '{entry.Name}' has {end - begin:#,0} bytes of data for {count:#,0} {dtype.GetString()} values");
         // Each tensor is its own storage here; a type the module cannot read (F8, U64, ...) is listed with size 0.
-        var storage = new PickleStorage(entry.Name, type.Size > 0 ? type : new TensorType(type.Name, 1, false), type.Size > 0 ? count : end - begin);
+        var storage = new PickleStorage(entry.Name, type, type.Size > 0 ? count : end - begin);
         return (new PickleTensor(storage, 0, shape, ContiguousStrides(shape)), begin, end);
     }
+
+    /// <summary>The format's dtypes: those this module reads, and the others (listed, with no values).</summary>
+    private static readonly Dictionary<string, TensorType> Types = new[] { "F64", "F32", "F16", "BF16", "I64", "I32", "I16", "I8", "U8", "BOOL" }
+        .ToDictionary(n => n, n => TensorType.Find(n)!)
+        .Concat(new[] { "U16", "U32", "U64", "F8_E4M3", "F8_E5M2", "C64" }.Select(n => KeyValuePair.Create(n, TensorType.Unread(n))))
+        .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
     private static long[] ContiguousStrides(long[] shape)
     {
@@ -116,11 +125,13 @@ public static class SafeTensors
     {
         private readonly Stream _file;
         private readonly long _dataStart;
+        private readonly ReadLimits _limits;
 
-        public Source(Stream file, long dataStart)
+        public Source(Stream file, long dataStart, ReadLimits limits)
         {
             _file = file;
             _dataStart = dataStart;
+            _limits = limits;
         }
 
         public List<(string Name, PickleTensor Tensor)> Tensors { get; } = new();
@@ -130,7 +141,7 @@ public static class SafeTensors
         public byte[] Bytes(PickleStorage storage)
         {
             long n = storage.Count * storage.Type.Size;   // checked against the header's offsets
-            if (n > Array.MaxLength) throw new RnnException("ModelFileTooLarge", RnnErrorKind.ResourceUnavailable, $"Tensor '{storage.Key}' is {MemoryGuard.Size(n)}, more than one array holds.");
+            if (n > Array.MaxLength) throw _limits.TooLarge($"tensor '{storage.Key}' is {MemoryGuard.Size(n)}, more than one array holds");
             var bytes = new byte[n];
             _file.Position = _dataStart + Offsets[storage.Key];
             _file.ReadExactly(bytes);

@@ -20,6 +20,7 @@ internal sealed class TorchLegacy : IStorageSource
     private readonly ReadLimits _limits;
     private readonly Dictionary<string, PickleStorage> _roots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _dataAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PickleStorage> _views = new(StringComparer.Ordinal);
 
     private TorchLegacy(Stream file, string path, ReadLimits limits)
     {
@@ -33,9 +34,11 @@ internal sealed class TorchLegacy : IStorageSource
     public (object? Value, List<string> Warnings) Load()
     {
         var buffered = new BufferedStream(_file, 1 << 16);
+        // The four header pickles hold plain values only: a name in one of them is refused.
         object? Next(Func<object?, object?>? persistent = null, List<string>? warnings = null)
         {
-            var u = new Unpickler(buffered, _path, _limits, persistent ?? (_ => throw ModelFile.Unreadable(_path, "a header pickle refers to data.")));
+            var u = new Unpickler(buffered, _path, _limits, persistent ?? (_ => throw ModelFile.Unreadable(_path, "a header pickle refers to data.")))
+                { AllowNames = persistent is not null };
             var v = u.Load();
             warnings?.AddRange(u.Warnings);
             return v;
@@ -84,16 +87,17 @@ internal sealed class TorchLegacy : IStorageSource
         if (pid is not object?[] { Length: >= 5 } t || t[0] is not "storage" || t[4] is not long count || count < 0)
             throw ModelFile.Unreadable(_path, "its pickle refers to data in a form torch.save does not write.");
         string key = Key(t[2]);
-        string typeName = t[1] is PickleGlobal g ? g.Name : t[1] as string ?? "";
-        var type = TensorType.Find(typeName) ?? throw ModelFile.Unreadable(_path, $"a storage has the unknown type '{typeName}'.");
+        var type = TorchZip.StorageType(t[1], _path);
         if (!_roots.TryGetValue(key, out var root)) _roots[key] = root = new PickleStorage(key, type, count);
         else if (root.Type != type) throw _limits.Inconsistent($"storage '{key}' is described twice, with different types");
         if (t.Length < 6 || t[5] is null) return root;
-        // (view key, offset, size): a view of the root storage, from the oldest versions of the format.
-        if (t[5] is not object?[] { Length: 3 } view || view[1] is not long offset || view[2] is not long size || offset < 0 || size < 0
-            || _limits.Sum(offset, size, "a storage view") > root.Count)
+        // (view key, offset, size): a view of the root storage, from the oldest versions of the format. As
+        // _legacy_load, the first description of a view key is the view.
+        if (t[5] is not object?[] { Length: 3 } view || view[0] is not string viewKey || view[1] is not long offset || view[2] is not long size
+            || offset < 0 || size < 0 || _limits.Sum(offset, size, "a storage view") > root.Count)
             throw _limits.Inconsistent($"a view of storage '{key}' lies outside it");
-        return new PickleStorage(key, type, size, offset);
+        if (!_views.TryGetValue(viewKey, out var known)) _views[viewKey] = known = new PickleStorage(key, type, size, offset);
+        return known;
     }
 
     public byte[] Bytes(PickleStorage storage)

@@ -30,11 +30,21 @@ internal sealed class TorchZip : IStorageSource
         _path = path;
         _limits = limits;
         _zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: false);
+        // PyTorch's reader (miniz) finds names without regard to case: two that differ only in case are one name twice.
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var e in _zip.Entries)
-            if (!_entries.TryAdd(e.FullName, e)) throw limits.Duplicate($"its zip holds two entries named '{e.FullName}'");
+        {
+            if (!seen.Add(e.FullName)) throw limits.Duplicate($"its zip holds two entries named '{e.FullName}'");
+            _entries[e.FullName] = e;
+        }
         string first = _zip.Entries.Count > 0 ? _zip.Entries[0].FullName : "";
         int slash = first.IndexOf('/');
         _root = slash > 0 ? first[..(slash + 1)] : throw ModelFile.Unreadable(path, "its zip has no root folder: it was not written by torch.save.");
+        // As PyTorch's reader: every record in the root folder, and a version record.
+        if (_entries.Keys.FirstOrDefault(k => !k.StartsWith(_root, StringComparison.Ordinal)) is { } stray)
+            throw ModelFile.Unreadable(path, $"its zip holds '{stray}' outside its root folder '{_root}' (PyTorch refuses it too).");
+        if (!_entries.ContainsKey(_root + "version") && !_entries.ContainsKey(_root + ".data/version"))
+            throw ModelFile.Unreadable(path, "its zip has no version record: it was not written by torch.save (PyTorch refuses it too).");
     }
 
     /// <summary>True for a TorchScript archive (code beside the pickles), which only libtorch reads.</summary>
@@ -52,6 +62,7 @@ internal sealed class TorchZip : IStorageSource
         if (!_entries.TryGetValue(_root + "data.pkl", out var pickle))
             throw ModelFile.Unreadable(_path, $"the zip holds no {_root}data.pkl: it was not written by torch.save.");
         if (pickle.Length > 1L << 30) throw _limits.TooLarge($"its data.pkl claims {MemoryGuard.Size(pickle.Length)}");
+        _limits.ChargePickle(pickle.Length);
         if (_entries.TryGetValue(_root + "byteorder", out var order))
         {
             var text = order.Length <= 16 ? Encoding.ASCII.GetString(Read(order, order.Length)) : "";
@@ -64,7 +75,7 @@ internal sealed class TorchZip : IStorageSource
         }
         using var stream = new MemoryStream(Read(pickle, pickle.Length), writable: false);
         var unpickler = new Unpickler(stream, _path, _limits, Persistent);
-        return (unpickler.Load(), unpickler.Warnings);
+        return (unpickler.Load(), unpickler.Warnings.ToList());
     }
 
     /// <summary>('storage', storage type, key, location, numel): the location (cpu, cuda:0) is only a tag.</summary>
@@ -72,8 +83,7 @@ internal sealed class TorchZip : IStorageSource
     {
         if (pid is not object?[] { Length: >= 5 } t || t[0] is not "storage" || t[2] is not string key || t[4] is not long count || count < 0)
             throw ModelFile.Unreadable(_path, "its pickle refers to data in a form torch.save does not write.");
-        string typeName = t[1] is PickleGlobal g ? g.Name : t[1] as string ?? "";
-        var type = TensorType.Find(typeName) ?? throw ModelFile.Unreadable(_path, $"a storage has the unknown type '{typeName}'.");
+        var type = StorageType(t[1], _path);
         if (_storages.TryGetValue(key, out var known))
             return known.Type == type && known.Count == count ? known
                 : throw _limits.Inconsistent($"storage '{key}' is described twice, differently");
@@ -85,12 +95,18 @@ internal sealed class TorchZip : IStorageSource
         return _storages[key] = new PickleStorage(key, type, count);
     }
 
+    /// <summary>A storage's class as torch.save names it (torch.FloatStorage, ...); not a string or a dtype.</summary>
+    internal static TensorType StorageType(object? type, string path) =>
+        type is PickleGlobal { Module: "torch", Name: var name } && name.EndsWith("Storage", StringComparison.Ordinal) && TensorType.Find(name) is { } found ? found
+            : throw ModelFile.Unreadable(path, $"a storage has the type {type ?? "None"}, which is not a storage class torch.save writes.");
+
     public byte[] Bytes(PickleStorage storage)
     {
         long n = storage.Count * storage.Type.Size;   // checked when the storage was described
         if (n > Array.MaxLength) throw _limits.TooLarge($"storage '{storage.Key}' is {MemoryGuard.Size(n)}, more than one array holds");
         var bytes = Read(_entries[$"{_root}data/{storage.Key}"], n);
-        if (_bigEndian) ModelFile.SwapBytes(bytes, storage.Type.Size);
+        // Swapped by the storage's own type, as PyTorch swaps it (a tensor that retypes it does not change that).
+        if (_bigEndian) ModelFile.SwapBytes(bytes, _storages[storage.Key].Type.Size);
         return bytes;
     }
 
@@ -123,10 +139,10 @@ internal sealed class TorchZip : IStorageSource
         try
         {
             using var zip = new ZipArchive(new MemoryStream(archive, writable: false), ZipArchiveMode.Read);
-            var names = new HashSet<string>(StringComparer.Ordinal);
+            var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var entry in zip.Entries)
             {
-                if (!names.Add(entry.FullName)) throw new ReadLimits(path, archive.Length).Duplicate($"its zip holds two entries named '{entry.FullName}'");
+                if (!names.Add(entry.FullName)) throw ReadLimits.DuplicateRecord(path, $"its zip holds two entries named '{entry.FullName}'");
                 if (entry.Length > 1L << 30) throw ModelFile.Unreadable(path, $"'{entry.FullName}' claims {entry.Length} bytes.");
                 using var stream = entry.Open();
                 var data = new byte[entry.Length];

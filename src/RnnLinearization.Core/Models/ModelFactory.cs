@@ -187,9 +187,9 @@ public static class ModelFactory
                 own[$"bias_hh_l{l}"] = Expect(stateDict, p, $"bias_hh_l{l}", rows);
             }
         }
-        // mRNNTorch's mask and Dale signs, kept beside the weights they are already in.
-        foreach (var extra in new[] { "mask_hh", "sign" })
-            if (stateDict.TryGetValue(p + extra, out var value)) own[extra] = value;
+        // mRNNTorch's mask and Dale signs (one layer), kept beside the weights they are already in: read now, checked.
+        foreach (var (extra, shape) in new[] { ("mask_hh", new long[] { hidden, hidden }), ("sign", new long[] { hidden }) })
+            if (layers == 1 && stateDict.TryGetValue(p + extra, out var value) && value.Shape.SequenceEqual(shape)) own[extra] = Finite(p + extra, value);
         RnnModel model = inferred switch
         {
             Architecture.Gru => new GruRnn(inputSize, hidden, layers, hasBias, own),

@@ -25,13 +25,17 @@ internal static class MrnnLayout
         if (!found.Contains(p) || sd.Keys.Any(k => k == p + "weight_hh" || k == p + "weight_hh_l0")) return null;
         var w = sd[p + "W_rec"];
         var win = sd[p + "W_inp"];
-        if (w.Shape.Length != 2 || w.Rows != w.Columns || win.Shape.Length != 2 || win.Rows != w.Rows) return null;   // the usual shape errors follow
+        if (w.Shape.Length != 2 || w.Rows != w.Columns || win.Shape.Length != 2 || win.Rows != w.Rows)
+            throw new RnnException("ParameterShapeMismatch", RnnErrorKind.InvalidData,
+                $"'{p}W_rec' [{string.Join(", ", w.Shape)}] and '{p}W_inp' [{string.Join(", ", win.Shape)}] are not an mRNNTorch network's [H, H] and [H, I].");
+        if (w.Rows > 46340) throw new RnnException("ParameterShapeMismatch", RnnErrorKind.InvalidData, $"'{p}W_rec' has {w.Rows:#,0} units, more than one array holds squared.");
         int h = (int)w.Rows;
+        MemoryGuard.Require(8.0 * 5 * h * h, $"An mRNNTorch network of {h:#,0} units");
         var mask = Same(sd, p + "W_rec_mask", w) ?? Ones(h * h);
         var sign = Same(sd, p + "W_rec_sign_matrix", w);
         var inputMask = Same(sd, p + "W_inp_mask", win);
         var inputWeight = inputMask is null ? win.Data : win.Data.Zip(inputMask, (a, b) => a * b).ToArray();
-        var result = sd.Where(kv => !kv.Key.StartsWith(p + "W_", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var result = sd.Where(kv => !(kv.Key.StartsWith(p, StringComparison.Ordinal) && Keys.Contains(kv.Key[p.Length..]))).ToDictionary(kv => kv.Key, kv => kv.Value);
 
         // One sign per presynaptic column, and the mask absorbs |sign| (0 off the mask): exact when each column's signs agree.
         double[]? columnSign = sign is null ? null : ColumnSigns(sign, h);
@@ -52,15 +56,23 @@ internal static class MrnnLayout
         }
         if (columnSign is not null) result[p + "sign"] = new Parameter(new long[] { h }, columnSign);
         result[p + (leaky ? "weight_ih" : "weight_ih_l0")] = new Parameter(win.Shape, inputWeight);
-        notes.Add($"mRNNTorch layout: '{p}W_rec' with Dale's law (W = W_rec_mask * |W_rec| * W_rec_sign_matrix), input W_inp * W_inp_mask; " +
+        notes.Add($"mRNNTorch layout: '{p}W_rec' with Dale's law (W = W_rec_mask * |W_rec| * W_rec_sign_matrix), input W_inp * W_inp_mask " +
+            "(inp_constrained=False, as mRNNTorch's examples train; W_inp_sign_matrix is not applied); " +
             $"no tonic input (its regions' base firing is not in the file). Loaded as {(leaky ? "its leaky mRNN (x' = x + alpha (-x + W f(x) + W_in u))" : "its Elman form h' = f(W h + W_in u) (EmRNN); -Architecture LeakyRnn -Alpha gives its leaky mRNN")}.");
         if (sign is not null && columnSign is null)
             notes.Add("mRNNTorch layout: the sign matrix's signs differ within a column, so no one sign per unit is kept; W is the effective matrix.");
         return (result, columnSign is null ? null : SignRegions(columnSign, notes));
     }
 
+    /// <summary>The keys mRNNTorch's mRNN holds, replaced by this module's names.</summary>
+    private static readonly HashSet<string> Keys = new(StringComparer.Ordinal) { "W_rec", "W_rec_mask", "W_rec_sign_matrix", "W_inp", "W_inp_mask", "W_inp_sign_matrix" };
+
+    /// <summary>A mask or sign matrix of its weights' shape, or none; another shape is an error (it would be dropped silently).</summary>
     private static double[]? Same(IReadOnlyDictionary<string, Parameter> sd, string key, Parameter like) =>
-        sd.TryGetValue(key, out var p) && p.Shape.SequenceEqual(like.Shape) ? p.Data : null;
+        !sd.TryGetValue(key, out var p) ? null
+            : p.Shape.SequenceEqual(like.Shape) ? p.Data
+            : throw new RnnException("ParameterShapeMismatch", RnnErrorKind.InvalidData,
+                $"'{key}' has shape [{string.Join(", ", p.Shape)}]; mRNNTorch's masks and sign matrices have their weights' shape [{string.Join(", ", like.Shape)}].");
 
     private static double[] Ones(int n) => Enumerable.Repeat(1.0, n).ToArray();
 

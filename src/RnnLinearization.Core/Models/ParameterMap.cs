@@ -40,17 +40,21 @@ public sealed class ParameterMap : IReadOnlyDictionary<string, Parameter>
             _origins[name] = string.Join(", ", sources.Select(s => $"'{s}'"));
             foreach (var s in sources) Used.Add(KeyOf(s));
         }
-        // nn.RNN, GRU and LSTM add two biases; one the map does not name is zero (as if the file had it at zero).
-        for (int l = 0; _entries.ContainsKey($"weight_ih_l{l}") || (l == 0 && _entries.ContainsKey("weight_ih")); l++)
-        {
-            string suffix = _entries.ContainsKey($"weight_ih_l{l}") ? $"_l{l}" : "";
-            string ih = "bias_ih" + suffix, hh = "bias_hh" + suffix;
-            if (_entries.ContainsKey(ih) == _entries.ContainsKey(hh)) continue;
-            var (given, missing) = _entries.ContainsKey(ih) ? (ih, hh) : (hh, ih);
-            _entries[missing] = new Parameter(_entries[given].Shape, new double[_entries[given].Data.Length]);
-            _origins[missing] = "zero, not named by -ParameterMap";
-            notes.Add($"-ParameterMap: '{missing}' is not named, so it is zero ({given} is {_origins[given]}).");
-        }
+        // nn.RNN, GRU and LSTM add two biases per layer: when the map names any, every one it does not name is zero
+        // (as if the file held it at zero); when it names none, the network has none.
+        var layers = Enumerable.Range(0, 10).Where(l => _entries.ContainsKey($"weight_hh_l{l}")).Select(l => $"_l{l}")
+            .Concat(_entries.ContainsKey("weight_hh") && architecture != Architecture.LeakyRnn ? new[] { "" } : Array.Empty<string>()).ToList();
+        var biases = layers.SelectMany(l => new[] { "bias_ih" + l, "bias_hh" + l }).ToList();
+        var named = biases.Where(_entries.ContainsKey).ToList();
+        if (named.Count > 0)
+            foreach (var missing in biases.Except(named))
+            {
+                long rows = _entries["weight_hh" + missing[7..]].Rows;
+                _entries[missing] = new Parameter(new[] { rows }, new double[rows]);
+                _origins[missing] = "zero, not named by -ParameterMap";
+                notes.Add($"-ParameterMap: '{missing}' is not named, so it is zero.");
+            }
+        else if (biases.Count > 0) notes.Add("-ParameterMap names no bias: the network has none (zero).");
         if (architecture == Architecture.LeakyRnn && !_entries.ContainsKey("bias"))
             notes.Add("-ParameterMap: 'bias' is not named, so it is zero.");
     }
@@ -104,18 +108,16 @@ public sealed class ParameterMap : IReadOnlyDictionary<string, Parameter>
 
     private static (long Start, long Stop, bool Index) Range(string slice, long size, string source, string name)
     {
-        long Bound(string text, long fallback)
-        {
-            if (text.Length == 0) return fallback;
-            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
-                throw Invalid($"-ParameterMap {name} = '{source}': '{slice}' is not a slice (start:stop, either left out, or one index).");
-            return Math.Clamp(v < 0 ? v + size : v, 0, size);
-        }
+        long Number(string text) => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v
+            : throw Invalid($"-ParameterMap {name} = '{source}': '{slice}' is not a slice (start:stop, either left out, or one index).");
+        // As NumPy: a slice's ends are clamped to the dimension; an index outside it is an error.
+        long Bound(string text, long fallback) => text.Length == 0 ? fallback : Number(text) is var v ? Math.Clamp(v < 0 ? v + size : v, 0, size) : 0;
         var ends = slice.Split(':');
         if (ends.Length == 1)
         {
-            long i = Bound(ends[0].Trim(), -1);
-            if (i < 0 || i >= size || ends[0].Trim().Length == 0)
+            long i = ends[0].Trim().Length == 0 ? size : Number(ends[0].Trim());
+            if (i < 0) i += size;
+            if (i < 0 || i >= size)
                 throw Invalid($"-ParameterMap {name} = '{source}': index {slice} is outside a dimension of {size}.");
             return (i, i + 1, true);
         }

@@ -150,12 +150,20 @@ public abstract class RnnModel
     public virtual JacobianOperator StateJacobianOperator(Tensor input, Tensor state)
     {
         var (next, jh, _) = Linearize(input, state);
-        // For some rows, the product over the whole batch with zeros elsewhere: selecting their matrices would copy them.
-        Tensor Whole(Tensor v, Tensor? rows) => rows is null ? v : torch.zeros_like(next).index_copy_(0, rows, v);
-        Tensor Rows(Tensor p, Tensor? rows) => rows is null ? p : p.index_select(0, rows);
+        // For some rows, their matrices, selected once for the rows asked for again and again (a GMRES solve asks
+        // for the same rows each iteration): a product over the whole batch would cost every row's.
+        (Tensor Rows, Tensor Matrices)? selected = null;
+        Tensor Of(Tensor? rows)
+        {
+            if (rows is null) return jh;
+            if (selected is { } s && ReferenceEquals(s.Rows, rows)) return s.Matrices;
+            var m = jh.index_select(0, rows);
+            selected = (rows, m);
+            return m;
+        }
         return new JacobianOperator(next,
-            (v, rows) => Rows(jh.bmm(Whole(v, rows).unsqueeze(2)).squeeze(2), rows),
-            (v, rows) => Rows(Whole(v, rows).unsqueeze(1).bmm(jh).squeeze(1), rows),
+            (v, rows) => Of(rows).bmm(v.unsqueeze(2)).squeeze(2),
+            (v, rows) => v.unsqueeze(1).bmm(Of(rows)).squeeze(1),
             rows => jh.index_select(0, rows));
     }
 

@@ -174,32 +174,76 @@ public abstract class StackedRnn : RnnModel
         return (next, tangent);
     }
 
-    /// <summary>One layer: J v = sum over terms of coefficient * (weight rows . v), J^T v the transposed sums; J itself only where asked.</summary>
+    /// <summary>
+    /// J v and J^T v from every layer's row terms, without forming J (which for a stack costs a chain of S^3 products):
+    /// layer l's part of J v is its state terms applied to v_l plus its input terms applied to the layer below's part of
+    /// J v (what it reads); J^T v runs the chain back down. J itself only where asked (for an LU).
+    /// </summary>
     public override JacobianOperator StateJacobianOperator(Tensor input, Tensor state)
     {
-        if (NumLayers != 1) return base.StateJacobianOperator(input, state);
-        var (next, terms, _) = LayerRowTerms(0, input, state);
-        Tensor WeightRows(RowTerm t) => P(t.Weight!, next.dtype).narrow(0, t.WeightRow, t.Count);   // [Count, Columns]
-        Tensor Coefficient(RowTerm t, Tensor? rows) => rows is null ? t.Coefficient : t.Coefficient.index_select(0, rows);
+        var layers = new (RowTerm[] State, RowTerm[] Input)[NumLayers];
+        var next = new Tensor[NumLayers];
+        var below = input;
+        for (int l = 0; l < NumLayers; l++)
+        {
+            (next[l], layers[l].State, layers[l].Input) = LayerRowTerms(l, below, LayerState(state, l));
+            below = Output(next[l]);
+        }
+        int w = LayerWidth;
         Tensor Apply(Tensor v, Tensor? rows)
         {
-            var result = torch.zeros(v.shape[0], LayerWidth, v.dtype);
-            foreach (var t in terms)
-                result.narrow(1, t.RowStart, t.Count).add_(Coefficient(t, rows) * Along(t, v));
-            return result;
+            var parts = new Tensor[NumLayers];
+            Tensor? fromBelow = null;
+            for (int l = 0; l < NumLayers; l++)
+            {
+                var part = Terms(layers[l].State, v.narrow(1, (long)l * w, w), rows, w);
+                if (fromBelow is not null) part.add_(Terms(layers[l].Input, fromBelow, rows, w));
+                fromBelow = Output(parts[l] = part);
+            }
+            return NumLayers == 1 ? parts[0] : torch.cat(parts, 1);
         }
         Tensor ApplyTransposed(Tensor v, Tensor? rows)
         {
-            var result = torch.zeros(v.shape[0], LayerWidth, v.dtype);
-            foreach (var t in terms)
+            var parts = new Tensor[NumLayers];
+            Tensor? fromAbove = null;   // d/d(layer l's output) of what the layer above received: [N, H]
+            for (int l = NumLayers - 1; l >= 0; l--)
             {
-                var scaled = Coefficient(t, rows) * v.narrow(1, t.RowStart, t.Count);
-                if (t.Weight is null) result.narrow(1, t.ColumnStart, t.Count).add_(scaled);
-                else result.narrow(1, t.ColumnStart, t.Columns).add_(scaled.mm(WeightRows(t)));
+                var u = v.narrow(1, (long)l * w, w);
+                if (fromAbove is not null)
+                {
+                    u = u.clone();
+                    u.narrow(1, 0, HiddenSize).add_(fromAbove);
+                }
+                parts[l] = TermsTransposed(layers[l].State, u, rows, w);
+                if (l > 0) fromAbove = TermsTransposed(layers[l].Input, u, rows, HiddenSize);
             }
-            return result;
+            return NumLayers == 1 ? parts[0] : torch.cat(parts, 1);
         }
-        return new JacobianOperator(next, Apply, ApplyTransposed, rows => StateJacobianRows(input, state, rows));
+        return new JacobianOperator(NumLayers == 1 ? next[0] : torch.cat(next, 1), Apply, ApplyTransposed, rows => StateJacobianRows(input, state, rows));
+    }
+
+    private static Tensor Coefficient(RowTerm t, Tensor? rows) => rows is null ? t.Coefficient : t.Coefficient.index_select(0, rows);
+
+    /// <summary>Row terms applied to v [N, their columns]: sum over terms of coefficient * (weight rows . v), [N, width].</summary>
+    private Tensor Terms(RowTerm[] terms, Tensor v, Tensor? rows, int width)
+    {
+        var result = torch.zeros(v.shape[0], width, v.dtype);
+        foreach (var t in terms)
+            result.narrow(1, t.RowStart, t.Count).add_(Coefficient(t, rows) * Along(t, v));
+        return result;
+    }
+
+    /// <summary>The transposed products: for v [N, width] rows, the sums over terms into [N, columns].</summary>
+    private Tensor TermsTransposed(RowTerm[] terms, Tensor v, Tensor? rows, int columns)
+    {
+        var result = torch.zeros(v.shape[0], columns, v.dtype);
+        foreach (var t in terms)
+        {
+            var scaled = Coefficient(t, rows) * v.narrow(1, t.RowStart, t.Count);
+            if (t.Weight is null) result.narrow(1, t.ColumnStart, t.Count).add_(scaled);
+            else result.narrow(1, t.ColumnStart, t.Columns).add_(scaled.mm(P(t.Weight, v.dtype).narrow(0, t.WeightRow, t.Count)));
+        }
+        return result;
     }
 
     /// <summary>A term's weight rows applied to each row of v [N, columns] (or, for a diagonal term, v's part): [N, Count].</summary>

@@ -58,6 +58,10 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
     [ValidateRange(0.0, double.MaxValue)]
     public double TolQ { get; set; } = 1e-12;
 
+    [Parameter, Alias("tol_grad")]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double TolGrad { get; set; } = 1e-6;
+
     [Parameter, Alias("tol_dq")]
     [ValidateRange(0.0, double.MaxValue)]
     public double TolDq { get; set; } = 1e-20;
@@ -116,23 +120,29 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
         }
         var options = new FixedPointOptions
         {
-            Method = Method, TolQ = TolQ, TolDq = TolDq, MaxIterations = MaxIterations, LearningRate = LearningRate,
+            Method = Method, TolQ = TolQ, TolGrad = TolGrad, TolDq = TolDq, MaxIterations = MaxIterations, LearningRate = LearningRate,
             LearningRateFactor = LearningRateFactor, LearningRatePatience = LearningRatePatience, LearningRateCooldown = LearningRateCooldown,
             MaxQ = MaxQ, UniqueTolerance = UniqueTolerance, OutlierDistance = OutlierDistance, All = All,
         };
         WriteVerbose($"Searching from {starts.Length} starts with {Method} (at most {options.Iterations} iterations).");
         var activity = $"Find-RnnFixedPoint: {Method} from {starts.Length} starts";
         FixedPoint[] points;
+        FixedPointSummary summary;
         try
         {
             // On a worker thread: the eigendecompositions at the points found cannot be interrupted (seconds each at large sizes).
-            points = Terminating(() => Interruptible(report => FixedPoints.Find(Model, input, starts, options, p =>
+            (points, summary) = Terminating(() => Interruptible(report => FixedPoints.FindWithSummary(Model, input, starts, options, p =>
                 report(new ProgressRecord(0, activity, $"iteration {p.Iteration}: {p.Active} of {p.Total} starts still moving, largest q {p.MaxQ:0.##e+0}")
                 { PercentComplete = -1 }), StopToken)), Model);
         }
         catch (OperationCanceledException) { return; }
         WriteProgress(new ProgressRecord(0, activity, "Done") { RecordType = ProgressRecordType.Completed });
-        WriteVerbose($"{points.Length} point(s) kept: {string.Join(", ", points.GroupBy(p => p.Kind).Select(g => $"{g.Count()} {g.Key}"))}.");
+        // The account of every start: always in the verbose stream and as an information record (-InformationVariable),
+        // and as a warning when most starts ended nowhere.
+        string account = summary.Text();
+        WriteVerbose($"{account} Kept: {string.Join(", ", points.GroupBy(p => p.Kind).Select(g => $"{g.Count()} {g.Key}").DefaultIfEmpty("none"))}.");
+        if (summary.Failed > summary.Starts / 2) WriteWarning(account);
+        WriteInformation(new InformationRecord(summary, "Find-RnnFixedPoint") { Tags = { "Summary" } });
         for (int i = 0; i < points.Length; i++)
         {
             var p = points[i];
@@ -147,6 +157,8 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
                 StartCount = p.StartCount,
                 FirstStart = offset + p.FirstStart,
                 Kind = p.Kind,
+                Outcome = p.Outcome,
+                Gradient = p.Gradient,
                 SpectralRadius = p.Spectrum.SpectralRadius,
                 IsStable = p.Spectrum.UnstableCount == 0,
                 UnstableCount = p.Spectrum.UnstableCount,

@@ -111,6 +111,12 @@ public sealed class RnnFixedPoint
     /// <summary>The first start (0-based, in the order of the starts) that ended here.</summary>
     public int FirstStart { get; init; }
     public Core.FixedPointKind Kind { get; init; }
+
+    /// <summary>How the search from FirstStart ended: Converged, Slow (certified), Stalled or IterationLimit (Kind Failed).</summary>
+    public Core.SearchOutcome Outcome { get; init; }
+
+    /// <summary>|grad q| = |(J - I)^T (F(State, Input) - State)| at the point: zero at a fixed point and at a slow point.</summary>
+    public double Gradient { get; init; }
     public double SpectralRadius { get; init; }
     public bool IsStable { get; init; }
     public int UnstableCount { get; init; }

@@ -14,7 +14,7 @@ namespace RnnLinearization.Core;
 /// (sharing factors between starts made half as many LUs, but moved some starts to other points). On the 256-unit
 /// flip-flop (256 starts): 281 LUs and 1,368 GMRES solves of 4 to 5 iterations instead of 1,655 LUs.
 /// </summary>
-internal sealed class NewtonSolver
+internal sealed class NewtonStepSolver
 {
     /// <summary>GMRES iterations before a row is factorised afresh (one costs about a fortieth of an LU at 256 units).</summary>
     internal const int MaxIterations = 20;
@@ -34,7 +34,7 @@ internal sealed class NewtonSolver
     private readonly bool[] _has;
 
     /// <summary>A solver for the starts 0 .. <paramref name="starts"/> - 1 of a chunk, states of <paramref name="size"/> values.</summary>
-    public NewtonSolver(int size, int starts)
+    public NewtonStepSolver(int size, int starts)
     {
         _size = size;
         _reuse = size >= ReuseFromSize;
