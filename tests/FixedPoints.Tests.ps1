@@ -192,6 +192,26 @@ Describe 'An honest account of every start' {
     }
 }
 
+Describe 'Every point the toolkits'' Adam finds' {
+    It 'finds all 27 points of a trained 16-unit flip-flop that Adam finds from the same 512 starts, the 2 saddles descent misses by its probes' {
+        # bench/networks/flipflop16.pt (bench/train_networks.py); the starts and Adam's points, polished by Newton in
+        # PyTorch, from bench/bench_fixedpoints.py --set issue17 --only flipflop16.
+        $m = Import-RnnModel (Join-Path $PSScriptRoot '../bench/networks/flipflop16.pt')
+        $starts = [double[][]]@(Import-RnnState (Join-Path $script:Fixtures 'fixedpoints/flipflop16_starts.npy') | ForEach-Object { , $_.State })
+        $adam = @(Import-RnnState (Join-Path $script:Fixtures 'fixedpoints/flipflop16_adam_points.npy') | ForEach-Object { , $_.State })
+        $adam.Count | Should -Be 27
+        $found = @(Find-RnnFixedPoint -Model $m -InitialState $starts -InformationVariable info)
+        $withoutProbes = @(Find-RnnFixedPoint -Model $m -InitialState $starts -NoProbes)
+        function Covered($points) { @($adam | Where-Object { $a = $_; @($points | Where-Object { (Get-Distance $a $_.State) -le 1e-6 }).Count -gt 0 }).Count }
+        Covered $found | Should -Be 27
+        Covered $withoutProbes | Should -BeLessThan 27 -Because 'descent from these starts misses saddles: the probes are what finds them'
+        $byProbe = @($found | Where-Object FirstStart -eq -1)
+        $byProbe.Count | Should -Be (27 - (Covered $withoutProbes))
+        foreach ($p in $byProbe) { $p.StartCount | Should -Be 0; $p.Q | Should -BeLessThan 1e-20 }
+        ($info | Where-Object { $_.Tags -contains 'Summary' }).MessageData.ProbePoints | Should -Be $byProbe.Count
+    }
+}
+
 Describe 'Find-RnnFixedPoint on the bundled flip-flop network' {
     BeforeAll {
         $m = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')

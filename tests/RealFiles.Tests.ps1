@@ -159,6 +159,7 @@ Describe 'Files as people save them: what makes them hard' {
         @{ Case = 'a shape that does not fit'; Map = @{ weight_ih_l0 = 'input_layer.weight'; weight_hh_l0 = 'hidden_layer.weight[:, 0:4]' }; Id = 'ParameterShapeMismatch'; Pattern = "weight_hh_l0' \(-ParameterMap weight_hh_l0 = 'hidden_layer.weight\[:, 0:4\]'\) has shape \[5, 4\]" }
         @{ Case = 'a transposed input weight'; Map = @{ weight_ih_l0 = 'readout_layer.weight'; weight_hh_l0 = 'hidden_layer.weight' }; Id = 'ParameterShapeMismatch'; Pattern = 'transposed\?' }
         @{ Case = 'a slice outside the tensor'; Map = @{ weight_ih_l0 = 'input_layer.weight[:, 7]'; weight_hh_l0 = 'hidden_layer.weight' }; Id = 'InvalidParameterMap'; Pattern = 'outside' }
+        @{ Case = 'a slice past the tensor''s end (a typo, not clamped)'; Map = @{ weight_ih_l0 = 'input_layer.weight[:, 0:9]'; weight_hh_l0 = 'hidden_layer.weight' }; Id = 'InvalidParameterMap'; Pattern = 'runs past' }
         @{ Case = 'a negative index outside the tensor (NumPy refuses it; it is not clamped)'; Map = @{ weight_ih_l0 = 'input_layer.weight[:, -4]'; weight_hh_l0 = 'hidden_layer.weight' }; Id = 'InvalidParameterMap'; Pattern = 'outside' }
     ) {
         $err = { Import-RnnModel (Join-Path $script:RealFiles 'ctrnn_layers.pth') -Architecture Rnn -Nonlinearity Relu -ParameterMap $Map -ErrorAction Stop } |
@@ -210,5 +211,28 @@ Describe 'Files as people save them: what makes them hard' {
         $failed.Count | Should -Be 1
         $failed[0].FullyQualifiedErrorId | Should -Be 'UnreadableModelFile,RnnLinearization.ImportRnnModelCommand'
         @($paths | Import-RnnModel -ErrorAction Ignore).Count | Should -Be 2
+    }
+
+    It 'warns about a bias beside a mapped weight that the map leaves out, naming the entry to add' {
+        $path = Join-Path $script:RealFiles 'ctrnn_layers.pth'
+        $null = Import-RnnModel $path -Architecture Rnn -Nonlinearity Relu -ParameterMap @{ weight_ih_l0 = 'input_layer.weight'; weight_hh_l0 = 'hidden_layer.weight' } -WarningVariable w -WarningAction SilentlyContinue
+        @($w).Count | Should -Be 2
+        ($w -join "`n") | Should -Match "bias_ih_l0 = 'input_layer.bias'"
+        ($w -join "`n") | Should -Match "bias_hh_l0 = 'hidden_layer.bias'"
+    }
+
+    It 'suggests a -ParameterMap built from the file''s own keys when no weights are found' {
+        $err = { Import-RnnModel (Join-Path $script:RealFiles 'ctrnn_layers.pth') -ErrorAction Stop } | Should -Throw -PassThru
+        $err.Exception.Message | Should -Match "-ParameterMap @\{ weight_ih_l0 = 'input_layer.weight'; weight_hh_l0 = 'hidden_layer.weight'; bias_ih_l0 = 'input_layer.bias'; bias_hh_l0 = 'hidden_layer.bias' \}"
+        $err.Exception.Message | Should -Match '-Nonlinearity'
+    }
+
+    It 'says an nn.RNN file is not a leaky network, and that a network''s own weight or a bias is not a readout' {
+        $path = Join-Path $script:RealFiles 'gpu_lstm_2layers_flat.pt'
+        { Import-RnnModel $path -Architecture LeakyRnn -Alpha 0.5 -ErrorAction Stop } | Should -Throw -ErrorId 'ArchitectureMismatch,RnnLinearization.ImportRnnModelCommand'
+        $err = { Import-RnnModel $path -Readout rnn.weight_hh_l0 -ErrorAction Stop } | Should -Throw -ErrorId 'ReadoutNotFound,RnnLinearization.ImportRnnModelCommand' -PassThru
+        $err.Exception.Message | Should -Match "own weights"
+        $err = { Import-RnnModel $path -Readout fc.bias -ErrorAction Stop } | Should -Throw -ErrorId 'ReadoutNotFound,RnnLinearization.ImportRnnModelCommand' -PassThru
+        $err.Exception.Message | Should -Match '-Readout fc'
     }
 }

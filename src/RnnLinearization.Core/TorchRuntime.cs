@@ -36,6 +36,23 @@ public static class TorchRuntime
         if (threads > 0 && torch.get_num_threads() != threads) torch.set_num_threads(threads);
     }
 
+    /// <summary>
+    /// OpenMP's worker threads spin while they wait for work (libgomp's default, read when libtorch loads it): on a busy
+    /// machine (array jobs sharing a node, another process on a core) they spin against the others, and a fixed-point
+    /// search on two threads took 1.35 s instead of 0.43 s beside one busy loop on a 2-core machine (a user saw 35 s for
+    /// 0.7 s). Waiting passively measured the same when the machine was idle. A setting of the user's own wins.
+    /// </summary>
+    private static void WaitPassively()
+    {
+        if (OperatingSystem.IsWindows() || Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null) return;
+        try { SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0); }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException) { }   // no libc setenv: OpenMP's default
+    }
+
+    // .NET keeps its own copy of the environment on Unix; libgomp reads the C library's.
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
     public static void EnsureLoaded()
     {
         if (_loaded) return;
@@ -44,6 +61,7 @@ public static class TorchRuntime
             if (_loaded) return;
             try
             {
+                WaitPassively();
                 torch.InitializeDeviceType(DeviceType.CPU);
             }
             catch (Exception ex)

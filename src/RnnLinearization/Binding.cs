@@ -76,7 +76,7 @@ public sealed class FileKeyCompleter : IArgumentCompleter
             IEnumerable<(string Text, string Tip)> candidates = parameterName == "Prefix"
                 ? tensors.Keys.SelectMany(k => Recurrent.Where(r => k == r || k.EndsWith("." + r, StringComparison.Ordinal))
                     .Select(r => k[..^r.Length].TrimEnd('.'))).Where(p => p.Length > 0).Distinct().Select(p => (p, $"RNN weights under '{p}.'"))
-                : tensors.Where(kv => kv.Value.Shape.Length == 2)
+                : tensors.Where(kv => kv.Value.Shape.Length == 2 && !ModelFactory.IsRecurrentKey(kv.Key[(kv.Key.LastIndexOf('.') + 1)..]))
                     .Select(kv => kv.Key.EndsWith(".weight", StringComparison.Ordinal) ? (kv.Key[..^".weight".Length], $"{kv.Key} [{string.Join(", ", kv.Value.Shape)}]") : (kv.Key, $"[{string.Join(", ", kv.Value.Shape)}]"));
             return candidates.Where(c => c.Text.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
                 .Select(c => new CompletionResult(c.Text.Contains(' ') ? $"'{c.Text}'" : c.Text, c.Text, CompletionResultType.ParameterValue, c.Tip)).ToList();

@@ -100,7 +100,7 @@ internal static class TrustRegionNewton
     private static (Tensor X, double[] Q, double[] Gradient, bool[] Moved) DoglegStep(RnnModel model, Tensor u, Tensor x, JacobianOperator jacobian,
         double[] radius, NewtonStepSolver solver, int[] owners)
     {
-        int batch = (int)x.shape[0];
+        int batch = (int)x.shape[0], size = (int)x.shape[1];
         var r = jacobian.Next - x;
         var g = jacobian.ApplyTransposed(r) - r;                                            // J_r^T r, the gradient of q
         var jg = jacobian.Apply(g) - g;
@@ -161,11 +161,16 @@ internal static class TrustRegionNewton
                 predicted[k] = q[k] - 0.5 * (c * c * V(k, 4) + a[k] * a[k] * V(k, 1) + b[k] * b[k] * V(k, 10)
                     + 2 * (a[k] * c * V(k, 5) + b[k] * c * V(k, 8) + a[k] * b[k] * V(k, 9)));
             }
-            var trial = x + torch.tensor(a).unsqueeze(1) * g + torch.tensor(b).unsqueeze(1) * newton;
-            var qt = TensorData.Values(0.5 * (model.Step(u, trial) - trial).square().sum(1));
-            for (int k = 0; k < batch; k++)
+            // The tries of the rows still pending only: after the first, most rows have taken their step.
+            var open = Enumerable.Range(0, batch).Where(k => pending[k]).ToArray();
+            Tensor Rows(Tensor t) => open.Length == batch ? t : t.index_select(0, torch.tensor(open.Select(k => (long)k).ToArray()));
+            var trial = Rows(x) + torch.tensor(open.Select(k => a[k]).ToArray()).unsqueeze(1) * Rows(g)
+                + torch.tensor(open.Select(k => b[k]).ToArray()).unsqueeze(1) * Rows(newton);
+            var tried = TensorData.Values(0.5 * (model.Step(Rows(u), trial) - trial).square().sum(1));
+            var qt = new double[batch];
+            for (int i = 0; i < open.Length; i++) qt[open[i]] = tried[i];
+            foreach (int k in open)
             {
-                if (!pending[k]) continue;
                 bool ok = double.IsFinite(qt[k]) && qt[k] < q[k];
                 double rho = (q[k] - qt[k]) / predicted[k];
                 // The radius: a quarter of the step when the model predicted badly (or the step failed), doubled when it predicted well at the edge.
@@ -180,7 +185,7 @@ internal static class TrustRegionNewton
         for (int k = 0; k < batch; k++)
         {
             // Below q's rounding floor (residuals of a few ulps of the state's scale) no step means anything.
-            double floor = 0.5 * x.shape[1] * Math.Pow(4e-16 * (1 + V(k, 7)), 2);
+            double floor = 0.5 * size * Math.Pow(4e-16 * (1 + V(k, 7)), 2);
             moved[k] = q[k] - newQ[k] > 1e-15 * q[k] && newQ[k] > floor;
         }
         return (newX, newQ, Enumerable.Range(0, batch).Select(k => Math.Sqrt(V(k, 0))).ToArray(), moved);

@@ -20,6 +20,7 @@ public static class ModelFactory
         IReadOnlyDictionary<string, string[]>? parameterMap = null, IReadOnlyDictionary<string, ModuleFacts>? modules = null)
     {
         var notes = new List<string>();
+        List<(string Key, string Name)>? unmapped = null;
         IReadOnlyDictionary<string, Parameter> sd = stateDict, readoutKeys = stateDict;
         IReadOnlyDictionary<string, UnitRange>? regions = null;
         if (parameterMap is not null)
@@ -29,6 +30,7 @@ public static class ModelFactory
                     "-Prefix and -ParameterMap both say where the weights are: give -ParameterMap's keys in full (model_state.rnn.weight), without -Prefix.");
             var map = new ParameterMap(stateDict, parameterMap, architecture, notes);
             (sd, prefix) = (map, "");
+            unmapped = map.Unmapped;
             readoutKeys = stateDict.Where(kv => !map.Used.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
         }
         else if (MrnnLayout.Convert(stateDict, prefix, architecture, notes) is { } converted)
@@ -37,12 +39,14 @@ public static class ModelFactory
             ? Leaky(sd, nonlinearity, prefix, alpha)
             : Recurrent(sd, architecture, nonlinearity, prefix, modules);
         model.Notes.AddRange(notes);
+        foreach (var (bias, name) in unmapped ?? new())
+            model.Warnings.Add($"'{bias}' sits beside a weight that -ParameterMap maps but is not mapped itself, so the network has no such bias: add {name} = '{bias}' to the map if it is the layer's.");
         model.Regions ??= regions;
         if (alpha is not null && model is not LeakyRnn)
             throw new RnnException("AlphaNotApplicable", RnnErrorKind.InvalidArgument,
-                $"-Alpha (or -Dt and -Tau) is the step of a leaky rate network; this file holds an {model.Architecture} network, which has none. " +
+                $"-Alpha (or -Dt and -Tau) is the step of a leaky rate network; this file holds {Article(model.Architecture)} network, which has none. " +
                 "Leave it out, or give -Architecture LeakyRnn if the file is a leaky rate network.");
-        if (!noReadout) model.Readout = FindReadout(readoutKeys, rnnPrefix, model, readout);
+        if (!noReadout) model.Readout = FindReadout(readoutKeys, rnnPrefix, model, readout, (parameterMap is null ? null : ((ParameterMap)sd).Used));
         else if (readout is not null)
             throw new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument, "-Readout names a readout and -NoReadout ignores it; give one of them.");
         return model;
@@ -52,7 +56,7 @@ public static class ModelFactory
     /// The linear readout: the one 2-D '...weight' outside the RNN whose width is what the readout reads (the top
     /// layer's h), with its '...bias'. Several candidates are not guessed between: a note names them.
     /// </summary>
-    private static Readout? FindReadout(IReadOnlyDictionary<string, Parameter> sd, string rnnPrefix, RnnModel model, string? chosen)
+    private static Readout? FindReadout(IReadOnlyDictionary<string, Parameter> sd, string rnnPrefix, RnnModel model, string? chosen, IReadOnlySet<string>? used = null)
     {
         int width = model.ReadoutInputSize;
         if (chosen is not null)
@@ -63,8 +67,12 @@ public static class ModelFactory
                 : (Dotted(chosen), Dotted(chosen) + "weight");
             if (!sd.TryGetValue(weightKey, out var w))
                 throw new RnnException("ReadoutNotFound", RnnErrorKind.InvalidArgument,
-                    $"No tensor '{chosen}' or '{weightKey}' in the file for -Readout {chosen}. 2-D tensors it has: " +
-                    $"{string.Join(", ", sd.Where(kv => kv.Value.Shape.Length == 2).Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.Shape)}]").Take(12).DefaultIfEmpty("none"))}.");
+                    (used?.Contains(chosen) == true || used?.Contains(weightKey) == true ? $"'{(used.Contains(chosen) ? chosen : weightKey)}' is one of the network's own weights (-ParameterMap names it), not a readout. "
+                        : sd.TryGetValue(chosen, out var one) ? $"'{chosen}' has shape [{string.Join(", ", one.Shape)}]; a readout's weight is [outputs, {width}] (its bias comes with it: -Readout {chosen[..Math.Max(0, chosen.LastIndexOf('.'))]}). "
+                        : $"No tensor '{chosen}' or '{weightKey}' in the file for -Readout {chosen}. ") +
+                    $"2-D tensors it has: {string.Join(", ", sd.Where(kv => kv.Value.Shape.Length == 2).Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.Shape)}]").Take(12).DefaultIfEmpty("none"))}.");
+            if (weightKey.StartsWith(rnnPrefix, StringComparison.Ordinal) && IsRecurrentKey(weightKey[rnnPrefix.Length..]))
+                throw new RnnException("ReadoutNotFound", RnnErrorKind.InvalidArgument, $"'{weightKey}' is one of the network's own weights, not a readout.");
             return Checked(MakeReadout(sd, p, w, width) ?? throw new RnnException("ReadoutShapeMismatch", RnnErrorKind.InvalidData,
                 $"'{weightKey}' has shape [{string.Join(", ", w.Shape)}]; a readout of this model needs [outputs, {width}] (it reads {(model is LeakyRnn ? "the rates f(x)" : "the top layer's h")}, {width} values)."));
         }
@@ -96,6 +104,10 @@ public static class ModelFactory
     }
 
     private static string Dotted(string prefix) => prefix.Length == 0 || prefix.EndsWith('.') ? prefix : prefix + ".";
+
+    /// <summary>The parameter names of a recurrent layer or cell (weight_ih_l0, weight_hh, W_rec, ...), which no readout has.</summary>
+    public static bool IsRecurrentKey(string name) =>
+        System.Text.RegularExpressions.Regex.IsMatch(name, @"^(weight|bias)_(ih|hh|hr)(_l\d+)?(_reverse)?$|^W_(rec|inp)$");
 
     /// <summary>
     /// nn.RNNCell, nn.GRUCell and nn.LSTMCell keep weight_ih, weight_hh, bias_ih and bias_hh (no _l0): they are one-layer
@@ -167,7 +179,7 @@ public static class ModelFactory
         var f = nonlinearity ?? Nonlinearity.Tanh;
         if (f is not (Nonlinearity.Tanh or Nonlinearity.Relu))
             throw new RnnException("NonlinearityNotSupported", RnnErrorKind.InvalidArgument,
-                $"nn.RNN takes Tanh or Relu, not {f}; other nonlinearities are for -Architecture LeakyRnn.");
+                $"nn.RNN takes Tanh or Relu, not {f}; other nonlinearities are for -Architecture LeakyRnn (a linear recurrence h' = W h + W_in u + b is -Architecture LeakyRnn -Alpha 1 -Nonlinearity Linear).");
         int rows = (int)whh0.Rows;   // gates * hidden
         TorchRuntime.EnsureLoaded();
 
@@ -211,6 +223,10 @@ public static class ModelFactory
             throw new RnnException("InvalidAlpha", RnnErrorKind.InvalidArgument,
                 $"A LeakyRnn needs alpha = dt / tau in (0, 1]{(alpha is null ? "; give -Alpha, or -Dt and -Tau" : $", not {alpha}")}.");
         var found = sd.Keys.Where(k => k.EndsWith("weight_hh", StringComparison.Ordinal)).Select(k => k[..^"weight_hh".Length]).ToList();
+        var stacks = sd.Keys.Where(k => k.EndsWith(FirstKey, StringComparison.Ordinal)).Select(k => k[..^FirstKey.Length]).ToList();
+        if (found.Count == 0 && stacks.Count > 0)
+            throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
+                $"The file holds an nn.RNN, nn.GRU or nn.LSTM (weight_ih_l0 under {Describe(stacks)}), not a leaky rate network: leave -Architecture LeakyRnn (and -Alpha) out.");
         string p = prefix is null
             ? found.Count == 1 ? found[0] : throw (found.Count == 0 ? NoWeights(sd, Architecture.LeakyRnn)
                 : new RnnException("AmbiguousPrefix", RnnErrorKind.InvalidArgument, $"Several prefixes hold 'weight_hh' ({Describe(found)}); choose one with -Prefix."))
@@ -233,20 +249,46 @@ public static class ModelFactory
         return (model, p);
     }
 
-    /// <summary>No recurrent weights: the keys the file has, the names the architecture needs, and -ParameterMap.</summary>
+    /// <summary>No recurrent weights: the keys the file has, the names the architecture needs, and -ParameterMap (built from the file's keys where it can be).</summary>
     private static RnnException NoWeights(IReadOnlyDictionary<string, Parameter> sd, Architecture? architecture)
     {
         var keys = sd.Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.Shape)}]").Take(20).ToList();
-        string needs = architecture == Architecture.LeakyRnn
+        bool leaky = architecture == Architecture.LeakyRnn;
+        string needs = leaky
             ? "A LeakyRnn needs weight_hh [H, H] and weight_ih [H, I] (bias, mask_hh and sign optional)"
-            : $"{(architecture is { } a ? $"A {a}" : "An nn.RNN, nn.GRU or nn.LSTM")} needs weight_ih_l0 [G*H, I] and weight_hh_l0 [G*H, H] (bias_ih_l0 and bias_hh_l0 optional; _l1, ... for more layers)";
-        string example = architecture == Architecture.LeakyRnn
-            ? "-ParameterMap @{ weight_hh = 'J.weight'; weight_ih = 'B.weight'; bias = 'c' }"
-            : "-ParameterMap @{ weight_ih_l0 = 'input_layer.weight'; weight_hh_l0 = 'hidden_layer.weight' }";
+            : $"{(architecture is { } a ? $"{Article(a)} network" : "An nn.RNN, nn.GRU or nn.LSTM")} needs weight_ih_l0 [G*H, I] and weight_hh_l0 [G*H, H] (bias_ih_l0 and bias_hh_l0 optional; _l1, ... for more layers)";
         return new RnnException("NoRecurrentWeights", RnnErrorKind.InvalidData,
             $"The file has no recurrent weights under names this module knows. Its tensors{(sd.Count > 20 ? $" (the first 20 of {sd.Count})" : "")}: " +
-            $"{(keys.Count == 0 ? "none" : string.Join(", ", keys))}. {needs}. Name the file's own keys with {example} (Get-RnnFileContent lists them).");
+            $"{(keys.Count == 0 ? "none" : string.Join(", ", keys))}. {needs}. Name the file's own keys with {Suggestion(sd, leaky)}, and give -Nonlinearity " +
+            "(a file does not record it); Get-RnnFileContent lists the keys.");
     }
+
+    /// <summary>
+    /// A -ParameterMap for the file, guessed from its shapes: a square tensor as the recurrent weights, one with as
+    /// many rows as the input weights, and the biases beside them; a generic one when nothing fits.
+    /// </summary>
+    private static string Suggestion(IReadOnlyDictionary<string, Parameter> sd, bool leaky)
+    {
+        string Key(string name) => leaky ? name : name + "_l0";
+        var square = sd.FirstOrDefault(kv => kv.Value.Shape.Length == 2 && kv.Value.Rows == kv.Value.Columns && kv.Value.Rows > 1);
+        var entries = new List<string>();
+        if (square.Key is not null)
+        {
+            long h = square.Value.Rows;
+            var input = sd.FirstOrDefault(kv => kv.Key != square.Key && kv.Value.Shape.Length == 2 && kv.Value.Rows == h && kv.Value.Columns != h);
+            if (input.Key is not null) entries.Add($"{Key("weight_ih")} = '{input.Key}'");
+            entries.Add($"{Key("weight_hh")} = '{square.Key}'");
+            foreach (var (weight, bias) in new[] { (input.Key, leaky ? "bias" : "bias_ih_l0"), (square.Key, leaky ? "bias" : "bias_hh_l0") })
+                if (weight is not null && weight.EndsWith("weight", StringComparison.Ordinal) && sd.ContainsKey(weight[..^6] + "bias")
+                    && !entries.Any(e => e.StartsWith(bias + " ", StringComparison.Ordinal)))
+                    entries.Add($"{bias} = '{weight[..^6]}bias'");
+        }
+        return entries.Count >= 2 ? $"-ParameterMap @{{ {string.Join("; ", entries)} }}"
+            : leaky ? "-ParameterMap @{ weight_hh = '<recurrent [H, H]>'; weight_ih = '<input [H, I]>'; bias = '<[H]>' }"
+            : "-ParameterMap @{ weight_ih_l0 = '<input [H, I]>'; weight_hh_l0 = '<recurrent [H, H]>'; bias_ih_l0 = '<[H]>' }";
+    }
+
+    private static string Article(Architecture a) => a is Architecture.LeakyRnn ? "a LeakyRnn" : $"an {a}";
 
     /// <summary>A new network with PyTorch's default initialisation: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).</summary>
     public static RnnModel Create(Architecture architecture, int inputSize, int hiddenSize, int numLayers,

@@ -38,7 +38,11 @@ public sealed class ParameterMap : IReadOnlyDictionary<string, Parameter>
             _entries[name] = parts.Count > 1 || (name.StartsWith("weight", StringComparison.Ordinal) && parts[0].Shape.Length == 1)
                 ? Columns(parts, name, sources) : parts[0];
             _origins[name] = string.Join(", ", sources.Select(s => $"'{s}'"));
-            foreach (var s in sources) Used.Add(KeyOf(s));
+            foreach (var s in sources)
+            {
+                Used.Add(KeyOf(s));
+                _usedAs.TryAdd(KeyOf(s), name);
+            }
         }
         // nn.RNN, GRU and LSTM add two biases per layer: when the map names any, every one it does not name is zero
         // (as if the file held it at zero); when it names none, the network has none.
@@ -57,7 +61,17 @@ public sealed class ParameterMap : IReadOnlyDictionary<string, Parameter>
         else if (biases.Count > 0) notes.Add("-ParameterMap names no bias: the network has none (zero).");
         if (architecture == Architecture.LeakyRnn && !_entries.ContainsKey("bias"))
             notes.Add("-ParameterMap: 'bias' is not named, so it is zero.");
+        // A bias that sits beside a mapped weight in the file (input_layer.bias beside input_layer.weight) and is not
+        // mapped is most likely forgotten: said as a warning, since the network then differs from the file's.
+        foreach (var key in Used.ToList())
+            if (key.EndsWith("weight", StringComparison.Ordinal) && key[..^6] + "bias" is var bias && file.ContainsKey(bias) && !Used.Contains(bias))
+                Unmapped.Add((bias, architecture == Architecture.LeakyRnn ? "bias" : _usedAs[key].Replace("weight", "bias")));
     }
+
+    private readonly Dictionary<string, string> _usedAs = new(StringComparer.Ordinal);
+
+    /// <summary>Biases beside mapped weights in the file that the map does not name, with the name they would take.</summary>
+    public List<(string Key, string Name)> Unmapped { get; } = new();
 
     /// <summary>The file keys the map used (not candidates for the readout).</summary>
     public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
@@ -75,6 +89,8 @@ public sealed class ParameterMap : IReadOnlyDictionary<string, Parameter>
     private static Parameter Resolve(IReadOnlyDictionary<string, Parameter> file, string source, string name)
     {
         string key = KeyOf(source);
+        if (source.Contains('[') && !Sliced.IsMatch(source))
+            throw Invalid($"-ParameterMap {name} = '{source}' is neither a key nor a key with a slice ('w[:, 0:4]').");
         if (!file.TryGetValue(key, out var tensor))
         {
             var keys = file.Keys.Take(20).ToList();
@@ -122,6 +138,9 @@ public sealed class ParameterMap : IReadOnlyDictionary<string, Parameter>
             return (i, i + 1, true);
         }
         if (ends.Length > 2) throw Invalid($"-ParameterMap {name} = '{source}': slices with a step ('{slice}') are not supported.");
+        // Unlike NumPy, an end past the dimension is an error: it is a typo more often than a wish.
+        if (ends.Any(e => e.Trim().Length > 0 && Math.Abs(Number(e.Trim())) > size))
+            throw Invalid($"-ParameterMap {name} = '{source}': the slice {slice} runs past a dimension of {size}.");
         long start = Bound(ends[0].Trim(), 0), stop = Bound(ends[1].Trim(), size);
         if (stop <= start) throw Invalid($"-ParameterMap {name} = '{source}': the slice {slice} of a dimension of {size} is empty.");
         return (start, stop, false);

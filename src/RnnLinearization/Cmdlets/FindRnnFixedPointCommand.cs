@@ -101,6 +101,10 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
     [Parameter]
     public SwitchParameter All { get; set; }
 
+    /// <summary>Leaves out the probes from midpoints between the stable points found.</summary>
+    [Parameter]
+    public SwitchParameter NoProbes { get; set; }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName != PipelineSet) return;
@@ -122,7 +126,7 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
         {
             Method = Method, TolQ = TolQ, TolGrad = TolGrad, TolDq = TolDq, MaxIterations = MaxIterations, LearningRate = LearningRate,
             LearningRateFactor = LearningRateFactor, LearningRatePatience = LearningRatePatience, LearningRateCooldown = LearningRateCooldown,
-            MaxQ = MaxQ, UniqueTolerance = UniqueTolerance, OutlierDistance = OutlierDistance, All = All,
+            MaxQ = MaxQ, UniqueTolerance = UniqueTolerance, OutlierDistance = OutlierDistance, All = All, Probes = !NoProbes,
         };
         WriteVerbose($"Searching from {starts.Length} starts with {Method} (at most {options.Iterations} iterations).");
         var activity = $"Find-RnnFixedPoint: {Method} from {starts.Length} starts";
@@ -141,7 +145,7 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
         // and as a warning when most starts ended nowhere.
         string account = summary.Text();
         WriteVerbose($"{account} Kept: {string.Join(", ", points.GroupBy(p => p.Kind).Select(g => $"{g.Count()} {g.Key}").DefaultIfEmpty("none"))}.");
-        if (summary.Failed > summary.Starts / 2) WriteWarning(account);
+        if (4 * summary.Failed > summary.Starts) WriteWarning(account);   // many (a quarter) ended nowhere
         WriteInformation(new InformationRecord(summary, "Find-RnnFixedPoint") { Tags = { "Summary" } });
         for (int i = 0; i < points.Length; i++)
         {
@@ -155,12 +159,12 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
                 Q = p.Q,
                 Iterations = p.Iterations,
                 StartCount = p.StartCount,
-                FirstStart = offset + p.FirstStart,
+                FirstStart = p.FirstStart < 0 ? -1 : offset + p.FirstStart,   // -1: found by a probe
                 Kind = p.Kind,
                 Outcome = p.Outcome,
                 Gradient = p.Gradient,
                 SpectralRadius = p.Spectrum.SpectralRadius,
-                IsStable = p.Spectrum.UnstableCount == 0,
+                IsStable = p.Kind == FixedPointKind.Stable,
                 UnstableCount = p.Spectrum.UnstableCount,
                 Eigenvalues = p.Spectrum.Eigenvalues,
                 TimeConstants = p.TimeConstants,
