@@ -26,6 +26,8 @@ $ModulePath = (Resolve-Path $ModulePath).Path
 $Root = Split-Path $PSScriptRoot
 $script = Join-Path $PSScriptRoot 'bench_fixedpoints.py'
 if (-not $ReuseTorch) {
+    # One thread on the PyTorch side whatever BLAS it links (OpenBLAS keeps its own pool, which torch's setting misses).
+    $env:OPENBLAS_NUM_THREADS = '1'
     $runs = @(
         @(), @('--set', 'issue17', '--only', 'ctx64', 'integrator64', 'gru32_flipflop3', 'lstm20_flipflop2', 'leaky64', 'flipflop64'),
         @('--set', 'issue17', '--only', 'flipflop16', '--starts', '1024'), @('--set', 'issue17', '--only', 'gru128x2', 'lstm128x2', '--starts', '128'))

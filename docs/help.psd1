@@ -83,7 +83,7 @@
         Parameters  = @{
             Model     = 'The model to write, from Import-RnnModel or New-RnnModel (accepted from the pipeline), or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Path      = 'The file to write.'
-            NoClobber = 'Refuses to overwrite an existing file.'
+            NoClobber = 'Never replaces an existing file: checked before the write and decided when the file is moved into place, so of two jobs writing one name the first to finish keeps it and the other stops with *FileExists.'
             PassThru  = 'Emits the written file as a FileInfo.'
             WhatIf    = 'Shows what would be written without writing.'
             Confirm   = 'Asks before writing.'
@@ -107,6 +107,7 @@
             Index     = 'A number carried to the output to identify the state; its position in the stream when not given.'
             BatchSize = 'How many states are computed together (default 256); capped so that a batch''s state-by-state matrices stay near 512 MB (64 states at 1,024 units), with a verbose message.'
             SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
+            SourceRow  = 'The row''s number in the state file a piped state was read from, bound from Import-RnnState''s SourceRow (hidden): carried to the results, so that the parts of shards join in the file''s order (Join-RnnResult).'
             Region    = 'One region name (its own block of the Jacobians) or two, To and From: the block d NextState[To] / d State[From]. Needs a model loaded with -RegionMap.'
             Precision = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
@@ -134,6 +135,7 @@
             NoEigenvectors = 'Skips the eigenvectors, which is faster; -PerMode implies it.'
             BatchSize      = 'How many states are decomposed together (default 256); capped so that a batch''s matrices stay near 512 MB (64 states at 1,024 units), with a verbose message.'
             SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
+            SourceRow  = 'The row''s number in the state file a piped state was read from, bound from Import-RnnState''s SourceRow (hidden): carried to the results, so that the parts of shards join in the file''s order (Join-RnnResult).'
             Region         = 'The spectrum of one region''s own block of the state Jacobian. Needs a model loaded with -RegionMap.'
             Precision      = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
@@ -160,6 +162,7 @@
             Exact      = 'Also computes the true next state at each perturbed point and the error of the linear step.'
             BatchSize  = 'How many states are gathered before computing (default 256); capped so that a batch''s state-by-state matrices stay near 512 MB, with a verbose message.'
             SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
+            SourceRow  = 'The row''s number in the state file a piped state was read from, bound from Import-RnnState''s SourceRow (hidden): carried to the results, so that the parts of shards join in the file''s order (Join-RnnResult).'
             Precision  = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(
@@ -176,6 +179,7 @@
         Links       = @('Get-RnnEigen', 'Get-RnnFlowField', 'Export-RnnPlot', 'about_RnnLinearization')
         Defaults    = @{ Input = 'zeros (the autonomous dynamics)'; Count = 'each state once'; Seed = 'a different random seed each call'; MaxIterations = '100 (Newton), 5000 (Adam)'; MaxQ = 'the value of -TolQ' }
         Parameters  = @{
+            SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a file whose states have the wrong length stops the command with one error (StateFileWidthMismatch) that names the file, both widths and the likely cause, instead of one error per row.'
             Shard      = 'With -ShardCount: this run searches from that contiguous slice (0 to ShardCount - 1) of the starts, drawn as without it (so give -Seed with -Count or -Noise: every task draws the same starts). With -All, Index and FirstStart are each start''s number among all the starts, so the parts of an array job join into the one-process result.'
             ShardCount = 'How many slices the starts are cut into (default 1: all of them).'
             Model                = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
@@ -218,6 +222,7 @@
         Links       = @('Find-RnnFixedPoint', 'Export-RnnPlot')
         Defaults    = @{ Input = 'zeros (the autonomous dynamics)'; Axes = 'the first two principal components of the piped states'; Extent = '1.2 times the piped states largest coordinate along each axis, or 1'; Center = 'the mean of the piped states, or the origin' }
         Parameters  = @{
+            SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a file whose states have the wrong length stops the command with one error (StateFileWidthMismatch) that names the file, both widths and the likely cause, instead of one error per row.'
             Model       = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             Input       = 'The constant input u; zeros when not given.'
             State       = 'States that define the plane, its centre and its extent, bound by property name from piped objects (trajectory states, fixed points).'
@@ -253,7 +258,7 @@
     }
     'Import-RnnState' = @{
         Synopsis    = 'Reads states (and the inputs at them) from .csv, .npy, .npz or .json files for the analysis cmdlets.'
-        Description = 'Emits one RnnState per row: Index (the file''s index, or the row number), State, Input (the input applied at the state, when the file gives one: the step from State under Input, the convention of Get-RnnTrajectory''s records) and Path. CSV: numeric columns; a header line names them: a column named index is the Index, columns whose names start with input (or x0, u0, ...) are the Input, every other column is the State; without a header every column is the State. NPY: float32 or float64, 1-D (one state) or 2-D (one state per row), C order, as numpy.save writes. NPZ (numpy.savez): an array states [N, S], and optionally inputs [N, I] and index [N]. JSON: an array of number arrays, or of objects with a State array (and optionally Input and Index), or one such object. An empty file is an error (EmptyStateFile). Piped into an analysis cmdlet, a file whose rows do not have the model''s state length stops it with one error (StateFileWidthMismatch) that names the file, both widths and the likely cause (an index column, inputs without a header). Export-RnnState writes these files.'
+        Description = 'Emits one RnnState per row: Index (the file''s index, or the row number), State, Input (the input applied at the state, when the file gives one: the step from State under Input, the convention of Get-RnnTrajectory''s records), Path and SourceRow (the row''s number in the whole file, the same in every shard; Get-RnnJacobian, Get-RnnEigen and Invoke-RnnLinearization carry it to their results, and Join-RnnResult orders parts by it). CSV: numeric columns; a header line names them: a column named index is the Index, columns whose names start with input (or x0, u0, ...) are the Input, every other column is the State; without a header every column is the State. NPY: float32 or float64, 1-D (one state) or 2-D (one state per row), C order, as numpy.save writes. NPZ (numpy.savez): an array states [N, S], and optionally inputs [N, I] and index [N]. JSON: an array of number arrays, or of objects with a State array (and optionally Input and Index), or one such object. An empty file is an error (EmptyStateFile). Piped into an analysis cmdlet, Find-RnnFixedPoint or Get-RnnFlowField, a file whose rows do not have the model''s state length stops it with one error (StateFileWidthMismatch) that names the file, both widths and the likely cause (an index column, inputs without a header). Export-RnnState writes these files.'
         Inputs      = 'System.String: file paths, by value or as FullName from Get-ChildItem.'
         Outputs     = 'RnnState, one per row.'
         Links       = @('Export-RnnState', 'Get-RnnJacobian', 'about_RnnLinearization')
@@ -280,7 +285,7 @@
             State     = 'A state, bound by property name from piped objects.'
             Input     = 'The input at the state, bound by property name; written to .csv, .json and .npz.'
             Index     = 'The index of the state, bound by property name; the position in the stream when not given.'
-            NoClobber = 'Refuses to overwrite an existing file.'
+            NoClobber = 'Never replaces an existing file: checked before the write and decided when the file is moved into place, so of two jobs writing one name the first to finish keeps it and the other stops with *FileExists.'
             PassThru  = 'Emits the written file as a FileInfo.'
             WhatIf    = 'Shows what would be written without writing.'
             Confirm   = 'Asks before writing.'
@@ -299,7 +304,7 @@
         Parameters  = @{
             Path        = 'The .npz file to write.'
             InputObject = 'The results, from the pipeline.'
-            NoClobber   = 'Refuses to overwrite an existing file.'
+            NoClobber   = 'Never replaces an existing file: checked before the write and decided when the file is moved into place, so of two jobs writing one name the first to finish keeps it and the other stops with *FileExists.'
             PassThru    = 'Emits the written file as a FileInfo.'
             WhatIf      = 'Shows what would be written without writing.'
             Confirm     = 'Asks before writing.'
@@ -323,7 +328,7 @@
             Title       = 'The title over the picture. Default: one that says what is drawn (for example "27 fixed points (8 stable)").'
             Width       = 'Width in pixels, 100 to 10,000.'
             Height      = 'Height in pixels, 100 to 10,000.'
-            NoClobber   = 'Refuses to overwrite an existing file.'
+            NoClobber   = 'Never replaces an existing file: checked before the write and decided when the file is moved into place, so of two jobs writing one name the first to finish keeps it and the other stops with *FileExists.'
             PassThru    = 'Emits the written file as a FileInfo.'
             WhatIf      = 'Shows what would be written without writing.'
             Confirm     = 'Asks before writing.'
@@ -337,14 +342,14 @@
     }
     'Join-RnnResult' = @{
         Synopsis    = 'Joins the .npz parts written by the tasks of an array job (Export-RnnResult) into one .npz, equal to the one-process result.'
-        Description = 'Each array of the parts is concatenated along its first dimension, streamed entry by entry (the joined file may be larger than memory) and written under a temporary name moved into place. Parts whose Index ranges do not overlap (shards of one state file, Import-RnnState -Shard; or of the starts, Find-RnnFixedPoint -Shard -All) are put in the order of their first Index, whatever order they are given in, so the joined arrays equal those of a single process; parts whose ranges overlap (one part per checkpoint, each numbered from 0) are joined in the order given (paths from a wildcard are sorted by name). Every part must hold the same arrays with the same trailing shapes (PartsDiffer otherwise); text arrays (Kind) of different widths are padded. In numpy the same join is: parts = [numpy.load(p) for p in sorted(glob.glob("part-*.npz"))]; parts.sort(key=lambda d: d["Index"][0]); joined = {k: numpy.concatenate([d[k] for d in parts]) for k in parts[0].files}.'
+        Description = 'Each array of the parts is concatenated along its first dimension, streamed entry by entry (the joined file may be larger than memory) and written under a temporary name moved into place. Parts that hold SourceRow (results of states read by Import-RnnState, with or without -Shard) are put in the order of the state file''s rows, whatever order they are given in, so the joined arrays equal those of a single process; parts that hold the same rows are refused (PartsOverlap, naming both). Other parts whose Index ranges do not overlap (shards of the starts, Find-RnnFixedPoint -Shard -All) go in the order of their first Index; parts whose ranges overlap (one part per checkpoint, each numbered from 0) are joined in the order given, paths from a wildcard in natural order (part-2 before part-10). -Verbose says which order was used. Every part must hold the same arrays with the same trailing shapes (PartsDiffer otherwise); text arrays (Kind) of different widths are padded. In numpy the same join is: parts = [numpy.load(p) for p in glob.glob("part-*.npz")]; parts.sort(key=lambda d: d["SourceRow"][0]); joined = {k: numpy.concatenate([d[k] for d in parts]) for k in parts[0].files}.'
         Inputs      = 'System.String: part paths (wildcards allowed), by value or as FullName from Get-ChildItem.'
         Outputs     = 'None, or System.IO.FileInfo with -PassThru.'
         Links       = @('Export-RnnResult', 'Import-RnnState', 'Find-RnnFixedPoint')
         Parameters  = @{
             Path        = 'The parts: .npz files written by Export-RnnResult; wildcards allowed (part-*.npz).'
             Destination = 'The joined .npz to write; not one of the parts.'
-            NoClobber   = 'Refuses to overwrite an existing file.'
+            NoClobber   = 'Never replaces an existing file: decided when the joined file is moved into place, so of two jobs writing one name the first to finish keeps it and the other stops with ResultFileExists.'
             PassThru    = 'Emits the written file as a FileInfo.'
             WhatIf      = 'Shows what would be written without writing.'
             Confirm     = 'Asks before writing.'

@@ -96,3 +96,58 @@ Describe 'Parts of an array job join into the one-process result' {
         { Find-RnnFixedPoint -Model $Model -InitialState (Join-Path $Dir 'states.npy') -Count 10 -Shard 0 -ShardCount 2 } | Should -Throw -ErrorId 'ShardNeedsSeed,RnnLinearization.FindRnnFixedPointCommand'
     }
 }
+
+Describe 'Shards of a file of several trials keep their rows' {
+    BeforeAll {
+        # Four trials of 30 steps in one file, as users keep them: each trial's Index runs 0..29 again.
+        $rows = foreach ($trial in 0..3) {
+            $inputs = foreach ($t in 1..30) { , [double[]]([math]::Sin($t + 7 * $trial), 0, [math]::Cos($t * ($trial + 1))) }
+            Get-RnnTrajectory -Model $Model -InputSequence $inputs
+        }
+        $script:Trials = Join-Path $Dir 'trials.npz'
+        $rows | Export-RnnState $Trials
+        $script:Compare = Join-Path $PSScriptRoot '../tools/compare_npz.py'
+    }
+
+    It 'numbers every row by its place in the file (SourceRow), whichever shard reads it, beside the file''s own Index' {
+        $whole = Import-RnnState $Trials
+        @($whole.Index | Select-Object -Unique).Count | Should -Be 30
+        $whole.SourceRow | Should -Be (0..119)
+        $shards = foreach ($i in 0..11) { Import-RnnState $Trials -Shard $i -ShardCount 12 }
+        $shards.SourceRow | Should -Be (0..119)
+        $shards.Index | Should -Be $whole.Index
+        (Import-RnnState $Trials | Get-RnnJacobian -Model $Model | Select-Object -Last 1).SourceRow | Should -Be 119
+    }
+
+    It 'joins 12 parts given by a wildcard in the file''s row order (part-10 after part-9), equal to one run' {
+        Import-RnnState $Trials | Get-RnnEigen -Model $Model -NoEigenvectors | Export-RnnResult (Join-Path $Dir 'trials-whole.npz')
+        foreach ($i in 0..11) {
+            Import-RnnState $Trials -Shard $i -ShardCount 12 | Get-RnnEigen -Model $Model -NoEigenvectors | Export-RnnResult (Join-Path $Dir "trials-part-$i.npz")
+        }
+        $verbose = Join-RnnResult (Join-Path $Dir 'trials-part-*.npz') (Join-Path $Dir 'trials-joined.npz') -Verbose 4>&1
+        "$verbose" | Should -BeLike '*SourceRow*'
+        $out = & /usr/bin/python3 $Compare (Join-Path $Dir 'trials-whole.npz') (Join-Path $Dir 'trials-joined.npz') 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
+        $rows = & /usr/bin/python3 -c "import numpy as np; print(np.load('$(Join-Path $Dir 'trials-joined.npz')')['SourceRow'].tolist() == list(range(120)))"
+        "$rows" | Should -Be 'True'
+    }
+
+    It 'refuses parts that hold the same rows of the file, naming both' {
+        Import-RnnState $Trials -Shard 0 -ShardCount 2 | Get-RnnEigen -Model $Model -NoEigenvectors | Export-RnnResult (Join-Path $Dir 'twice-a.npz')
+        Copy-Item (Join-Path $Dir 'twice-a.npz') (Join-Path $Dir 'twice-b.npz')
+        $e = { Join-RnnResult (Join-Path $Dir 'twice-*.npz') (Join-Path $Dir 'twice.npz') } | Should -Throw -ErrorId 'PartsOverlap,RnnLinearization.JoinRnnResultCommand' -PassThru
+        $e.Exception.Message | Should -BeLike "*twice-a.npz*rows 0-59*twice-b.npz*rows 0-59*"
+        Test-Path (Join-Path $Dir 'twice.npz') | Should -BeFalse
+    }
+
+    It 'takes parts numbered from 0 each (no SourceRow) in natural order: run-2 before run-10' {
+        foreach ($k in 2, 10) {
+            $Traj | Select-Object -First 5 | ForEach-Object { [pscustomobject]@{ Index = $_.Index; Run = $k; State = $_.State } } |
+                Export-RnnResult (Join-Path $Dir "run-$k.npz")
+        }
+        $verbose = Join-RnnResult (Join-Path $Dir 'run-*.npz') (Join-Path $Dir 'runs.npz') -Verbose 4>&1
+        "$verbose" | Should -BeLike '*order given*'
+        $out = & /usr/bin/python3 -c "import numpy as np; print(np.load('$(Join-Path $Dir 'runs.npz')')['Run'].tolist())"
+        "$out" | Should -Be '[2, 2, 2, 2, 2, 10, 10, 10, 10, 10]'
+    }
+}

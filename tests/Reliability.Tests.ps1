@@ -59,6 +59,47 @@ Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
     }
 }
 
+Describe 'A job killed by SIGTERM (timeout, a Slurm time limit)' {
+    It 'leaves no temporary parts beside Export-RnnResult''s target' {
+        $dir = Join-Path $TestDrive 'sigterm'
+        New-Item -ItemType Directory $dir | Out-Null
+        $script = "Import-Module '$($script:ModulePath)'; `$m = New-RnnModel -InputSize 2 -HiddenSize 256 -Seed 3; " +
+            "`$s = [pscustomobject]@{ State = [double[]][Linq.Enumerable]::Repeat(0.1, 256) }; " +
+            "1..1000000 | ForEach-Object { `$s } | Get-RnnJacobian -Model `$m | Export-RnnResult '$dir/jacobians.npz'"
+        $job = Start-Process dotnet -ArgumentList (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-Command', $script -PassThru
+        try {
+            # Until the parts hold some megabytes: the job is writing.
+            $wait = [Diagnostics.Stopwatch]::StartNew()
+            do {
+                Start-Sleep -Milliseconds 200
+                $bytes = (Get-ChildItem $dir -Recurse -Force -File -ErrorAction SilentlyContinue | Measure-Object Length -Sum).Sum
+            } until ($bytes -gt 8MB -or $job.HasExited -or $wait.Elapsed.TotalSeconds -gt 120)
+            $job.HasExited | Should -BeFalse -Because 'the export is still going'
+            @(Get-ChildItem $dir -Force -Directory).Name | Should -BeLike '.jacobians.npz.*.parts'
+            & kill -TERM $job.Id
+            $job.WaitForExit(20000) | Should -BeTrue
+        }
+        finally { if (-not $job.HasExited) { $job.Kill($true) } }
+        @(Get-ChildItem $dir -Force).Count | Should -Be 0 -Because 'ProcessExit deletes the parts'
+    }
+
+    It 'sweeps beside its target what a killed process of this host left, never a live process''s' {
+        $dir = Join-Path $TestDrive 'sweep'
+        New-Item -ItemType Directory $dir | Out-Null
+        $host_ = [string]::Concat([Environment]::MachineName.ToCharArray().ForEach({ if ([char]::IsLetterOrDigit($_) -or $_ -eq '-') { $_ } else { '_' } }))
+        $dead = New-Item -ItemType Directory (Join-Path $dir ".r.npz.$host_.2147483646.0123456789abcdef0123456789abcdef.parts")
+        Set-Content (Join-Path $dead '0.bin') 'left by a killed job'
+        $live = New-Item -ItemType Directory (Join-Path $dir ".r.npz.$host_.1.0123456789abcdef0123456789abcdef.parts")   # pid 1 runs
+        $other = New-Item -ItemType Directory (Join-Path $dir ".r.npz.otherhost.2147483646.0123456789abcdef0123456789abcdef.parts")
+        $m = New-RnnModel -InputSize 2 -HiddenSize 3 -Seed 1
+        [pscustomobject]@{ State = [double[]](0.1, 0.2, 0.3) } | Get-RnnJacobian -Model $m | Export-RnnResult (Join-Path $dir 'r.npz')
+        Test-Path $dead | Should -BeFalse
+        Test-Path $live | Should -BeTrue
+        Test-Path $other | Should -BeTrue
+        Test-Path (Join-Path $dir 'r.npz') | Should -BeTrue
+    }
+}
+
 Describe 'Models that cannot be analysed are refused at import' {
     It 'refuses NaN and infinite weights (a diverged run''s checkpoint from PyTorch), naming the parameter' {
         $err = { Import-RnnModel (Join-Path $Fixtures 'realfiles/bad_diverged.pt') -ErrorAction Stop } | Should -Throw -ErrorId 'NonFiniteWeight,RnnLinearization.ImportRnnModelCommand' -PassThru

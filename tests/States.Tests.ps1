@@ -32,6 +32,25 @@ Describe 'Import-RnnState reads inputs, indices and paths' {
         { Import-RnnState (Join-Path $script:RealFiles 'states_empty.csv') -ErrorAction Stop } | Should -Throw -ErrorId 'EmptyStateFile,RnnLinearization.ImportRnnStateCommand'
     }
 
+    It 'stops <Command> with the one StateFileWidthMismatch a file of the wrong width gives, not an error per row' -ForEach @(
+        @{ Command = 'Find-RnnFixedPoint' }, @{ Command = 'Get-RnnFlowField' }) {
+        $m = New-RnnModel -InputSize 2 -HiddenSize 3 -Seed 1
+        $path = Join-Path $script:RealFiles 'states_index_no_header.csv'
+        $ErrorActionPreference = 'Continue'
+        $errors = @(try { Import-RnnState $path | & $Command -Model $m 2>&1 | Where-Object { $_ -is [Management.Automation.ErrorRecord] } } catch { $_ })
+        $errors.Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'StateFileWidthMismatch,*'
+        $errors[0].Exception.Message | Should -Match 'states_index_no_header\.csv.*4 values.*has 3.*index'
+    }
+
+    It 'names a likely cause even when no column explains the width' {
+        $m = New-RnnModel -InputSize 2 -HiddenSize 9 -Seed 1
+        $err = $null
+        try { Import-RnnState (Join-Path $script:RealFiles 'states_index_no_header.csv') | Get-RnnJacobian -Model $m | Out-Null } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'StateFileWidthMismatch,*'
+        $err.Exception.Message | Should -Match 'another model'
+    }
+
     It 'stops with one error naming the file, both widths and the likely cause when a file does not fit the model' {
         $m = New-RnnModel -InputSize 2 -HiddenSize 3 -Seed 1
         $path = Join-Path $script:RealFiles 'states_index_no_header.csv'

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 
 namespace RnnLinearization.Core;
 
-/// <summary>destination = source * factor, vectorised: the inner loop of the closed-form Jacobians.</summary>
+/// <summary>destination = source * factor, and dot products, vectorised: the inner loops of the closed-form Jacobians and of small dense solves.</summary>
 internal static class RowScale
 {
     // Optimised from the first call: under tiered compilation a fresh process would otherwise run this (and any
@@ -38,5 +38,24 @@ internal static class RowScale
             i = src.Length * Vector<double>.Count;
         }
         for (; i < source.Length; i++) destination[i] += source[i] * factor;
+    }
+
+    /// <summary>The dot product a . b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        int i = 0;
+        double sum = 0;
+        if (Vector.IsHardwareAccelerated && a.Length >= Vector<double>.Count)
+        {
+            var va = MemoryMarshal.Cast<double, Vector<double>>(a);
+            var vb = MemoryMarshal.Cast<double, Vector<double>>(b);
+            var acc = Vector<double>.Zero;
+            for (int v = 0; v < va.Length; v++) acc += va[v] * vb[v];
+            sum = Vector.Sum(acc);
+            i = va.Length * Vector<double>.Count;
+        }
+        for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
     }
 }

@@ -22,6 +22,13 @@ internal static class TensorData
         return precision == Precision.Double ? t : t.to_type(ScalarType.Float32);
     }
 
+    /// <summary>
+    /// Values as a tensor of libtorch's own (aligned) memory: a tensor made straight from an array sits where the array
+    /// does, and MKL's products round differently with the alignment of their operands, so results would differ in the
+    /// last bit from one run to the next.
+    /// </summary>
+    public static Tensor Aligned(double[] values, params long[] shape) => torch.tensor(values, shape, ScalarType.Float64).clone();
+
     /// <summary>The tensor's values in row-major order, read in place; valid while the tensor lives (its dispose scope).</summary>
     public static ReadOnlySpan<double> Values(Tensor t) =>
         MemoryMarshal.Cast<byte, double>(t.to_type(ScalarType.Float64).contiguous().bytes);

@@ -48,23 +48,22 @@ public class FixedPointTests
     }
 
     [Theory]
-    [InlineData(NewtonStepSolver.ReuseFromSize, true)]
-    [InlineData(256, true)]   // where libtorch's batched LU on two threads gets its pivots wrong
-    [InlineData(12, false)]
-    public void NewtonStepsMeetTheirResidualBoundAndReuseEachStartsOwnFactors(int size, bool reuses)
+    [InlineData(TrustRegionNewton.FormedBelowSize)]
+    [InlineData(256)]   // where libtorch's batched LU on two threads gets its pivots wrong
+    [InlineData(12)]
+    public void NewtonStepsMeetTheirResidualBoundAndReuseEachStartsOwnFactors(int size)
     {
         int threads = TorchRuntime.Threads;
         TorchRuntime.Threads = 2;
-        try { CheckNewtonSteps(size, reuses); }
+        try { CheckNewtonSteps(size); }
         finally { TorchRuntime.Threads = threads; }
     }
 
-    private static void CheckNewtonSteps(int size, bool reuses)
+    private static void CheckNewtonSteps(int size)
     {
         // The solver's contract: J_r n + r = e with |e| <= min(|r|, 1e-2) |r|, checked against the closed-form Jacobian
         // (itself checked against PyTorch) and Gaussian elimination; a start's first step factorises, its later steps
-        // near the first reuse its own factors (GMRES), and a start never uses another start's. Small networks
-        // factorise every step.
+        // near the first reuse its own factors (GMRES), and a start never uses another start's.
         var model = ModelFactory.Create(Architecture.Rnn, 2, size, 1, Nonlinearity.Tanh, true, 3);
         var random = new Random(5);
         var u = new[] { 0.3, -0.2 };
@@ -101,20 +100,22 @@ public class FixedPointTests
         Check(states, new[] { 0, 1, 2, 3, 4, 5 }, new[] { 0, 1, 2, 3, 4, 5 });
         Assert.Equal((6, 0), (solver.Factorised, solver.Iterated));
         Check(nearby, new[] { 1, 3, 4 }, new[] { 1, 3, 4 });   // some rows of a batch, each near its own start's factors
-        Assert.Equal(reuses ? (6, 3) : (9, 0), (solver.Factorised, solver.Iterated));
+        Assert.Equal((6, 3), (solver.Factorised, solver.Iterated));
         Check(nearby, new[] { 0, 5 }, new[] { 6, 7 });         // starts without factors: never another start's
-        Assert.Equal(reuses ? (8, 3) : (11, 0), (solver.Factorised, solver.Iterated));
+        Assert.Equal((8, 3), (solver.Factorised, solver.Iterated));
         solver.Forget();
         Check(nearby, new[] { 1 }, new[] { 1 });
-        Assert.Equal(reuses ? (9, 3) : (12, 0), (solver.Factorised, solver.Iterated));
+        Assert.Equal((9, 3), (solver.Factorised, solver.Iterated));
     }
 
-    [Fact]
-    public void ANewtonSearchRepeatsBitForBit()
+    [Theory]
+    [InlineData(TrustRegionNewton.FormedBelowSize)]   // products with the Jacobian operator, factors reused
+    [InlineData(12)]                                   // J formed, managed LUs
+    public void ANewtonSearchRepeatsBitForBit(int hidden)
     {
         // The soak's promise (every pass equals the first, bit for bit, on one thread): nothing may depend on where the
         // garbage collector happened to put an array (MKL rounds differently with the alignment of its operands).
-        var model = ModelFactory.Create(Architecture.Gru, 3, NewtonStepSolver.ReuseFromSize, 1, Nonlinearity.Tanh, true, 11);
+        var model = ModelFactory.Create(Architecture.Gru, 3, hidden, 1, Nonlinearity.Tanh, true, 11);
         var states = Enumerable.Range(1, 24).Select(k => Enumerable.Range(1, model.StateSize).Select(i => 0.8 * Math.Sin(0.11 * k * i)).ToArray()).ToArray();
         var starts = FixedPoints.Starts(states, 32, 0.1, 2);
         var u = new double[model.InputSize];
@@ -137,14 +138,17 @@ public class FixedPointTests
         finally { TorchRuntime.Threads = threads; }
     }
 
-    [Fact]
-    public void AStartsNewtonSearchDoesNotDependOnTheOtherStartsSearchedWithIt()
+    [Theory]
+    [InlineData("flipflop256.pt", true)]
+    [InlineData("networks/flipflop16.pt", false)]
+    public void AStartsNewtonSearchDoesNotDependOnTheOtherStartsSearchedWithIt(string file, bool operatorPath)
     {
         // What lets shards of the starts join into the one-process result: each start alone, in a batch, and in another
-        // batch ends at the same state (to rounding) after the same number of iterations. The 256-unit flip-flop of the
-        // benchmarks (trained by examples/train_flipflop.py), large enough that later Newton steps reuse factors.
-        var model = ModelLoader.Load(Path.Combine(Fixtures.Root, "..", "..", "bench", "flipflop256.pt"));
-        Assert.True(model.StateSize >= NewtonStepSolver.ReuseFromSize);
+        // batch ends at the same state (to rounding) after the same number of iterations. Flip-flops of the benchmarks
+        // (trained by examples/train_flipflop.py and bench/train_networks.py): 256 units, large enough that later Newton
+        // steps reuse factors, and 16, where J is formed.
+        var model = ModelLoader.Load(Path.Combine(Fixtures.Root, "..", "..", "bench", file));
+        Assert.Equal(operatorPath, model.StateSize >= TrustRegionNewton.FormedBelowSize);
         // Starts as users draw them: states along a trajectory under random pulses, plus noise.
         var random = new Random(11);
         var pulses = Enumerable.Range(0, 300).Select(_ => Enumerable.Range(0, model.InputSize)
@@ -165,6 +169,37 @@ public class FixedPointTests
         for (int k = 0; k < starts.Length; k += 21)
             Fixtures.Close(all[k].State, FixedPoints.Search(model, u, new[] { starts[k] }, options)[0].State, rel: 1e-12, abs: 1e-13, what: $"start {k} alone");
         Assert.True(all.Count(p => p.Q < 1e-20) >= 50, "most starts reach a fixed point");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(16)]
+    [InlineData(37)]
+    public void ADenseLuSolvesASystemWhoseSolutionIsKnown(int n)
+    {
+        // b = A x for a chosen x; A Gaussian with a zero first pivot, so a row interchange is needed from the start.
+        var random = new Random(n);
+        var a = Enumerable.Range(0, n * n).Select(_ => random.NextDouble() - 0.5).ToArray();
+        a[0] = 0;
+        if (n == 1) a[0] = 0.7;
+        var x = Enumerable.Range(0, n).Select(i => Math.Sin(i + 1.0)).ToArray();
+        var b = Enumerable.Range(0, n).Select(i => Enumerable.Range(0, n).Sum(j => a[i * n + j] * x[j])).ToArray();
+        var lu = (double[])a.Clone();
+        var swaps = new int[n];
+        Assert.True(DenseLu.Factor(lu, n, swaps));
+        if (n > 1) Assert.NotEqual(0, swaps[0]);
+        DenseLu.Solve(lu, n, swaps, b);
+        Fixtures.Close(x, b, rel: 0, abs: 1e-10, what: "x");
+    }
+
+    [Fact]
+    public void ADenseLuRefusesASingularOrNonFiniteMatrix()
+    {
+        var swaps = new int[3];
+        Assert.False(DenseLu.Factor(new double[] { 1, 2, 3, 2, 4, 6, 0, 1, 1 }, 3, swaps));   // row 2 = 2 row 1
+        Assert.False(DenseLu.Factor(new double[] { 1, 0, 0, 0, double.NaN, 0, 0, 0, 1 }, 3, swaps));
+        Assert.Throws<ArgumentException>(() => DenseLu.Factor(new double[8], 3, swaps));
     }
 
     [Fact]

@@ -170,4 +170,23 @@ public class AtomicFileTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void NoClobberLosesToAFileAnotherWriterMadeDuringTheWrite()
+    {
+        var dir = Directory.CreateTempSubdirectory("atomic").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "result.npz");
+            // The other job's file appears while this one writes (the race two -NoClobber jobs ran).
+            var ex = Assert.Throws<RnnException>(() => AtomicFile.Write(path, s => { s.WriteByte(1); File.WriteAllText(path, "theirs"); }, "ResultFileExists"));
+            Assert.Equal("ResultFileExists", ex.ErrorId);
+            Assert.Equal(RnnErrorKind.WriteError, ex.Kind);
+            Assert.Equal("theirs", File.ReadAllText(path));
+            Assert.Equal(new[] { path }, Directory.GetFileSystemEntries(dir));   // and no temporary file left
+            AtomicFile.Write(path, s => s.WriteByte((byte)'A'));                  // without -NoClobber the move replaces
+            Assert.Equal("A", File.ReadAllText(path));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }

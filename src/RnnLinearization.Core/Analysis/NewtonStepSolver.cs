@@ -12,7 +12,9 @@ namespace RnnLinearization.Core;
 /// <see cref="MaxIterations"/> are factorised afresh. Factors are kept per start and never shared, so a start's result
 /// does not depend on which other starts share its batch: shards of the starts join into the one-process result
 /// (sharing factors between starts made half as many LUs, but moved some starts to other points). On the 256-unit
-/// flip-flop (256 starts): 281 LUs and 1,368 GMRES solves of 4 to 5 iterations instead of 1,655 LUs.
+/// flip-flop (256 starts): 281 LUs and 1,368 GMRES solves of 4 to 5 iterations instead of 1,655 LUs. Used from
+/// <see cref="TrustRegionNewton.FormedBelowSize"/> state values up; below, an LU per step costs less than the GMRES
+/// iterations it saves.
 /// </summary>
 internal sealed class NewtonStepSolver
 {
@@ -21,14 +23,7 @@ internal sealed class NewtonStepSolver
     /// <summary>An iteration must leave at most this fraction of the residual, or the row is factorised afresh.</summary>
     private const double Stagnation = 0.95;
 
-    /// <summary>
-    /// Below this many state values an LU costs less than the GMRES iterations it saves (at 24 units 1,024 starts took
-    /// 0.46 s with reuse and 0.11 s without), so every Newton step gets its own LU.
-    /// </summary>
-    internal const int ReuseFromSize = 128;
-
     private readonly int _size;
-    private readonly bool _reuse;
     private readonly float[][] _factors;   // per start: its LU (L unit lower, U upper), row-major, in single precision
     private readonly int[][] _swaps;       // per start: LAPACK's row interchanges (0-based)
     private readonly bool[] _has;
@@ -37,14 +32,13 @@ internal sealed class NewtonStepSolver
     public NewtonStepSolver(int size, int starts)
     {
         _size = size;
-        _reuse = size >= ReuseFromSize;
         _factors = new float[starts][];
         _swaps = new int[starts][];
         _has = new bool[starts];
     }
 
     /// <summary>The memory a solver holds, in bytes, for the memory guard.</summary>
-    public static double Bytes(int size, int starts) => size < ReuseFromSize ? 0 : 4.0 * starts * ((double)size * size + size);
+    public static double Bytes(int size, int starts) => 4.0 * starts * ((double)size * size + size);
 
     /// <summary>Rows factorised afresh, and rows solved by GMRES, so far.</summary>
     public int Factorised { get; private set; }
@@ -130,7 +124,7 @@ internal sealed class NewtonStepSolver
             int k = directions.Count;
             var y = new double[done.Length * k];
             for (int d = 0; d < done.Length; d++) problem[done[d]].Solution().CopyTo(y.AsSpan(d * k));
-            var steps = Aligned(y, new long[] { done.Length, 1, k }).bmm(torch.stack(directions, 1).index_select(0, Index(done))).squeeze(1);
+            var steps = TensorData.Aligned(y, done.Length, 1, k).bmm(torch.stack(directions, 1).index_select(0, Index(done))).squeeze(1);
             n.index_copy_(0, Index(done.Select(i => known[i]).ToArray()), steps);
         }
         return Enumerable.Range(0, m).Where(i => !problem[i].Converged).Select(i => known[i]).ToArray();
@@ -154,15 +148,8 @@ internal sealed class NewtonStepSolver
             LuSolve(_factors[slots[i]], _swaps[slots[i]], work);
             for (int k = 0; k < s; k++) result[i * s + k] = work[k];
         }
-        return Aligned(result, v.shape);
+        return TensorData.Aligned(result, v.shape);
     }
-
-    /// <summary>
-    /// A tensor of libtorch's own (aligned) memory holding the values: a tensor made straight from an array sits where
-    /// the array does, and MKL's products round differently with the alignment of their operands, so results would
-    /// differ in the last bit from one run to the next.
-    /// </summary>
-    private static Tensor Aligned(double[] values, long[] shape) => torch.tensor(values, shape, ScalarType.Float64).clone();
 
     /// <summary>Solves L U x = P b in place, for LAPACK's getrf factors (row interchanges applied in order).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -200,24 +187,13 @@ internal sealed class NewtonStepSolver
         var at = Index(positions);
         var a = jacobian.Matrices(Index(positions.Select(i => rows[i]).ToArray()));
         a.diagonal(0, 1, 2).sub_(1.0);   // J - I in place
-        Tensor lu = null!, pivots = null!, info, solved;
-        // Below ReuseFromSize (128) libtorch's batched solve is right on any number of threads, and one call for all.
-        if (_reuse)
-        {
-            (lu, pivots, info) = Factorisations(a);
-            solved = linalg.lu_solve(lu, pivots, r.index_select(0, at).neg().unsqueeze(2)).squeeze(2);
-        }
-        else
-        {
-            (solved, info) = linalg.solve_ex(a, r.index_select(0, at).neg().unsqueeze(2));
-            solved = solved.squeeze(2);
-        }
+        var (lu, pivots, info) = Factorisations(a);
+        var solved = linalg.lu_solve(lu, pivots, r.index_select(0, at).neg().unsqueeze(2)).squeeze(2);
         var good = info.eq(0).logical_and(solved.isfinite().all(1));
         var ok = TensorData.Flat(good.to_type(ScalarType.Float64));
         n.index_copy_(0, at, torch.where(good.unsqueeze(1), solved, torch.zeros_like(solved)));
         Factorised += positions.Length;
         for (int k = 0; k < positions.Length; k++) usable[positions[k]] = ok[k];
-        if (!_reuse) return;
         var factors = MemoryMarshal.Cast<byte, float>(lu.to_type(ScalarType.Float32).contiguous().bytes);
         var swaps = MemoryMarshal.Cast<byte, int>(pivots.to_type(ScalarType.Int32).contiguous().bytes);
         int s = _size;

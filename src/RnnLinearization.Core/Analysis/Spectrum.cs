@@ -156,26 +156,24 @@ public static class Spectrum
     {
         int n = jacobian.Length;
         var basis = new List<double[]>();
-        using var scope = torch.NewDisposeScope();
-        var j = TensorData.FromRows(jacobian, n);
-        var eye = torch.eye(n, dtype: ScalarType.Float64);
         foreach (var lambda in eigenvalues)
         {
             if (lambda.Magnitude <= 1.0 || lambda.Imaginary < 0) continue;
             // Shifted just off the eigenvalue, so the solve is defined and amplifies its eigenvector by about 1e10 a step.
             double a = lambda.Real + 1e-10 * lambda.Magnitude, b = lambda.Imaginary;
             bool complex = b > 0;
-            var shifted = j - a * eye;
-            var m = complex ? torch.cat(new[] { torch.cat(new[] { shifted, b * eye }, 1), torch.cat(new[] { -b * eye, shifted }, 1) }, 0) : shifted;
             int size = complex ? 2 * n : n;
-            var x = torch.linspace(1, 2, size, dtype: ScalarType.Float64).unsqueeze(1);   // not orthogonal to any eigenvector in practice
-            var (lu, pivots) = torch.linalg.lu_factor(m);
-            for (int step = 0; step < 3; step++)
-            {
-                x = torch.linalg.lu_solve(lu, pivots!, x);
-                x /= torch.linalg.vector_norm(x);
-            }
-            var v = TensorData.Flat(x);
+            var m = new double[size * size];
+            for (int i = 0; i < n; i++)
+                for (int k = 0; k < n; k++)
+                {
+                    double shifted = jacobian[i][k] - (i == k ? a : 0);
+                    m[i * size + k] = shifted;
+                    if (complex) m[(n + i) * size + n + k] = shifted;
+                }
+            if (complex)
+                for (int i = 0; i < n; i++) (m[i * size + n + i], m[(n + i) * size + i]) = (b, -b);
+            var v = InverseIteration(m, size);
             if (!complex) { basis.Add(Unit(v)); continue; }
             // The eigenvector is re + i im up to a phase; any phase gives two vectors that span the same plane.
             basis.Add(Unit(v[..n]));
@@ -188,6 +186,37 @@ public static class Spectrum
             double norm = Math.Sqrt(x.Sum(e => e * e));
             return norm > 0 ? x.Select(e => e / norm).ToArray() : x;
         }
+    }
+
+    /// <summary>
+    /// Three steps of inverse iteration with the size x size matrix m (row-major, overwritten) from a vector not
+    /// orthogonal to any eigenvector in practice. Below <see cref="DenseLu.LibTorchFromSize"/> unknowns in managed code
+    /// (a libtorch call costs more than the factorisation there), else by libtorch's LU.
+    /// </summary>
+    private static double[] InverseIteration(double[] m, int size)
+    {
+        var x = Enumerable.Range(0, size).Select(i => 1 + (size > 1 ? i / (size - 1.0) : 0)).ToArray();
+        if (size < DenseLu.LibTorchFromSize)
+        {
+            var swaps = new int[size];
+            if (!DenseLu.Factor(m, size, swaps)) return new double[size];
+            for (int step = 0; step < 3; step++)
+            {
+                DenseLu.Solve(m, size, swaps, x);
+                double norm = Math.Sqrt(RowScale.Dot(x, x));
+                for (int i = 0; i < size; i++) x[i] /= norm;
+            }
+            return x;
+        }
+        using var scope = torch.NewDisposeScope();
+        var (lu, pivots) = torch.linalg.lu_factor(TensorData.Aligned(m, size, size));
+        var v = TensorData.Aligned(x, size, 1);
+        for (int step = 0; step < 3; step++)
+        {
+            v = torch.linalg.lu_solve(lu, pivots!, v);
+            v /= torch.linalg.vector_norm(v);
+        }
+        return TensorData.Flat(v);
     }
 
     /// <summary>The longest decaying time constant in steps (the largest positive one); NaN when no mode decays.</summary>

@@ -6,18 +6,30 @@ namespace RnnLinearization.Core;
 /// </summary>
 public static class AtomicFile
 {
-    public static void Write(string path, Action<Stream> write)
+    /// <param name="noClobberId">-NoClobber: the move never replaces a file, and a file that exists at that moment (another
+    /// job's, written while this one wrote) fails the write with this error id. The cmdlets also check before they start,
+    /// so that a long write is not wasted; only the move decides.</param>
+    public static void Write(string path, Action<Stream> write, string? noClobberId = null)
     {
-        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
+        string temporary = TemporaryFiles.Claim(path, "partial");
         try
         {
             using (var file = File.Create(temporary))
                 write(file);
-            File.Move(temporary, path, overwrite: true);
+            if (noClobberId is null) File.Move(temporary, path, overwrite: true);
+            else
+            {
+                try { File.Move(temporary, path, overwrite: false); }   // link(2) then unlink: fails if the name exists, atomically
+                catch (IOException) when (File.Exists(path))
+                {
+                    throw new RnnException(noClobberId, RnnErrorKind.WriteError,
+                        $"'{path}' was written by someone else while this command wrote it, and -NoClobber was given: theirs is kept, this copy is not.");
+                }
+            }
         }
         finally
         {
-            if (File.Exists(temporary)) File.Delete(temporary);
+            TemporaryFiles.Release(temporary);
         }
     }
 }

@@ -3,15 +3,26 @@ using System.IO.Compression;
 
 namespace RnnLinearization.Core;
 
+/// <summary>How <see cref="NpzJoin.Join"/> ordered the parts.</summary>
+public enum JoinOrder
+{
+    /// <summary>By SourceRow: the rows' numbers in the state file the shards were read from.</summary>
+    SourceRow,
+    /// <summary>By first Index: parts whose Index ranges do not overlap (shards of one trajectory).</summary>
+    Index,
+    /// <summary>As given: parts without either, or whose Index ranges overlap (one part per checkpoint).</summary>
+    Given,
+}
+
 /// <summary>
 /// Joins .npz parts (Export-RnnResult's, one per task of an array job) into one .npz: each array concatenated along its
-/// first dimension, streamed entry by entry, so the result may be larger than memory. Parts whose Index ranges do
-/// not overlap go in the order of their first Index (shards of one file); otherwise in the order given (one part per
-/// checkpoint).
+/// first dimension, streamed entry by entry, so the result may be larger than memory. Parts ordered as
+/// <see cref="JoinOrder"/> says; parts whose SourceRow ranges overlap are refused (PartsOverlap), since no order of
+/// them is the file's.
 /// </summary>
 public static class NpzJoin
 {
-    public static void Join(IReadOnlyList<string> parts, string destination)
+    public static JoinOrder Join(IReadOnlyList<string> parts, string destination, string? noClobberId = null)
     {
         if (parts.Count == 0) throw new RnnException("NoParts", RnnErrorKind.InvalidArgument, "No parts to join.");
         var zips = new List<(string Path, ZipArchive Zip, Dictionary<string, Npy.Info> Arrays)>();
@@ -43,7 +54,7 @@ public static class NpzJoin
                             $"'{name}' is {b.Descr} [{string.Join(", ", b.Shape)}] in '{path}' but {a.Descr} [{string.Join(", ", a.Shape)}] in '{zips[0].Path}'.");
                 }
             }
-            var ordered = Order(zips.Select(z => (z.Path, z.Zip)).ToList(), names.Contains("Index"));
+            var (ordered, order) = Order(zips.Select(z => (z.Path, z.Zip)).ToList(), names);
             AtomicFile.Write(destination, file =>
             {
                 using var output = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
@@ -66,7 +77,8 @@ public static class NpzJoin
                         else Widen(input, entry, items, arrays[p].ItemSize, itemSize, ordered[p].Path);
                     }
                 }
-            });
+            }, noClobberId);
+            return order;
         }
         finally
         {
@@ -74,23 +86,38 @@ public static class NpzJoin
         }
     }
 
-    /// <summary>By first Index when the parts' Index ranges do not overlap; else as given.</summary>
-    private static List<(string Path, ZipArchive Zip)> Order(List<(string Path, ZipArchive Zip)> parts, bool hasIndex)
+    /// <summary>The parts in the order <see cref="JoinOrder"/> describes, and which order that was.</summary>
+    private static (List<(string Path, ZipArchive Zip)> Parts, JoinOrder Order) Order(List<(string Path, ZipArchive Zip)> parts, List<string> names)
     {
-        if (!hasIndex) return parts;
-        var ranges = parts.Select(p => (Part: p, Range: IndexRange(p.Zip, p.Path))).ToList();
-        if (ranges.Any(r => r.Range is null)) return parts;
-        var sorted = ranges.OrderBy(r => r.Range!.Value.Min).ToList();
+        if (names.Contains("SourceRow"))
+        {
+            var rows = Sorted("SourceRow");
+            var ranged = rows.Where(r => r.Range is not null).ToList();   // an empty part adds no rows
+            for (int i = 1; i < ranged.Count; i++)
+                if (ranged[i].Range!.Value.Min <= ranged[i - 1].Range!.Value.Max)
+                    throw new RnnException("PartsOverlap", RnnErrorKind.InvalidData,
+                        $"'{ranged[i - 1].Part.Path}' holds rows {Span(ranged[i - 1].Range)} of its state file and '{ranged[i].Part.Path}' rows {Span(ranged[i].Range)}: " +
+                        "parts of one file's shards hold different rows. Join each state file's parts separately, or leave out a part written twice.");
+            return (rows.Select(r => r.Part).ToList(), JoinOrder.SourceRow);
+        }
+        if (!names.Contains("Index")) return (parts, JoinOrder.Given);
+        var sorted = Sorted("Index");
+        if (sorted.Any(r => r.Range is null)) return (parts, JoinOrder.Given);
         for (int i = 1; i < sorted.Count; i++)
-            if (sorted[i].Range!.Value.Min <= sorted[i - 1].Range!.Value.Max) return parts;
-        return sorted.Select(r => r.Part).ToList();
+            if (sorted[i].Range!.Value.Min <= sorted[i - 1].Range!.Value.Max) return (parts, JoinOrder.Given);
+        return (sorted.Select(r => r.Part).ToList(), JoinOrder.Index);
+
+        List<((string Path, ZipArchive Zip) Part, (long Min, long Max)? Range)> Sorted(string name) =>
+            parts.Select(p => (Part: p, Range: IndexRange(p.Zip, p.Path, name))).OrderBy(r => r.Range?.Min ?? long.MinValue).ToList();
+        static string Span((long Min, long Max)? r) => r is { } v ? $"{v.Min}-{v.Max}" : "(none)";
     }
 
-    private static (long Min, long Max)? IndexRange(ZipArchive zip, string path)
+    /// <summary>The smallest and largest value of the integer array <paramref name="name"/>; null when it is empty or not one-dimensional.</summary>
+    private static (long Min, long Max)? IndexRange(ZipArchive zip, string path, string name)
     {
-        var entry = zip.GetEntry("Index.npy")!;
+        var entry = zip.GetEntry(name + ".npy")!;
         using var stream = entry.Open();
-        var header = Npy.ReadHeader(stream, entry.Length, $"{path} (Index)", Bad, integers: true);
+        var header = Npy.ReadHeader(stream, entry.Length, $"{path} ({name})", Bad, integers: true);
         if (header.Shape.Length != 1 || header.Shape[0] == 0) return null;
         var values = Npy.ReadRows(stream, header with { Shape = new[] { header.Shape[0], 1L } }, 0, header.Shape[0], path, Bad);
         return ((long)values.Min(), (long)values.Max());

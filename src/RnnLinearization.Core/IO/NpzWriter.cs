@@ -32,7 +32,7 @@ public sealed class NpzWriter : IDisposable
     public NpzWriter(string path)
     {
         _path = path;
-        _parts = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.parts");
+        _parts = TemporaryFiles.Claim(path, "parts");
         Directory.CreateDirectory(_parts);
     }
 
@@ -107,7 +107,7 @@ public sealed class NpzWriter : IDisposable
     private static void C16(Stream s, Complex v) { F8(s, v.Real); F8(s, v.Imaginary); }
 
     /// <summary>Assembles the .npz (through <see cref="AtomicFile"/>: under a temporary name, moved into place).</summary>
-    public void Complete()
+    public void Complete(string? noClobberId = null)
     {
         if (_count == 0 || _order.Count == 0)
             throw new RnnException("NoResultsToWrite", RnnErrorKind.InvalidArgument, "There are no results with arrays to write.");
@@ -134,12 +134,12 @@ public sealed class NpzWriter : IDisposable
                     c.Data.CopyTo(entry);
                 }
             }
-        });
+        }, noClobberId);
     }
 
     public void Dispose()
     {
         foreach (var c in _columns.Values) c.Data?.Dispose();
-        try { Directory.Delete(_parts, recursive: true); } catch (IOException) { }
+        TemporaryFiles.Release(_parts);
     }
 }

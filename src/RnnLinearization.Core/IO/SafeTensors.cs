@@ -152,7 +152,7 @@ public static class SafeTensors
     }
 
     /// <summary>Writes the tensors as F32 when every value survives the round trip, else as F64.</summary>
-    public static void Write(string path, IReadOnlyDictionary<string, Parameter> tensors, IReadOnlyDictionary<string, string> metadata)
+    public static void Write(string path, IReadOnlyDictionary<string, Parameter> tensors, IReadOnlyDictionary<string, string> metadata, string? noClobberId = null)
     {
         var header = new JsonObject { ["__metadata__"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) };
         var blobs = new List<byte[]>();
@@ -185,6 +185,6 @@ public static class SafeTensors
             file.Write(json);
             for (int i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
             foreach (var blob in blobs) file.Write(blob);
-        });
+        }, noClobberId);
     }
 }

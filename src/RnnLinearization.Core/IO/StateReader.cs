@@ -10,7 +10,11 @@ namespace RnnLinearization.Core;
 /// One row of a state file: a state, the input applied at it when the file gives one (the step from State under
 /// Input), and the row's Index when the file records one.
 /// </summary>
-public sealed record StateRecord(double[] State, double[]? Input, long? Index = null);
+public sealed record StateRecord(double[] State, double[]? Input, long? Index = null)
+{
+    /// <summary>The row's number in the whole file (0-based): the same whichever shard read it.</summary>
+    public long Row { get; init; }
+}
 
 /// <summary>
 /// The <see cref="Index"/>-th (0-based) of <see cref="Count"/> contiguous slices of a file's rows: every row in exactly
@@ -90,7 +94,8 @@ public static class StateReader
     private static (long First, long End) Slice(long rows, Shard shard, string path) =>
         rows > 0 ? shard.Slice(rows) : throw Empty(path);
 
-    private static StateRecord Numbered(StateRecord r, long row) => r.Index is null ? r with { Index = row } : r;
+    /// <summary>The record of the file's row <paramref name="row"/>, with that Index when the file gives none.</summary>
+    private static StateRecord Numbered(StateRecord r, long row) => r with { Index = r.Index ?? row, Row = row };
 
     private static RnnException Bad(string path, string why) =>
         new("InvalidStateFile", RnnErrorKind.InvalidData, $"'{path}': {why}");
@@ -171,7 +176,7 @@ public static class StateReader
         var info = Npy.ReadHeader(file, file.Length, path, Bad);
         var (first, end) = Slice(info.Rows, shard, path);
         return Rows(Npy.ReadRows(file, info, first, end, path, Bad), info.Columns)
-            .Select((r, k) => new StateRecord(r, null, first + k)).ToList();
+            .Select((r, k) => new StateRecord(r, null, first + k) { Row = first + k }).ToList();
     }
 
     private static double[][] Rows(double[] data, long columns)
@@ -202,7 +207,7 @@ public static class StateReader
         var states = Array("states")!;
         var inputs = Array("inputs");
         var index = Array("index", integers: true);
-        return states.Select((r, k) => new StateRecord(r, inputs?[k], index is null ? first + k : (long)index[k][0])).ToList();
+        return states.Select((r, k) => new StateRecord(r, inputs?[k], index is null ? first + k : (long)index[k][0]) { Row = first + k }).ToList();
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace RnnLinearization.Core;
 /// </summary>
 public static class StateWriter
 {
-    public static void Write(string path, IReadOnlyList<StateRecord> records)
+    public static void Write(string path, IReadOnlyList<StateRecord> records, string? noClobberId = null)
     {
         if (records.Count == 0)
             throw new RnnException("NoStatesToWrite", RnnErrorKind.InvalidArgument, "There are no states to write.");
@@ -42,7 +42,7 @@ public static class StateWriter
                     case ".npy": Npy.Write(file, new long[] { records.Count, s }, records.SelectMany(r => r.State)); break;
                     default: Npz(file, records, s, inputs); break;
                 }
-            });
+            }, noClobberId);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -17,7 +17,7 @@ public sealed class ElmanRnn : StackedRnn
     {
         var type = below.dtype;
         var a = below.mm(P($"weight_ih_l{layer}", type).t()) + hidden.mm(P($"weight_hh_l{layer}", type).t());
-        return HasBias ? a + P($"bias_ih_l{layer}", type) + P($"bias_hh_l{layer}", type) : a;
+        return HasBias == true ? a + P($"bias_ih_l{layer}", type) + P($"bias_hh_l{layer}", type) : a;
     }
 
     private Tensor Activate(Tensor a) => Nonlinearity == Core.Nonlinearity.Tanh ? a.tanh() : a.relu();

@@ -19,7 +19,7 @@ public sealed class GruRnn : StackedRnn
         var type = below.dtype;
         var gi = below.mm(P($"weight_ih_l{layer}", type).t());
         var gh = hidden.mm(P($"weight_hh_l{layer}", type).t());
-        return HasBias ? (gi + P($"bias_ih_l{layer}", type), gh + P($"bias_hh_l{layer}", type)) : (gi, gh);
+        return HasBias == true ? (gi + P($"bias_ih_l{layer}", type), gh + P($"bias_hh_l{layer}", type)) : (gi, gh);
     }
 
     private (Tensor R, Tensor Z, Tensor N, Tensor GhN) Forward(int layer, Tensor below, Tensor hidden)

@@ -26,7 +26,7 @@ public sealed class LeakyRnn : RnnModel
         if (parameters.ContainsKey("mask_hh")) w = w * T("mask_hh");
         _wrec = w.DetachFromDisposeScope();
         _win = T("weight_ih").DetachFromDisposeScope();
-        _bias = HasBias ? T("bias").DetachFromDisposeScope() : null;
+        _bias = HasBias == true ? T("bias").DetachFromDisposeScope() : null;
     }
 
     protected override IEnumerable<(string Name, int Start, int Length)> StateParts()

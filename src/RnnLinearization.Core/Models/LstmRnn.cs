@@ -37,7 +37,7 @@ public sealed class LstmRnn : StackedRnn
         var type = below.dtype;
         var h = state.narrow(1, 0, HiddenSize);
         var a = below.mm(P($"weight_ih_l{layer}", type).t()) + h.mm(P($"weight_hh_l{layer}", type).t());
-        if (HasBias) a = a + P($"bias_ih_l{layer}", type) + P($"bias_hh_l{layer}", type);
+        if (HasBias == true) a = a + P($"bias_ih_l{layer}", type) + P($"bias_hh_l{layer}", type);
         var g = a.chunk(4, 1);
         return (g[0].sigmoid(), g[1].sigmoid(), g[2].tanh(), g[3].sigmoid(), state.narrow(1, HiddenSize, HiddenSize));
     }

@@ -342,7 +342,7 @@ public static class ModelFactory
     }
 
     /// <summary>Writes the model as safetensors under PyTorch's key names, with architecture and nonlinearity as metadata.</summary>
-    public static void Export(RnnModel model, string path)
+    public static void Export(RnnModel model, string path, string? noClobberId = null)
     {
         if (model is ScriptedRnn)
             throw new RnnException("ExportNotSupported", RnnErrorKind.InvalidArgument,
@@ -360,7 +360,7 @@ public static class ModelFactory
         if (model is LeakyRnn leaky) metadata["alpha"] = leaky.Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         var parameters = model.Readout is null ? model.Parameters
             : model.Parameters.Concat(model.Readout.Keys()).ToDictionary(kv => kv.Key, kv => kv.Value);
-        try { SafeTensors.Write(path, parameters, metadata); }
+        try { SafeTensors.Write(path, parameters, metadata, noClobberId); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new RnnException("ModelFileUnwritable", RnnErrorKind.WriteError, $"'{path}' cannot be written: {ex.Message}", ex);

@@ -45,7 +45,7 @@ public sealed class Parameter
 public abstract class RnnModel
 {
     protected RnnModel(Architecture architecture, int inputSize, int hiddenSize, int numLayers,
-        Nonlinearity? nonlinearity, bool hasBias, IReadOnlyDictionary<string, Parameter> parameters)
+        Nonlinearity? nonlinearity, bool? hasBias, IReadOnlyDictionary<string, Parameter> parameters)
     {
         Architecture = architecture;
         InputSize = inputSize;
@@ -75,7 +75,8 @@ public abstract class RnnModel
     {
         yield return ("h", 0, StateSize);
     }
-    public bool HasBias { get; }
+    /// <summary>Whether the network adds biases; null for a TorchScript cell, whose equations are its own.</summary>
+    public bool? HasBias { get; }
 
     /// <summary>Named unit ranges (regions) of the state, when a region map was given.</summary>
     public IReadOnlyDictionary<string, UnitRange>? Regions { get; set; }
@@ -189,7 +190,7 @@ public abstract class RnnModel
     }
 
     public override string ToString() =>
-        $"{Architecture}(input {InputSize}, hidden {HiddenSize}, layers {NumLayers}, {Nonlinearity}{(HasBias ? "" : ", no bias")})";
+        $"{Architecture}(input {InputSize}, hidden {HiddenSize}, layers {NumLayers}, {Nonlinearity}{(HasBias == false ? ", no bias" : "")})";
 }
 
 /// <summary>

@@ -17,7 +17,7 @@ public sealed class ScriptedRnn : RnnModel
     private readonly object _gate = new();
 
     public ScriptedRnn(byte[] archive, int inputSize, int stateSize)
-        : base(Architecture.TorchScript, inputSize, stateSize, 1, null, false, new Dictionary<string, Parameter>())
+        : base(Architecture.TorchScript, inputSize, stateSize, 1, null, null, new Dictionary<string, Parameter>())
     {
         _archive = archive;
         if (inputSize < 1 || stateSize < 1)

@@ -55,7 +55,7 @@ public static class RnnPlot
             "Nothing to draw: pipe the module's results (Get-RnnEigen, Find-RnnFixedPoint, Get-RnnFlowField, Get-RnnTrajectory, Import-RnnState).");
 
     /// <summary>Draws <paramref name="kind"/> and writes it to <paramref name="path"/> (.png or .svg, by its extension).</summary>
-    public static void Save(PlotData data, PlotKind kind, string path, string? title, int width, int height)
+    public static void Save(PlotData data, PlotKind kind, string path, string? title, int width, int height, string? noClobberId = null)
     {
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension is not (".png" or ".svg"))
@@ -68,7 +68,7 @@ public static class RnnPlot
         byte[] bytes = extension == ".png"
             ? plot.GetImageBytes(width, height, ImageFormat.Png)
             : Encoding.UTF8.GetBytes(plot.GetSvgXml(width, height));
-        AtomicFile.Write(path, stream => stream.Write(bytes));
+        AtomicFile.Write(path, stream => stream.Write(bytes), noClobberId);
     }
 
     private static Plot Draw(PlotData data, PlotKind kind) => kind switch

@@ -100,7 +100,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
         if (NoClobber && File.Exists(path))
             ThrowTerminatingError(Record(new RnnException("PlotFileExists", RnnErrorKind.WriteError, $"'{path}' exists and -NoClobber was given."), path));
         if (!ShouldProcess(path, $"Draw {kind}")) return;
-        Terminating(() => { RnnPlot.Save(_data, kind, path, Title, Width, Height); return 0; }, path);
+        Terminating(() => { RnnPlot.Save(_data, kind, path, Title, Width, Height, NoClobber ? "PlotFileExists" : null); return 0; }, path);
         if (PassThru) WriteObject(new FileInfo(path));
     }
 }

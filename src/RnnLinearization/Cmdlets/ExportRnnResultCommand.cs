@@ -69,7 +69,7 @@ public sealed class ExportRnnResultCommand : RnnCmdlet, IDisposable
         if (_writer is null) return;
         using (_writer)
         {
-            Terminating(() => { _writer.Complete(); return 0; }, _path);
+            Terminating(() => { _writer.Complete(NoClobber ? "ResultFileExists" : null); return 0; }, _path);
             foreach (var name in _writer.Dropped)
                 WriteWarning($"'{name}' is not written: some results lack it or have it in another shape.");
         }

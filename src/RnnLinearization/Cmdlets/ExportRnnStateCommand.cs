@@ -38,7 +38,7 @@ public sealed class ExportRnnStateCommand : RnnCmdlet
         if (System.IO.Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase) && _records.Any(r => r.Input is not null))
             WriteWarning($"'{path}': a .npy file holds the states alone; their inputs and indices are not written (use .npz, .csv or .json to keep them).");
         if (!ShouldProcess(path, $"Write {_records.Count} states")) return;
-        Terminating(() => { StateWriter.Write(path, _records); return 0; }, path);
+        Terminating(() => { StateWriter.Write(path, _records, NoClobber ? "StateFileExists" : null); return 0; }, path);
         if (PassThru) WriteObject(new FileInfo(path));
     }
 }

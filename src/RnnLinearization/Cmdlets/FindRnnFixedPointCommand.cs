@@ -28,6 +28,11 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
     [AllowEmptyCollection]
     public double[] State { get; set; } = null!;
 
+    /// <summary>The file a piped state was read from (Import-RnnState's Path): a state of the wrong length there is the whole file's.</summary>
+    [Parameter(ParameterSetName = PipelineSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Alias("Path")]
+    public string? SourcePath { get; set; }
+
     /// <summary>Starting states as an array of arrays, or the path of a state file (.csv, .npy, .npz, .json).</summary>
     [Parameter(Mandatory = true, ParameterSetName = InitialSet)]
     [StatesTransformation]
@@ -108,6 +113,7 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
     protected override void ProcessRecord()
     {
         if (ParameterSetName != PipelineSet) return;
+        CheckFileWidth(Model, SourcePath, State);
         if (CheckItem(() => Check.State(Model, State), _position++, State, "Initial state")) _starts.Add(State);
     }
 

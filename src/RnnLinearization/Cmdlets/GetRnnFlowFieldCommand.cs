@@ -27,6 +27,11 @@ public sealed class GetRnnFlowFieldCommand : RnnCmdlet
     [AllowEmptyCollection]
     public double[]? State { get; set; }
 
+    /// <summary>The file a piped state was read from (Import-RnnState's Path): a state of the wrong length there is the whole file's.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Alias("Path")]
+    public string? SourcePath { get; set; }
+
     [Parameter]
     public double[][]? Axes { get; set; }
 
@@ -48,6 +53,7 @@ public sealed class GetRnnFlowFieldCommand : RnnCmdlet
 
     protected override void ProcessRecord()
     {
+        CheckFileWidth(Model, SourcePath, State);
         if (State is not null && CheckItem(() => Check.State(Model, State), _position++, State)) _states.Add(State);
     }
 

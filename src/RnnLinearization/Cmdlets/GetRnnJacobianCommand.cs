@@ -32,6 +32,7 @@ public sealed class GetRnnJacobianCommand : StateAnalysisCmdlet
             WriteResult(new RnnJacobian
             {
                 Index = batch[i].Index,
+                SourceRow = batch[i].SourceRow,
                 Input = batch[i].Input,
                 State = batch[i].State,
                 NextState = r.NextState,

@@ -38,7 +38,7 @@ public sealed class ImportRnnStateCommand : RnnCmdlet
             catch (RnnException ex) { WriteError(Record(ex, path)); continue; }
             if (records.Count == 0) WriteVerbose($"'{path}': shard {Shard} of {ShardCount} holds no rows (the file has fewer rows than shards).");
             foreach (var r in records)
-                WriteObject(new RnnState { Index = r.Index ?? 0, State = r.State, Input = r.Input, Path = path });
+                WriteObject(new RnnState { Index = r.Index ?? r.Row, State = r.State, Input = r.Input, Path = path, SourceRow = r.Row });
         }
     }
 }

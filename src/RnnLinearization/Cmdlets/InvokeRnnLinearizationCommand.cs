@@ -51,6 +51,7 @@ public sealed class InvokeRnnLinearizationCommand : StateAnalysisCmdlet
                 WriteResult(new RnnLinearizedStep
                 {
                     Index = batch[b].Index,
+                    SourceRow = batch[b].SourceRow,
                     Row = r,
                     Input = batch[b].Input,
                     State = batch[b].State,

@@ -5,7 +5,9 @@ namespace RnnLinearization;
 
 /// <summary>
 /// Joins the .npz parts that the tasks of an array job wrote with Export-RnnResult into one .npz, equal to the
-/// one-process result: arrays concatenated, streamed, parts ordered by their Index ranges (or as given).
+/// one-process result: arrays concatenated, streamed, parts ordered by the state-file rows they hold (SourceRow), by
+/// their Index ranges, or as given (see <see cref="JoinOrder"/>). A wildcard's parts come in natural order (part-2
+/// before part-10).
 /// </summary>
 [Cmdlet(VerbsCommon.Join, "RnnResult", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
@@ -30,7 +32,7 @@ public sealed class JoinRnnResultCommand : RnnCmdlet
     {
         foreach (var p in Path)
         {
-            try { _parts.AddRange(GetResolvedProviderPathFromPSPath(p, out _).Order(StringComparer.Ordinal)); }
+            try { _parts.AddRange(GetResolvedProviderPathFromPSPath(p, out _).Order(NaturalOrder.Instance)); }
             catch (ItemNotFoundException ex)
             {
                 WriteError(Record(new RnnException("PartNotFound", RnnErrorKind.ObjectNotFound, $"No part at '{p}'.", ex), p));
@@ -51,7 +53,44 @@ public sealed class JoinRnnResultCommand : RnnCmdlet
             ThrowTerminatingError(Record(new RnnException("ResultFileExists", RnnErrorKind.WriteError, $"'{destination}' exists and -NoClobber was given."), destination));
         if (!ShouldProcess(destination, $"Join {_parts.Count} parts")) return;
         WriteVerbose($"Joining {_parts.Count} part(s) into {destination}.");
-        Terminating(() => { NpzJoin.Join(_parts, destination); return 0; }, destination);
+        var order = Terminating(() => NpzJoin.Join(_parts, destination, NoClobber ? "ResultFileExists" : null), destination);
+        WriteVerbose(order switch
+        {
+            JoinOrder.SourceRow => "Parts joined in the order of the state-file rows they hold (SourceRow).",
+            JoinOrder.Index => "Parts joined in the order of their Index ranges, which do not overlap.",
+            _ => "Parts joined in the order given: they have no SourceRow, and no Index ranges that do not overlap.",
+        });
         if (PassThru) WriteObject(new FileInfo(destination));
+    }
+}
+
+/// <summary>File names compared as people read them: runs of digits by their value, so part-2 comes before part-10.</summary>
+internal sealed class NaturalOrder : IComparer<string>
+{
+    public static readonly NaturalOrder Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null) return string.CompareOrdinal(x, y);
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
+        {
+            if (char.IsAsciiDigit(x[i]) && char.IsAsciiDigit(y[j]))
+            {
+                int si = i, sj = j;
+                while (i < x.Length && char.IsAsciiDigit(x[i])) i++;
+                while (j < y.Length && char.IsAsciiDigit(y[j])) j++;
+                var a = x.AsSpan(si, i - si).TrimStart('0');
+                var b = y.AsSpan(sj, j - sj).TrimStart('0');
+                int c = a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.SequenceCompareTo(b);
+                if (c != 0) return c;
+                continue;
+            }
+            if (x[i] != y[j]) return x[i].CompareTo(y[j]);
+            i++;
+            j++;
+        }
+        int rest = (x.Length - i).CompareTo(y.Length - j);
+        return rest != 0 ? rest : string.CompareOrdinal(x, y);
     }
 }

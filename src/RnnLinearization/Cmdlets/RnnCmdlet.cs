@@ -62,6 +62,25 @@ public abstract class RnnCmdlet : PSCmdlet
 
     /// <summary>Checks one streamed item; a bad one is written as an error for that item ("State 3: ...") and the stream goes on.</summary>
     /// <param name="beforeError">Runs before the error is written: results of earlier items come first, also under -ErrorAction Stop.</param>
+    /// <summary>
+    /// A state piped from a file (its Path, as Import-RnnState gives it) of the wrong width: a file's rows all have one
+    /// width, so one terminating error that names the file, both widths and the likely cause, not one error per row.
+    /// <paramref name="beforeError"/> runs first (to emit what was done).
+    /// </summary>
+    protected void CheckFileWidth(RnnModel model, string? path, double[]? state, Action? beforeError = null)
+    {
+        if (path is null || state is null || state.Length == model.StateSize) return;
+        beforeError?.Invoke();
+        int s = model.StateSize, n = model.InputSize, width = state.Length;
+        string cause = width == s + 1 ? " The extra column is likely an index: name it 'index' in the header (Import-RnnState reads it as Index)."
+            : width == s + n ? $" The extra {n} columns are likely the inputs: name them input_0 .. input_{n - 1} in the header."
+            : model is LstmRnn && width == model.HiddenSize * model.NumLayers ? $" That is an LSTM's h alone; its state is [h; c] per layer ({model.StateLayout})."
+            : width < s && s % width == 0 && model.NumLayers > 1 ? $" That is one layer's width; a {model.NumLayers}-layer model's state is every layer's ({model.StateLayout})."
+            : " The file may belong to another model: Get-RnnFileContent and the model's StateLayout show what each expects.";
+        ThrowTerminatingError(Record(new RnnException("StateFileWidthMismatch", RnnErrorKind.InvalidData,
+            $"'{path}' holds states of {width} values; the model's state has {s}.{cause}"), path));
+    }
+
     protected bool CheckItem(Action check, long index, object? target, string what = "State", Action? beforeError = null)
     {
         try

@@ -4,7 +4,7 @@ using RnnLinearization.Core;
 namespace RnnLinearization;
 
 /// <summary>One state of the stream, checked against the model, waiting for its batch.</summary>
-public sealed record PendingState(long Index, double[] Input, double[] State);
+public sealed record PendingState(long Index, double[] Input, double[] State, long? SourceRow = null);
 
 /// <summary>
 /// The shared face of the analysis cmdlets: -Model, -Input, -State, -Index (bound by property name from the
@@ -31,6 +31,10 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
     /// <summary>Carried to the output; the position in the stream when not given.</summary>
     [Parameter(ParameterSetName = StateSet, ValueFromPipelineByPropertyName = true)]
     public long? Index { get; set; }
+
+    /// <summary>Carried to the output: a piped state's row in its file (Import-RnnState's SourceRow).</summary>
+    [Parameter(ParameterSetName = StateSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public long? SourceRow { get; set; }
 
     /// <summary>The file a piped state was read from (Import-RnnState's Path): a state of the wrong length there is the whole file's.</summary>
     [Parameter(ParameterSetName = StateSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
@@ -79,23 +83,10 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
         long index = Index ?? _position;
         _position++;
         var input = Input ?? new double[Model.InputSize];
-        if (SourcePath is not null && State is { } state && state.Length != Model.StateSize) FileWidthMismatch(SourcePath, state.Length);
+        CheckFileWidth(Model, SourcePath, State, Flush);
         if (!CheckItem(() => { Check.Input(Model, input); Check.State(Model, State); }, index, State, beforeError: Flush)) return;
-        _pending.Add(new PendingState(index, input, State));
+        _pending.Add(new PendingState(index, input, State, SourceRow));
         if (_pending.Count >= EffectiveBatchSize(Model.StateSize)) Flush();
-    }
-
-    /// <summary>A file's rows all have one width: one terminating error that names the file, both widths and the likely cause.</summary>
-    private void FileWidthMismatch(string path, int width)
-    {
-        Flush();
-        int s = Model.StateSize, n = Model.InputSize;
-        string cause = width == s + 1 ? " The extra column is likely an index: name it 'index' in the header (Import-RnnState reads it as Index)."
-            : width == s + n ? $" The extra {n} columns are likely the inputs: name them input_0 .. input_{n - 1} in the header."
-            : Model is LstmRnn && width == Model.HiddenSize * Model.NumLayers ? $" That is an LSTM's h alone; its state is [h; c] per layer ({Model.StateLayout})."
-            : "";
-        ThrowTerminatingError(Record(new RnnException("StateFileWidthMismatch", RnnErrorKind.InvalidData,
-            $"'{path}' holds states of {width} values; the model's state has {s}.{cause}"), path));
     }
 
     protected override void EndProcessing()

@@ -24,12 +24,17 @@ public sealed class RnnState
 
     /// <summary>The file the state was read from (Import-RnnState).</summary>
     public string? Path { get; init; }
+
+    /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
+    public long? SourceRow { get; init; }
 }
 
 /// <summary>The linearisation at one state: row i of StateJacobian is d NextState[i] / d State.</summary>
 public sealed class RnnJacobian
 {
     public long Index { get; init; }
+    /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
+    public long? SourceRow { get; init; }
     public double[] Input { get; init; } = Array.Empty<double>();
     public double[] State { get; init; } = Array.Empty<double>();
     public double[] NextState { get; init; } = Array.Empty<double>();
@@ -44,6 +49,8 @@ public sealed class RnnJacobian
 public sealed class RnnEigen
 {
     public long Index { get; init; }
+    /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
+    public long? SourceRow { get; init; }
     public double[]? Input { get; init; }
     public double[] State { get; init; } = Array.Empty<double>();
     public Complex[] Eigenvalues { get; init; } = Array.Empty<Complex>();
@@ -63,6 +70,8 @@ public sealed class RnnEigen
 public sealed class RnnEigenMode
 {
     public long Index { get; init; }
+    /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
+    public long? SourceRow { get; init; }
     public int Mode { get; init; }
     public double Real { get; init; }
     public double Imaginary { get; init; }
@@ -76,6 +85,8 @@ public sealed class RnnEigenMode
 public sealed class RnnLinearizedStep
 {
     public long Index { get; init; }
+    /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
+    public long? SourceRow { get; init; }
     public int Row { get; init; }
     public double[] Input { get; init; } = Array.Empty<double>();
     public double[] State { get; init; } = Array.Empty<double>();

@@ -1,0 +1,104 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace RnnLinearization.Core;
+
+/// <summary>
+/// LU with partial pivoting of one small dense matrix (row-major), in managed code: below a few dozen units a
+/// libtorch call costs more than the factorisation, and a loop over many small systems pays that cost per call.
+/// The loops read through references, unchecked: the bounds are checked once, on entry.
+/// </summary>
+internal static class DenseLu
+{
+    /// <summary>
+    /// From this many unknowns on, libtorch's LU (a LAPACK kernel) is used instead: the fixed-point search measured the
+    /// crossover (<see cref="TrustRegionNewton.FormedBelowSize"/>).
+    /// </summary>
+    internal const int LibTorchFromSize = TrustRegionNewton.FormedBelowSize;
+
+    /// <summary>
+    /// Factorises the n x n matrix a in place (L unit lower, U upper) with row interchanges in <paramref name="swaps"/>
+    /// (row i was swapped with swaps[i], in order). False when a pivot is zero or not finite (singular to working precision).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool Factor(Span<double> a, int n, Span<int> swaps)
+    {
+        if (a.Length < n * n || swaps.Length < n) throw new ArgumentException($"An LU of {n} x {n} needs {n * n} values and {n} swaps.");
+        ref double m = ref MemoryMarshal.GetReference(a);
+        for (int p = 0; p < n; p++)
+        {
+            int best = p;
+            double largest = Math.Abs(Unsafe.Add(ref m, p * n + p));
+            for (int i = p + 1; i < n; i++)
+            {
+                double v = Math.Abs(Unsafe.Add(ref m, i * n + p));
+                if (v > largest) (best, largest) = (i, v);
+            }
+            swaps[p] = best;
+            double pivot = Unsafe.Add(ref m, best * n + p);
+            if (pivot == 0 || !double.IsFinite(pivot)) return false;
+            if (best != p)
+                for (int j = 0; j < n; j++)
+                    (Unsafe.Add(ref m, p * n + j), Unsafe.Add(ref m, best * n + j)) = (Unsafe.Add(ref m, best * n + j), Unsafe.Add(ref m, p * n + j));
+            ref double row = ref Unsafe.Add(ref m, p * n + p + 1);
+            int length = n - p - 1;
+            for (int i = p + 1; i < n; i++)
+            {
+                ref double target = ref Unsafe.Add(ref m, i * n + p);
+                double l = target /= pivot;
+                if (l != 0) MultiplyAdd(ref row, -l, ref Unsafe.Add(ref target, 1), length);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Solves A x = b in place from <see cref="Factor"/>'s result.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Solve(ReadOnlySpan<double> lu, int n, ReadOnlySpan<int> swaps, Span<double> x)
+    {
+        if (lu.Length < n * n || swaps.Length < n || x.Length < n) throw new ArgumentException($"A solve of {n} x {n} needs {n * n} values, {n} swaps and {n} unknowns.");
+        for (int i = 0; i < n; i++)
+            if (swaps[i] != i) (x[i], x[swaps[i]]) = (x[swaps[i]], x[i]);
+        ref double m = ref MemoryMarshal.GetReference(lu);
+        ref double v = ref MemoryMarshal.GetReference(x);
+        for (int i = 1; i < n; i++)
+            Unsafe.Add(ref v, i) -= Dot(ref Unsafe.Add(ref m, i * n), ref v, i);
+        for (int i = n - 1; i >= 0; i--)
+            Unsafe.Add(ref v, i) = (Unsafe.Add(ref v, i) - Dot(ref Unsafe.Add(ref m, i * n + i + 1), ref Unsafe.Add(ref v, i + 1), n - i - 1)) / Unsafe.Add(ref m, i * n + i);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyAdd(ref double source, double factor, ref double destination, int length)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var f = new Vector<double>(factor);
+            for (; i <= length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                ref double d = ref Unsafe.Add(ref destination, i);
+                Unsafe.WriteUnaligned(ref Unsafe.As<double, byte>(ref d),
+                    Unsafe.ReadUnaligned<Vector<double>>(ref Unsafe.As<double, byte>(ref d)) + f * Unsafe.ReadUnaligned<Vector<double>>(ref Unsafe.As<double, byte>(ref Unsafe.Add(ref source, i))));
+            }
+        }
+        for (; i < length; i++) Unsafe.Add(ref destination, i) += factor * Unsafe.Add(ref source, i);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Dot(ref double a, ref double b, int length)
+    {
+        int i = 0;
+        double sum = 0;
+        if (Vector.IsHardwareAccelerated && length >= Vector<double>.Count)
+        {
+            var acc = Vector<double>.Zero;
+            for (; i <= length - Vector<double>.Count; i += Vector<double>.Count)
+                acc += Unsafe.ReadUnaligned<Vector<double>>(ref Unsafe.As<double, byte>(ref Unsafe.Add(ref a, i)))
+                    * Unsafe.ReadUnaligned<Vector<double>>(ref Unsafe.As<double, byte>(ref Unsafe.Add(ref b, i)));
+            sum = Vector.Sum(acc);
+        }
+        for (; i < length; i++) sum += Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
+        return sum;
+    }
+}
