@@ -5,7 +5,8 @@
     bench_torch.py (Debian's python3-torch, installed here with apt-get when missing and possible) writes the
     models and states and times the seed and the batched closed-form PyTorch code; this script times the module's
     core API (CoreTimer.cs) and its cmdlets (module imported, as a user runs them) on the same files, then the
-    pipeline, memory and import-time workloads, then the fixed-point rows (Invoke-FixedPointBenchmark.ps1). Threads are set to the same count on every side. Prints a table
+    pipeline, memory and import-time workloads, then the fixed-point rows (Invoke-FixedPointBenchmark.ps1) and the
+    Lyapunov rows (Invoke-LyapunovBenchmark.ps1). Threads are set to the same count on every side. Prints a table
     of per-state times and ratios and writes out/bench/bench.json. Ratios are measured in this one run.
 #>
 param(
@@ -174,6 +175,9 @@ $importSeconds = Measure-Median { [double](& dotnet (Join-Path $PSHOME 'pwsh.dll
 Write-Host 'Fixed points against the toolkits'' Adam procedure and a PyTorch Newton solve (bench/Invoke-FixedPointBenchmark.ps1)...' -ForegroundColor Cyan
 $fixedPointRows = & (Join-Path $PSScriptRoot 'Invoke-FixedPointBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir -ReuseTorch:$ReuseTorch
 
+Write-Host 'Lyapunov spectra against the reference code''s per-step work in numpy (bench/Invoke-LyapunovBenchmark.ps1)...' -ForegroundColor Cyan
+$lyapunov = & (Join-Path $PSScriptRoot 'Invoke-LyapunovBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir
+
 $summary = [ordered]@{
     Date = (Get-Date).ToString('s'); Machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription)"
     Threads = (Get-RnnConfiguration).ThreadCount; TorchThreads = $torch.threads; PythonTorch = $torch.torch_version
@@ -184,6 +188,7 @@ $summary = [ordered]@{
     Memory = [ordered]@{ States = $MemoryStates; Hidden = 32; Seconds = $memorySeconds; RssGrowthMB = ($peak - $rssBefore) / 1MB; TensorsAliveBefore = $liveBefore; TensorsAliveAfter = $liveAfter }
     ImportSeconds = $importSeconds
     FixedPoints = $fixedPointRows
+    Lyapunov = $lyapunov
 }
 # Written beside and moved into place, as the module writes its files: an interrupted run leaves the last report whole.
 $summary | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'bench.json.partial')

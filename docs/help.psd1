@@ -214,6 +214,35 @@
             @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts | Get-RnnEigen -Model $m -PerMode | Export-Csv modes.csv'; Remarks = 'Every mode at every fixed point, with its time constant and period, to a CSV file.' }
         )
     }
+    'Get-RnnLyapunovSpectrum' = @{
+        Synopsis    = 'The Lyapunov spectrum of a model along its own trajectories: how fast nearby states separate, and how many dimensions the dynamics use.'
+        Description = 'The QR method (Benettin et al.; Engelken, Wolf and Abbott, PRR 2023): Count orthonormal tangent vectors are carried along each trajectory by the state Jacobians (closed form; autograd for TorchScript), Q_(t+1) = J_t Q_t, and re-orthonormalised by QR every -OrthonormalizeEvery steps; exponent i is the mean of log |R_ii| per step over -Steps steps, after -WarmUp steps that are discarded (the state settles onto its attractor, the vectors align). All trajectories run as one batch. Emits one RnnLyapunovSpectrum: Exponents (largest first), Lower and Upper (a 95% interval: from the spread of the trajectories'' estimates when several start points are given, else from the -Segments pieces of the one run, as batch means), MaxExponent, KaplanYorkeDimension (j + (l_1 + ... + l_j) / |l_(j+1)|, j the most exponents whose sum is not negative), EntropyBound (the sum of the positive exponents), Sum (over the full spectrum, the mean of log |det J| per step) and Unit: 1/step, or 1/time with -Dt (each rate divided by Dt). How long to run: the interval shrinks as 1/sqrt(Steps); a chaotic rate network of 100 units needs about 10,000 steps for its largest exponent to 2-3%, and the warm-up should be long enough for the slowest decay (a few times the longest time constant). A positive largest exponent is chaos; one exponent at 0 (within its interval) is a limit cycle or a continuous attractor; all negative is a fixed point. Without initial states, one trajectory starts from a random state (s.d. 0.5, from -Seed). Stop (Ctrl+C) ends it within a second.'
+        Inputs      = 'Objects with a State property (RnnState, RnnFixedPoint): one trajectory from each.'
+        Outputs     = 'RnnLyapunovSpectrum, or RnnLyapunovExponent rows with -PerExponent.'
+        Links       = @('Get-RnnTrajectory', 'Get-RnnEigen', 'Export-RnnPlot', 'about_RnnLinearization')
+        Parameters  = @{
+            Model               = 'The model (from Import-RnnModel or New-RnnModel).'
+            State               = 'A trajectory''s initial state, bound by property name from the pipeline.'
+            SourcePath          = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a file whose states have the wrong length stops the command with one error (StateFileWidthMismatch).'
+            InitialState        = 'Initial states as an array of arrays, or the path of a state file: one trajectory from each.'
+            Input               = 'The input held at every step; zeros when neither this nor -InputSequence is given.'
+            InputSequence       = 'The input at each step, the same for every trajectory, cycled when shorter than -WarmUp plus -Steps (a driven network).'
+            Steps               = 'Steps over which the exponents are averaged, after the warm-up (default 1,000).'
+            WarmUp              = 'Steps run first and discarded (default 200).'
+            OrthonormalizeEvery = 'Steps between QR re-orthonormalisations (default 10; fewer when the tangent vectors collapse onto one direction faster, as in strongly chaotic networks).'
+            Count               = 'How many exponents, the largest first; all of them (the state size) when not given. The cost grows with it.'
+            Dt                  = 'The model''s time step: rates per time unit (each exponent per step divided by Dt), as the rate-network literature reports them.'
+            Segments            = 'Pieces the averaged steps are cut into, for the interval of a single trajectory and for -Local (default 10).'
+            Seed                = 'Seed of the random orthonormal tangent vectors (and of the random initial state when none is given).'
+            Local               = 'Adds LocalExponents: each segment''s exponents (finite-time exponents), rows trajectory by trajectory.'
+            PerExponent         = 'Emits one RnnLyapunovExponent row (Index, Exponent, Lower, Upper, Unit) per exponent instead of one spectrum: for tables and Export-Csv.'
+        }
+        Examples    = @(
+            @{ Code = 'Get-RnnLyapunovSpectrum -Model $m -Steps 2000 | Format-List MaxExponent, KaplanYorkeDimension, Exponents'; Remarks = 'The bundled flip-flop ($m = Import-RnnModel ./examples/flipflop_rnn.pt) from a random state with no input: it settles at a memory, so every exponent is negative (the log of the spectral radius there, and below).' }
+            @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Select-Object -Last 8 | Get-RnnLyapunovSpectrum -Model $m -Steps 5000 -Dt 0.1 | Export-RnnPlot ./lyapunov.png'; Remarks = 'Eight trajectories from the last states of a run driven by $inputs (the interval then comes from their spread), rates per time unit, drawn with their intervals.' }
+            @{ Code = 'Get-RnnLyapunovSpectrum -Model $m -Count 5 -PerExponent | Export-Csv ./largest.csv'; Remarks = 'The five largest exponents as rows.' }
+        )
+    }
     'Get-RnnFlowField' = @{
         Synopsis    = 'Computes the flow of the network''s update, F(h, u) - h, on a grid in a plane of state space.'
         Description = 'The plane goes through -Center (default: the mean of the piped states) along the first two principal components of the piped states, or along -Axes (two vectors, made orthonormal). The grid has -GridSize points along each axis, from -Extent to +Extent (default: 1.2 times the states'' largest coordinate along each axis). Each grid point is emitted as an RnnFlowPoint: X and Y (its plane coordinates), VX and VY (the velocity F(h, u) - h projected on the two axes), Speed (|F(h, u) - h| in the whole state space), State (the grid point h, full length), Velocity (the full velocity) and Output (the readout at h). With -Linear -AroundState h0 the velocity is that of the linearised step about h0, F(h0) + J(h0) (h - h0) - h.'

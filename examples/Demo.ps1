@@ -6,11 +6,12 @@
     input channels. Its memories are 8 stable fixed points, one per sign pattern of the readout, with saddles
     between them; at a stable point the linearisation shows slow modes (|lambda| near 1) that hold the memory and
     fast modes that pull the state back. The demo finds them from the trajectory's states, shows the flow field in
-    the trajectory's principal plane, and how far the Taylor step holds at a memory, and draws five pictures.
+    the trajectory's principal plane, how far the Taylor step holds at a memory, and the Lyapunov spectrum free and
+    driven, and draws six pictures.
 #>
 param(
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/RnnLinearization/RnnLinearization.psd1'),
-    # Where the five pictures go (the README shows copies of them from docs/images).
+    # Where the six pictures go (the README shows copies of them from docs/images).
     [string] $PictureDir = (Join-Path $PSScriptRoot '../out/demo')
 )
 $ErrorActionPreference = 'Stop'
@@ -63,7 +64,19 @@ Invoke-RnnLinearization -Model $model -State $stable[0].State -DeltaState $rows 
     Select-Object Row, @{ n = 'PerturbationNorm'; e = { [math]::Sqrt(($_.DeltaState | ForEach-Object { $_ * $_ } | Measure-Object -Sum).Sum).ToString('0.###') } },
         @{ n = 'ErrorNorm'; e = { $_.ErrorNorm.ToString('0.00e+0') } } | Format-Table -AutoSize | Out-Host
 
-# Five pictures of the same analysis.
+# How nearby states separate: the Lyapunov spectrum free (no input) and driven by the pulses over and over (the
+# 80-step input cycled), from the trajectory's first state, with 95% intervals from 10 segments of each run.
+Write-Host "`nLyapunov spectra (Get-RnnLyapunovSpectrum; per step, 200 steps of warm-up, 4,000 averaged):" -ForegroundColor Cyan
+$spectra = foreach ($case in @(@{ Name = 'free'; Args = @{} }, @{ Name = 'driven by the pulses'; Args = @{ InputSequence = $inputs } })) {
+    $args_ = $case.Args
+    $l = Get-RnnLyapunovSpectrum -Model $model -InitialState ([double[][]]@(, $trajectory[0].State)) -WarmUp 200 -Steps 4000 @args_
+    [pscustomobject]@{ Condition = $case.Name; Largest = $l.MaxExponent.ToString('0.0000'); Interval = '{0:0.0000} .. {1:0.0000}' -f $l.Lower[0], $l.Upper[0]
+        Second = $l.Exponents[1].ToString('0.0000'); KaplanYorke = $l.KaplanYorkeDimension.ToString('0.##'); Spectrum = $l }
+}
+$spectra | Format-Table Condition, Largest, Interval, Second, KaplanYorke -AutoSize | Out-Host
+Write-Host "All negative: the network forgets perturbations, at the rate of its slowest mode, whether it rests at a memory or is driven." -ForegroundColor Cyan
+
+# Six pictures of the same analysis.
 New-Item -ItemType Directory $PictureDir -Force | Out-Null
 $pictures = @(
     $stable[0], ($fixed | Where-Object Kind -eq Saddle | Select-Object -First 1) |
@@ -72,6 +85,7 @@ $pictures = @(
     @($flow) + @($trajectory) + @($stable) | Export-RnnPlot (Join-Path $PictureDir 'flow-field.png') -PassThru
     $trajectory | Export-RnnPlot (Join-Path $PictureDir 'trajectory.png') -PassThru
     $trajectory | Get-RnnEigen -Model $model -NoEigenvectors | Export-RnnPlot (Join-Path $PictureDir 'timescales.png') -Title 'Spectral radius and slowest time constant along the trajectory' -PassThru
+    $spectra[1].Spectrum | Export-RnnPlot (Join-Path $PictureDir 'lyapunov.png') -Title 'Lyapunov spectrum, driven by the pulses' -PassThru
 )
 Write-Host "Pictures (Export-RnnPlot) in $((Resolve-Path $PictureDir).Path):" -ForegroundColor Cyan
 $pictures | ForEach-Object { Write-Host "  $($_.Name)" }

@@ -139,7 +139,8 @@ public static class FixedPoints
         }).ToArray();
     }
 
-    private static double Gaussian(Random random) =>
+    /// <summary>A standard normal draw (Box-Muller).</summary>
+    internal static double Gaussian(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     /// <summary>Searches from every start, filters and merges the results, and linearises each point found.</summary>

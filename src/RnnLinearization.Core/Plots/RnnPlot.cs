@@ -16,7 +16,12 @@ public enum PlotKind
     Trajectory,
     /// <summary>Spectral radius and slowest time constant against the state's index.</summary>
     Timescales,
+    /// <summary>Lyapunov exponents against their index, with their 95% interval and the zero line.</summary>
+    Lyapunov,
 }
+
+/// <summary>A Lyapunov spectrum as drawn: its label, exponents (largest first), their interval and unit.</summary>
+public sealed record PlotLyapunov(string Label, double[] Exponents, double[] Lower, double[] Upper, string Unit);
 
 /// <summary>A fixed point as drawn: its state, whether it is stable, and the real vectors of its unstable modes.</summary>
 public sealed record PlotFixedPoint(double[] State, bool IsStable, double[][] UnstableModes);
@@ -30,6 +35,7 @@ public sealed class PlotData
     public List<PlotSpectrum> Spectra { get; } = new();
     public List<PlotFixedPoint> FixedPoints { get; } = new();
     public List<FlowPoint> Flow { get; } = new();
+    public List<PlotLyapunov> Lyapunov { get; } = new();
 
     /// <summary>Each trajectory as its states in time order.</summary>
     public List<List<double[]>> Trajectories { get; } = new();
@@ -46,13 +52,14 @@ public static class RnnPlot
 
     /// <summary>The picture the data asks for: a flow field, else fixed points, else spectra (timescales when many), else a trajectory.</summary>
     public static PlotKind Infer(PlotData data) =>
-        data.Flow.Count > 0 ? PlotKind.FlowField
+        data.Lyapunov.Count > 0 ? PlotKind.Lyapunov
+        : data.Flow.Count > 0 ? PlotKind.FlowField
         : data.FixedPoints.Count > 0 ? PlotKind.FixedPoints
         : data.Spectra.Count > MaxOverlaidSpectra ? PlotKind.Timescales
         : data.Spectra.Count > 0 ? PlotKind.Spectrum
         : data.Trajectories.Count > 0 ? PlotKind.Trajectory
         : throw new RnnException("NoPlotData", RnnErrorKind.InvalidArgument,
-            "Nothing to draw: pipe the module's results (Get-RnnEigen, Find-RnnFixedPoint, Get-RnnFlowField, Get-RnnTrajectory, Import-RnnState).");
+            "Nothing to draw: pipe the module's results (Get-RnnEigen, Find-RnnFixedPoint, Get-RnnFlowField, Get-RnnTrajectory, Import-RnnState, Get-RnnLyapunovSpectrum).");
 
     /// <summary>Draws <paramref name="kind"/> and writes it to <paramref name="path"/> (.png or .svg, by its extension).</summary>
     public static void Save(PlotData data, PlotKind kind, string path, string? title, int width, int height, string? noClobberId = null)
@@ -78,6 +85,7 @@ public static class RnnPlot
         PlotKind.FlowField => FlowField(Need(data.Flow, kind, "RnnFlowPoint objects (Get-RnnFlowField)"), data.FixedPoints, data.Trajectories),
         PlotKind.Trajectory => Trajectory(Need(data.Trajectories, kind, "states (Get-RnnTrajectory or Import-RnnState)")),
         PlotKind.Timescales => Timescales(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
+        PlotKind.Lyapunov => Lyapunov(Need(data.Lyapunov, kind, "Lyapunov spectra (Get-RnnLyapunovSpectrum)")),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -90,6 +98,7 @@ public static class RnnPlot
         PlotKind.FixedPoints => $"{data.FixedPoints.Count} fixed points ({data.FixedPoints.Count(p => p.IsStable)} stable)",
         PlotKind.FlowField => "Flow field F(h) - h",
         PlotKind.Trajectory => data.Trajectories.Count == 1 ? $"Trajectory of {data.Trajectories[0].Count} states" : $"{data.Trajectories.Count} trajectories",
+        PlotKind.Lyapunov => data.Lyapunov.Count == 1 ? $"Lyapunov spectrum ({data.Lyapunov[0].Label})" : $"{data.Lyapunov.Count} Lyapunov spectra",
         _ => $"Spectral radius and slowest time constant at {data.Spectra.Count} states",
     };
 
@@ -202,6 +211,35 @@ public static class RnnPlot
         plot.XLabel(plane.XLabel);
         plot.YLabel(plane.YLabel);
         plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    /// <summary>Each spectrum's exponents against their index (1 = largest), the interval as error bars, and zero.</summary>
+    private static Plot Lyapunov(List<PlotLyapunov> spectra)
+    {
+        var plot = new Plot();
+        var zero = plot.Add.HorizontalLine(0);
+        zero.LineColor = Colors.Gray;
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < spectra.Count; i++)
+        {
+            var l = spectra[i];
+            var x = Enumerable.Range(1, l.Exponents.Length).Select(k => (double)k).ToArray();
+            var color = palette.GetColor(i);
+            var finite = Enumerable.Range(0, x.Length).Where(k => double.IsFinite(l.Lower[k]) && double.IsFinite(l.Upper[k])).ToArray();
+            if (finite.Length > 0)
+            {
+                // The interval is symmetric (mean +- t s / sqrt(n)): its half-width.
+                var bars = plot.Add.ErrorBar(finite.Select(k => x[k]).ToArray(), finite.Select(k => l.Exponents[k]).ToArray(),
+                    finite.Select(k => 0.5 * (l.Upper[k] - l.Lower[k])).ToArray());
+                bars.Color = color;
+            }
+            var marks = plot.Add.Markers(x, l.Exponents, MarkerShape.FilledCircle, l.Exponents.Length > 200 ? 3 : 6, color);
+            if (spectra.Count > 1) marks.LegendText = l.Label;   // one spectrum: the title says it
+        }
+        plot.XLabel("exponent index (1 = largest)");
+        plot.YLabel($"Lyapunov exponent ({spectra[0].Unit})");
+        if (spectra.Count > 1) plot.ShowLegend(Alignment.UpperRight);
         return plot;
     }
 

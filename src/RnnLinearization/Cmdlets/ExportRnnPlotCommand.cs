@@ -14,6 +14,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
 {
     private readonly PlotData _data = new();
     private readonly SortedDictionary<long, List<Complex>> _modes = new();
+    private readonly List<RnnLyapunovExponent> _exponents = new();
     private long? _lastStateIndex;
     private string? _lastStatePath;
 
@@ -64,9 +65,16 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
             case RnnState s:
                 AddState(s);
                 break;
+            case RnnLyapunovSpectrum l:
+                _data.Lyapunov.Add(new PlotLyapunov($"KY dimension {l.KaplanYorkeDimension:0.##}, {l.Trajectories} trajector{(l.Trajectories == 1 ? "y" : "ies")} x {l.Steps:N0} steps",
+                    l.Exponents, l.Lower, l.Upper, l.Unit));
+                break;
+            case RnnLyapunovExponent x:
+                _exponents.Add(x);
+                break;
             default:
                 WriteError(Record(new RnnException("UnsupportedPlotInput", RnnErrorKind.InvalidArgument,
-                    $"Export-RnnPlot draws RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFlowPoint and RnnState objects, not {InputObject.BaseObject.GetType().Name}."),
+                    $"Export-RnnPlot draws RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFlowPoint, RnnState and Lyapunov spectra, not {InputObject.BaseObject.GetType().Name}."),
                     InputObject));
                 break;
         }
@@ -92,6 +100,12 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
 
     protected override void EndProcessing()
     {
+        if (_exponents.Count > 0)
+        {
+            var rows = _exponents.OrderBy(x => x.Index).ToList();
+            _data.Lyapunov.Add(new PlotLyapunov($"{rows.Count} exponents", rows.Select(x => x.Exponent).ToArray(), rows.Select(x => x.Lower).ToArray(),
+                rows.Select(x => x.Upper).ToArray(), rows[0].Unit));
+        }
         foreach (var (index, values) in _modes)
             _data.Spectra.Add(new PlotSpectrum($"state {index}", index, values.ToArray()));
         var path = FileSystemPath(Path);

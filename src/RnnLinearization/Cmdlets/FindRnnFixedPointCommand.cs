@@ -9,34 +9,11 @@ namespace RnnLinearization;
 /// </summary>
 [Cmdlet(VerbsCommon.Find, "RnnFixedPoint", DefaultParameterSetName = PipelineSet)]
 [OutputType(typeof(RnnFixedPoint))]
-public sealed class FindRnnFixedPointCommand : RnnCmdlet
+public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
 {
-    private const string PipelineSet = "Pipeline", InitialSet = "InitialState";
-    private readonly List<double[]> _starts = new();
-    private long _position;
-
-    [Parameter(Mandatory = true)]
-    [ModelTransformation]
-    public RnnModel Model { get; set; } = null!;
-
     /// <summary>The constant input u of F(h, u); zeros when not given. Piped objects' inputs are not used.</summary>
     [Parameter]
     public double[]? Input { get; set; }
-
-    /// <summary>A starting state, bound by property name from piped objects (RnnState, RnnFixedPoint, ...).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = PipelineSet, ValueFromPipelineByPropertyName = true)]
-    [AllowEmptyCollection]
-    public double[] State { get; set; } = null!;
-
-    /// <summary>The file a piped state was read from (Import-RnnState's Path): a state of the wrong length there is the whole file's.</summary>
-    [Parameter(ParameterSetName = PipelineSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
-    [Alias("Path")]
-    public string? SourcePath { get; set; }
-
-    /// <summary>Starting states as an array of arrays, or the path of a state file (.csv, .npy, .npz, .json).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = InitialSet)]
-    [StatesTransformation]
-    public double[][] InitialState { get; set; } = null!;
 
     /// <summary>With -ShardCount: which contiguous slice of the starts (after -Count and -Noise) this run searches from.</summary>
     [Parameter]
@@ -110,18 +87,11 @@ public sealed class FindRnnFixedPointCommand : RnnCmdlet
     [Parameter]
     public SwitchParameter NoProbes { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        if (ParameterSetName != PipelineSet) return;
-        CheckFileWidth(Model, SourcePath, State);
-        if (CheckItem(() => Check.State(Model, State), _position++, State, "Initial state")) _starts.Add(State);
-    }
-
     protected override void EndProcessing()
     {
         var input = Input ?? new double[Model.InputSize];
         Terminating(() => { Check.Input(Model, input); return 0; }, Input);
-        var starts = Terminating(() => FixedPoints.Starts(ParameterSetName == InitialSet ? InitialState : _starts, Count, Noise, Seed), Model);
+        var starts = Terminating(() => FixedPoints.Starts(StartingStates, Count, Noise, Seed), Model);
         var (offset, count) = Terminating(() => Slice(ref starts), Model);
         if (count == 0)
         {

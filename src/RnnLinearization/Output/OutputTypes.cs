@@ -204,3 +204,51 @@ public sealed class RnnFileEntry
     /// <summary>torch.save zip, torch.save legacy, safetensors or TorchScript.</summary>
     public string Format { get; }
 }
+
+/// <summary>
+/// A Lyapunov spectrum along trajectories (Get-RnnLyapunovSpectrum): the exponents, largest first, with their 95%
+/// interval, all rates in <see cref="Unit"/> (per step, or per time unit with -Dt).
+/// </summary>
+public sealed class RnnLyapunovSpectrum
+{
+    public double[] Exponents { get; init; } = Array.Empty<double>();
+    public double[] Lower { get; init; } = Array.Empty<double>();
+    public double[] Upper { get; init; } = Array.Empty<double>();
+
+    /// <summary>"1/step", or "1/time" with -Dt (the exponents per step divided by Dt).</summary>
+    public string Unit { get; init; } = "1/step";
+    public double Dt { get; init; } = 1;
+    public double MaxExponent { get; init; }
+
+    /// <summary>Dimensionless; NaN when the spectrum was cut (-Count) before the running sum turned negative.</summary>
+    public double KaplanYorkeDimension { get; init; }
+
+    /// <summary>The sum of the positive exponents (Pesin's bound on the entropy rate), in Unit.</summary>
+    public double EntropyBound { get; init; }
+
+    /// <summary>The sum of the exponents computed, in Unit: over the full spectrum, the mean of log |det J| per step (per Dt).</summary>
+    public double Sum { get; init; }
+
+    /// <summary>What the interval comes from: "trajectories" (several were run) or "segments" (of the one trajectory).</summary>
+    public string Interval { get; init; } = "";
+    public int Trajectories { get; init; }
+    public int Steps { get; init; }
+    public int WarmUp { get; init; }
+    public int OrthonormalizeEvery { get; init; }
+    public int Count { get; init; }
+
+    /// <summary>With -Local: each segment's exponents (rows: trajectory 0's segments, then trajectory 1's, ...), in Unit.</summary>
+    public double[][]? LocalExponents { get; init; }
+}
+
+/// <summary>One Lyapunov exponent as a row (Get-RnnLyapunovSpectrum -PerExponent): for tables and Export-Csv.</summary>
+public sealed class RnnLyapunovExponent
+{
+    /// <summary>0 for the largest.</summary>
+    public int Index { get; init; }
+    public double Exponent { get; init; }
+    public double Lower { get; init; }
+    public double Upper { get; init; }
+    public string Unit { get; init; } = "1/step";
+}
+

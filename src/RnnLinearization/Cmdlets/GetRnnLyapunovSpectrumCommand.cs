@@ -1,0 +1,114 @@
+using System.Management.Automation;
+using RnnLinearization.Core;
+
+namespace RnnLinearization;
+
+/// <summary>
+/// The Lyapunov spectrum of a model along its own trajectories (the QR method): from initial states (piped or given),
+/// under a held input or an input sequence, after a warm-up; one RnnLyapunovSpectrum, or one row per exponent.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "RnnLyapunovSpectrum", DefaultParameterSetName = PipelineSet)]
+[OutputType(typeof(RnnLyapunovSpectrum), typeof(RnnLyapunovExponent))]
+public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
+{
+    /// <summary>The input held at every step; zeros when neither this nor -InputSequence is given.</summary>
+    [Parameter]
+    public double[]? Input { get; set; }
+
+    /// <summary>The input at each step (cycled when shorter than -WarmUp plus -Steps), the same for every trajectory.</summary>
+    [Parameter]
+    public double[][]? InputSequence { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Steps { get; set; } = 1000;
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int WarmUp { get; set; } = 200;
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int OrthonormalizeEvery { get; set; } = 10;
+
+    /// <summary>How many exponents (the largest); all of them when not given.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Count { get; set; }
+
+    /// <summary>The model's time step: rates per time unit (exponent per step / Dt) instead of per step.</summary>
+    [Parameter]
+    [ValidateRange(double.Epsilon, double.MaxValue)]
+    public double? Dt { get; set; }
+
+    [Parameter]
+    [ValidateRange(2, 100_000)]
+    public int Segments { get; set; } = 10;
+
+    /// <summary>Seed of the random orthonormal tangent vectors.</summary>
+    [Parameter]
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Adds each segment's exponents (LocalExponents).</summary>
+    [Parameter]
+    public SwitchParameter Local { get; set; }
+
+    /// <summary>One RnnLyapunovExponent row per exponent instead of one spectrum.</summary>
+    [Parameter]
+    public SwitchParameter PerExponent { get; set; }
+
+    protected override void EndProcessing()
+    {
+        if (Input is not null && InputSequence is not null)
+            ThrowTerminatingError(Record(new RnnException("InputAndSequence", RnnErrorKind.InvalidArgument,
+                "Give -Input (held at every step) or -InputSequence (one per step), not both."), Input));
+        var starts = StartingStates;
+        if (starts.Count == 0 && ParameterSetName == PipelineSet && PipedCount == 0)
+        {
+            // Nothing piped: one trajectory from a seeded random state, as the rate-network literature starts.
+            starts = FixedPoints.Starts(new[] { new double[Model.StateSize] }, 1, 0.5, Seed);
+            WriteVerbose($"No initial state given: one trajectory from a random state (s.d. 0.5, -Seed {Seed}).");
+        }
+        IReadOnlyList<double[]> drive = InputSequence ?? new[] { Input ?? new double[Model.InputSize] };
+        var inputs = starts.Select(_ => drive).ToArray();
+        var options = new LyapunovOptions { Steps = Steps, WarmUp = WarmUp, OrthonormalizeEvery = OrthonormalizeEvery, Count = Count, Segments = Segments, Seed = Seed };
+        int total = WarmUp + Steps;
+        var activity = $"{starts.Count} trajector{(starts.Count == 1 ? "y" : "ies")}, {WarmUp:N0} + {Steps:N0} steps, {Count ?? Model.StateSize} exponents";
+        LyapunovResult result;
+        try
+        {
+            result = Terminating(() => Interruptible(report => Lyapunov.Spectrum(Model, starts, inputs, options, (done, all) =>
+                report(new ProgressRecord(0, "Get-RnnLyapunovSpectrum", activity) { PercentComplete = (int)(100L * done / all) }), StopToken)), Model);
+        }
+        catch (OperationCanceledException) { return; }
+        WriteProgress(new ProgressRecord(0, "Get-RnnLyapunovSpectrum", activity) { RecordType = ProgressRecordType.Completed });
+        double dt = Dt ?? 1;
+        double[] Scaled(double[] x) => x.Select(v => v / dt).ToArray();
+        string unit = Dt is null ? "1/step" : "1/time";
+        if (PerExponent)
+        {
+            for (int i = 0; i < result.Exponents.Length; i++)
+                WriteObject(new RnnLyapunovExponent { Index = i, Exponent = result.Exponents[i] / dt, Lower = result.Lower[i] / dt, Upper = result.Upper[i] / dt, Unit = unit });
+            return;
+        }
+        WriteObject(new RnnLyapunovSpectrum
+        {
+            Exponents = Scaled(result.Exponents),
+            Lower = Scaled(result.Lower),
+            Upper = Scaled(result.Upper),
+            Unit = unit,
+            Dt = dt,
+            MaxExponent = result.Exponents.Max() / dt,
+            KaplanYorkeDimension = result.KaplanYorkeDimension(Model.StateSize),
+            EntropyBound = result.EntropyBound / dt,
+            Sum = result.Exponents.Sum() / dt,
+            Interval = result.Interval,
+            Trajectories = result.Trajectories,
+            Steps = Steps,
+            WarmUp = WarmUp,
+            OrthonormalizeEvery = OrthonormalizeEvery,
+            Count = result.Exponents.Length,
+            LocalExponents = Local ? result.Local.SelectMany(t => t).Select(Scaled).ToArray() : null,
+        });
+    }
+}
