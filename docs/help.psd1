@@ -63,7 +63,7 @@
             HiddenSize   = 'Number of hidden units per layer.'
             NumLayers    = 'Number of stacked layers (default 1). The state is all layers'' hidden vectors concatenated.'
             Architecture = 'Rnn (default), Gru, Lstm or LeakyRnn (with -Alpha). TorchScript cells are written in Python and imported.'
-            Nonlinearity = 'Tanh (default) or Relu.'
+            Nonlinearity = 'Tanh (default) or Relu for Rnn; Tanh, Relu, Sigmoid, Softplus or Linear for LeakyRnn; GRUs and LSTMs have no choice (Tanh).'
             NoBias       = 'Builds the network without biases, as nn.RNN(bias=False).'
             Seed         = 'Seed for the random weights, for reproducible models.'
             Alpha        = 'For -Architecture LeakyRnn: alpha = dt / tau in (0, 1].'
@@ -357,6 +357,7 @@
             Title       = 'The title over the picture. Default: one that says what is drawn (for example "27 fixed points (8 stable)").'
             Width       = 'Width in pixels, 100 to 10,000.'
             Height      = 'Height in pixels, 100 to 10,000.'
+            Scale       = 'Text, markers and lines scaled by this factor (0.25 to 20, default 1): for a figure at a stated print size, draw at a multiple of the default 800 x 600 and give that multiple, as -Width 2400 -Height 1800 -Scale 3.'
             NoClobber   = 'Never replaces an existing file: checked before the write and decided when the file is moved into place, so of two jobs writing one name the first to finish keeps it and the other stops with *FileExists.'
             PassThru    = 'Emits the written file as a FileInfo.'
             WhatIf      = 'Shows what would be written without writing.'
@@ -366,12 +367,13 @@
             @{ Code = 'Get-RnnEigen -Model $m -State $h | Export-RnnPlot ./spectrum.png'; Remarks = 'The eigenvalues at one state, with the unit circle.' }
             @{ Code = '$fps = $traj | Find-RnnFixedPoint -Model $m -Count 256 -Noise 0.5 -Seed 1; @($traj) + @($fps) | Export-RnnPlot ./fixed-points.svg'; Remarks = 'The fixed points over the trajectory, stable filled and saddles hollow with their unstable modes, as an SVG.' }
             @{ Code = '@($traj | Get-RnnFlowField -Model $m -GridSize 15) + @($traj) | Export-RnnPlot ./flow.png -Width 1000 -Height 800'; Remarks = 'The flow field in the trajectory''s principal plane, with the trajectory on top.' }
+            @{ Code = '$traj | Find-RnnFixedPoint -Model $m -Count 256 -Noise 0.5 -Seed 1 | Export-RnnPlot ./fixed-points-paper.png -Width 2400 -Height 1800 -Scale 3'; Remarks = 'A figure for a paper: three times the default resolution with text and markers three times as large, so it prints as the 800 x 600 picture does, at 300 dpi for 8 x 6 inches.' }
             @{ Code = '$traj | Get-RnnEigen -Model $m -NoEigenvectors | Export-RnnPlot ./timescales.png'; Remarks = 'Spectral radius and slowest time constant along the trajectory (more than 8 spectra: the Timescales kind).' }
         )
     }
     'Join-RnnResult' = @{
         Synopsis    = 'Joins the .npz parts written by the tasks of an array job (Export-RnnResult) into one .npz, equal to the one-process result.'
-        Description = 'Each array of the parts is concatenated along its first dimension, streamed entry by entry (the joined file may be larger than memory) and written under a temporary name moved into place. Parts that hold SourceRow (results of states read by Import-RnnState, with or without -Shard) are put in the order of the state file''s rows, whatever order they are given in, so the joined arrays equal those of a single process; parts that hold the same rows are refused (PartsOverlap, naming both). Other parts whose Index ranges do not overlap (shards of the starts, Find-RnnFixedPoint -Shard -All) go in the order of their first Index; parts whose ranges overlap (one part per checkpoint, each numbered from 0) are joined in the order given, paths from a wildcard in natural order (part-2 before part-10). -Verbose says which order was used. Every part must hold the same arrays with the same trailing shapes (PartsDiffer otherwise); text arrays (Kind) of different widths are padded. In numpy the same join is: parts = [numpy.load(p) for p in glob.glob("part-*.npz")]; parts.sort(key=lambda d: d["SourceRow"][0]); joined = {k: numpy.concatenate([d[k] for d in parts]) for k in parts[0].files}.'
+        Description = 'Each array of the parts is concatenated along its first dimension, streamed entry by entry (the joined file may be larger than memory) and written under a temporary name moved into place. Parts that hold SourceRow (results of states read by Import-RnnState, with or without -Shard) are put in the order of the state file''s rows, whatever order they are given in, so the joined arrays equal those of a single process; parts that hold the same rows (one part per state file or checkpoint, or a part written twice) are not shards of one file: they are joined by Index or in the order given, with a warning that names two of them. Other parts whose Index ranges do not overlap (shards of the starts, Find-RnnFixedPoint -Shard -All) go in the order of their first Index; parts whose ranges overlap (one part per checkpoint, each numbered from 0) are joined in the order given, paths from a wildcard in natural order (part-2 before part-10). -Verbose says which order was used. Every part must hold the same arrays with the same trailing shapes (PartsDiffer otherwise); text arrays (Kind) of different widths are padded. In numpy the same join is: parts = [numpy.load(p) for p in glob.glob("part-*.npz")]; parts.sort(key=lambda d: d["SourceRow"][0]); joined = {k: numpy.concatenate([d[k] for d in parts]) for k in parts[0].files}.'
         Inputs      = 'System.String: part paths (wildcards allowed), by value or as FullName from Get-ChildItem.'
         Outputs     = 'None, or System.IO.FileInfo with -PassThru.'
         Links       = @('Export-RnnResult', 'Import-RnnState', 'Find-RnnFixedPoint')
@@ -402,7 +404,7 @@
     }
     'Set-RnnConfiguration' = @{
         Synopsis    = 'Sets how many threads the analyses of this PowerShell process use.'
-        Description = 'Sets libtorch''s intra-op thread count for the whole process (all runspaces). libtorch''s default is one thread per core; in a batch job that runs several processes side by side, one thread each is usually fastest.'
+        Description = 'Sets libtorch''s intra-op thread count for the whole process (all runspaces). libtorch''s default is one thread per core. More threads pay only on large matrices (hundreds of units and more: eigendecompositions, Jacobians of large batches); below that each of the many small libtorch calls waits for the other threads, and one thread is faster: on a 2-core machine that was running other work, one thread was 3.2x faster for a Lyapunov spectrum of a 64-unit network (3.2 s against 10.3 s) and 2.6x to 3.5x faster for Find-RnnFixedPoint. In a batch job that runs several processes side by side, one thread each.'
         Inputs      = 'None.'
         Outputs     = 'None, or RnnConfiguration with -PassThru.'
         Links       = @('Get-RnnConfiguration')

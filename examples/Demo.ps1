@@ -19,7 +19,7 @@ Import-Module $ModulePath -Force
 
 $model = Import-RnnModel (Join-Path $PSScriptRoot 'flipflop_rnn.pt')   # keys rnn.* found without -Prefix
 Write-Host "`nThe bundled model: a tanh RNN trained on the 3-bit flip-flop task" -ForegroundColor Cyan
-$model | Format-Table | Out-Host
+$model | Format-Table Architecture, InputSize, HiddenSize, StateSize, Nonlinearity, OutputSize -AutoSize | Out-Host   # fits an 80-column log
 
 # 80 steps of input: a pulse on one channel every 16 steps, silence between.
 $pulses = @{ 4 = @(0, 1.0); 20 = @(1, -1.0); 36 = @(2, 1.0); 52 = @(0, -1.0); 68 = @(1, 1.0) }
@@ -36,10 +36,11 @@ Write-Host "`nFixed points (Find-RnnFixedPoint from 512 noisy trajectory states;
 $watch = [Diagnostics.Stopwatch]::StartNew()
 $fixed = $trajectory | Find-RnnFixedPoint -Model $model -Count 512 -Noise 0.5 -Seed 1
 $watch.Stop()
-$fixed | Select-Object Index, Kind, @{ n = 'Q'; e = { $_.Q.ToString('0.0e+0') } }, StartCount, UnstableCount,
-    @{ n = 'Radius'; e = { $_.SpectralRadius.ToString('0.000') } }, @{ n = 'SlowestTau'; e = { $_.SlowestTimeConstant.ToString('0.0') } },
-    @{ n = 'Signs'; e = { ($_.Output | ForEach-Object { if ($_ -gt 0) { '+' } else { '-' } }) -join '' } },
-    @{ n = 'Output'; e = { ($_.Output | ForEach-Object { $_.ToString('0.00') }) -join ', ' } } | Format-Table -AutoSize | Out-Host
+# Short column names, so that the readout fits an 80-column log.
+$fixed | Select-Object Index, Kind, @{ n = 'Q'; e = { $_.Q.ToString('0.0e+0') } }, @{ n = 'Starts'; e = { $_.StartCount } },
+    @{ n = 'Unstable'; e = { $_.UnstableCount } }, @{ n = 'Radius'; e = { $_.SpectralRadius.ToString('0.000') } },
+    @{ n = 'Tau'; e = { $_.SlowestTimeConstant.ToString('0.0') } },
+    @{ n = 'Output'; e = { ($_.Output | ForEach-Object { $_.ToString('+0.00;-0.00') }) -join ' ' } } | Format-Table -AutoSize | Out-Host
 $stable = @($fixed | Where-Object IsStable)
 Write-Host ("{0} stable points (the memories: {1} distinct sign patterns), {2} saddles, found in {3:0.00} s." -f $stable.Count,
     @($stable | ForEach-Object { ($_.Output | ForEach-Object { [math]::Sign($_) }) -join '' } | Sort-Object -Unique).Count,

@@ -30,7 +30,6 @@ Describe 'Get-RnnLyapunovSpectrum against closed form' {
         $l = Get-RnnLyapunovSpectrum -Model $m -InitialState ([double[][]]@(, [double[]](0.3, -0.2))) -WarmUp 300 -Steps 3000
         [math]::Abs($l.Exponents[0]) | Should -BeLessThan 1e-3
         [math]::Abs($l.Exponents[1] - $Expected.circle.exponents[1]) | Should -BeLessThan 1e-6
-        $l.KaplanYorkeDimension | Should -Be 1 -Because 'one neutral direction, one contracting: 1 + 0 / |l_2|'
     }
 }
 
@@ -104,9 +103,25 @@ Describe 'Get-RnnLyapunovSpectrum on a chaotic rate network' {
         # Per time unit: 10 times the per-step rates of the same run.
         $perStep = Get-RnnLyapunovSpectrum -Model $Rate -InitialState $starts -WarmUp 500 -Steps 2000 -Count 3
         for ($i = 0; $i -lt 3; $i++) { [math]::Abs($l.Exponents[$i] - 10 * $perStep.Exponents[$i]) | Should -BeLessThan 1e-12 }
-        # The interval holds the mean of the segments of each trajectory.
-        $l.Lower[0] | Should -BeLessThan $l.Exponents[0]
-        $l.Upper[0] | Should -BeGreaterThan $l.Exponents[0]
+        # The interval from the four trajectories: each one's exponent is the mean of its 10 equal segments (-Local);
+        # mean +- t(0.975, 3) s / sqrt(4), with t(0.975, 3) = 3.182446305 from the standard table.
+        for ($i = 0; $i -lt 3; $i++) {
+            $perRun = foreach ($k in 0..3) { ($l.LocalExponents[(10 * $k)..(10 * $k + 9)] | ForEach-Object { $_[$i] } | Measure-Object -Average).Average }
+            $mean = ($perRun | Measure-Object -Average).Average
+            $sd = [math]::Sqrt((($perRun | ForEach-Object { ($_ - $mean) * ($_ - $mean) }) | Measure-Object -Sum).Sum / 3)
+            [math]::Abs($l.Exponents[$i] - $mean) | Should -BeLessThan 1e-12
+            [math]::Abs(($l.Upper[$i] - $l.Lower[$i]) / 2 - 3.182446305 * $sd / 2) | Should -BeLessThan (1e-9 * $sd)
+        }
+    }
+
+    It 'leaves out of the interval the segments no re-orthonormalisation ended in (fewer blocks than segments)' {
+        # 50 steps, a QR every 10: 5 blocks for 10 segments; the interval comes from the 5 filled ones.
+        $l = Get-RnnLyapunovSpectrum -Model $Rate -InitialState $Start -WarmUp 100 -Steps 50 -Count 2 -Local
+        $l.LocalExponents.Count | Should -Be 5
+        $l.LocalExponents | ForEach-Object { $_[0] | Should -Not -Be 0 }
+        $first = $l.LocalExponents | ForEach-Object { $_[0] }
+        $mean = ($first | Measure-Object -Average).Average
+        [math]::Abs($l.Exponents[0] - $mean) | Should -BeLessThan 1e-12 -Because 'equal blocks: the run''s exponent is their mean'
     }
 }
 
@@ -124,6 +139,13 @@ Describe 'Get-RnnLyapunovSpectrum output' {
         (Get-Item $png).Length | Should -BeGreaterThan 10000
         $json = Get-RnnLyapunovSpectrum -Model $m -Steps 300 | ConvertTo-Json -Depth 4 | ConvertFrom-Json
         $json.Exponents.Count | Should -Be 8
+    }
+
+    It 'says so when a trajectory diverges, instead of giving NaN' {
+        $m = Import-RnnModel (Join-Path $Dir 'linear8.pt') -Architecture LeakyRnn -Alpha 0.5 -Nonlinearity Linear
+        # |1 - 0.5 + 0.5 * 1.6| = 1.3 a step: the state overflows after about 2,700 steps; the tangent vectors first.
+        { Get-RnnLyapunovSpectrum -Model $m -InitialState ([double[][]]@(, [double[]](1..8))) -WarmUp 0 -Steps 5000 -OrthonormalizeEvery 5000 } |
+            Should -Throw -ErrorId 'LyapunovNotFinite,RnnLinearization.GetRnnLyapunovSpectrumCommand'
     }
 
     It 'refuses <Case> with <Id>' -ForEach @(

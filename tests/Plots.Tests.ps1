@@ -163,3 +163,60 @@ Describe 'UnstableModes of a fixed point' {
         Test-Path $path | Should -BeTrue
     }
 }
+
+Describe 'Export-RnnPlot for figures and several runs' {
+    BeforeAll {
+        function Get-SvgTexts([string] $Path) {
+            $svg = [xml](Get-Content $Path -Raw)
+            $ns = [Xml.XmlNamespaceManager]::new($svg.NameTable)
+            $ns.AddNamespace('s', 'http://www.w3.org/2000/svg')
+            @($svg.SelectNodes('//s:text', $ns))
+        }
+    }
+
+    It 'scales text with -Scale, at the size asked for' {
+        $one = Join-Path $Dir 'scale1.svg'
+        $three = Join-Path $Dir 'scale3.svg'
+        $Fps | Export-RnnPlot $one
+        $Fps | Export-RnnPlot $three -Width 2400 -Height 1800 -Scale 3
+        # ScottPlot writes scaled text as a transform: the title's is matrix(3 0 0 3 x y) at -Scale 3, none at 1.
+        $title = { param($p) Get-SvgTexts $p | Where-Object { $_.InnerText.Trim() -like '*fixed points*' } | Select-Object -First 1 }
+        (& $title $three).transform | Should -Match '^matrix\(3 0 0 3 '
+        (& $title $one).transform | Should -Not -Match 'matrix\(3 0 0 3 '
+        $png = Join-Path $Dir 'paper.png'
+        $Fps | Export-RnnPlot $png -Width 2400 -Height 1800 -Scale 3
+        Assert-Png $png 2400 1800
+        { $Fps | Export-RnnPlot (Join-Path $Dir 'bad-scale.png') -Scale 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RnnLinearization.ExportRnnPlotCommand'
+    }
+
+    It 'says the input in the title, and counts one fixed point as one' {
+        $one = @($Fps | Where-Object IsStable)[0]
+        $path = Join-Path $Dir 'one-point.svg'
+        $one | Export-RnnPlot $path -Kind FixedPoints
+        $title = (Get-SvgTexts $path | Where-Object { $_.InnerText -like '*fixed point*' }).InnerText.Trim()
+        $title | Should -Be '1 fixed point (1 stable) at input (0, 0, 0)'
+    }
+
+    It 'promises unstable modes in the flow field''s legend only where it draws them' {
+        $path = Join-Path $Dir 'flow-legend.svg'
+        @($Traj | Get-RnnFlowField -Model $Model -GridSize 6) + @($Fps) | Export-RnnPlot $path
+        $texts = (Get-SvgTexts $path).InnerText | ForEach-Object { $_.Trim() }
+        $texts | Should -Contain 'unstable'
+        $texts | Should -Not -Contain 'unstable (with its unstable modes)'
+    }
+
+    It 'draws the spectra of several trajectories (-PerMode rows) as separate runs, counting every state' {
+        $second = Get-RnnTrajectory -Model $Model -InputSequence ($Traj | Select-Object -First 40 | ForEach-Object { , $_.Input })
+        $path = Join-Path $Dir 'runs.svg'
+        @($Traj | Select-Object -First 40) + @($second) | Get-RnnEigen -Model $Model -PerMode | Export-RnnPlot $path -Kind Timescales
+        $title = (Get-SvgTexts $path | Where-Object { $_.InnerText.Trim() -clike 'Spectral radius and*' }).InnerText.Trim()
+        $title | Should -Be 'Spectral radius and slowest time constant at 80 states (2 runs)'
+    }
+
+    It 'says so when the folder to write into does not exist' {
+        $missing = Join-Path $Dir 'no-such-folder/picture.png'
+        { $Fps | Export-RnnPlot $missing } | Should -Throw -ErrorId 'OutputFolderNotFound,RnnLinearization.ExportRnnPlotCommand'
+        { $Traj | Export-RnnState (Join-Path $Dir 'no-such-folder/states.npy') } | Should -Throw -ErrorId 'OutputFolderNotFound,RnnLinearization.ExportRnnStateCommand'
+        { $Fps | Export-RnnResult (Join-Path $Dir 'no-such-folder/points.npz') } | Should -Throw -ErrorId 'OutputFolderNotFound,RnnLinearization.ExportRnnResultCommand'
+    }
+}

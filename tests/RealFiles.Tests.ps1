@@ -120,6 +120,14 @@ Describe 'Files as people save them: what makes them hard' {
         $view | Should -Not -Match 'assumed'
     }
 
+    It 'shows a leaky network''s Alpha on its default view, and claims no bias either way for a TorchScript cell' {
+        $leaky = Import-RnnModel (Join-Path $script:Fixtures 'lyapunov/rate64.pt') -Architecture LeakyRnn -Alpha 0.1 -Nonlinearity Tanh
+        ($leaky | Out-String) | Should -Match 'LeakyRnn \(alpha 0.1\)'
+        $cell = Import-RnnModel (Join-Path $script:Fixtures 'lyapunov/circle.pt') -Architecture TorchScript -InputSize 1 -HiddenSize 2
+        $cell.HasBias | Should -BeNullOrEmpty
+        ($cell | Out-String) | Should -Not -Match 'False'
+    }
+
     It 'loads mRNNTorch''s layout with its Dale signs and masks kept, and its excitatory and inhibitory units as regions' {
         $m = Import-RnnModel (Join-Path $script:RealFiles 'mrnn_elman.pth')
         $m.Architecture | Should -Be 'Rnn'

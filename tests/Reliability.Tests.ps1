@@ -83,17 +83,30 @@ Describe 'A job killed by SIGTERM (timeout, a Slurm time limit)' {
         @(Get-ChildItem $dir -Force).Count | Should -Be 0 -Because 'ProcessExit deletes the parts'
     }
 
-    It 'sweeps beside its target what a killed process of this host left, never a live process''s' {
+    It 'sweeps beside its target what a killed process of this host left an hour ago, never a live process''s or a recent one''s' {
         $dir = Join-Path $TestDrive 'sweep'
         New-Item -ItemType Directory $dir | Out-Null
-        $host_ = [string]::Concat([Environment]::MachineName.ToCharArray().ForEach({ if ([char]::IsLetterOrDigit($_) -or $_ -eq '-') { $_ } else { '_' } }))
-        $dead = New-Item -ItemType Directory (Join-Path $dir ".r.npz.$host_.2147483646.0123456789abcdef0123456789abcdef.parts")
-        Set-Content (Join-Path $dead '0.bin') 'left by a killed job'
-        $live = New-Item -ItemType Directory (Join-Path $dir ".r.npz.$host_.1.0123456789abcdef0123456789abcdef.parts")   # pid 1 runs
-        $other = New-Item -ItemType Directory (Join-Path $dir ".r.npz.otherhost.2147483646.0123456789abcdef0123456789abcdef.parts")
+        # The names' host field: the full host name (letters, digits, '-'; others '_'), '-', the PID namespace's inode.
+        $name = [string]::Concat([Net.Dns]::GetHostName().ToCharArray().ForEach({ if ([char]::IsAsciiLetterOrDigit($_) -or $_ -eq '-') { $_ } else { '_' } }))
+        $namespace = -join ((& readlink /proc/self/ns/pid).ToCharArray() | Where-Object { [char]::IsAsciiDigit($_) })
+        $hostField = "$name-$namespace"
+        $guid = '0123456789abcdef0123456789abcdef'
+        $old = (Get-Date).AddHours(-2)
+        function New-Left([string] $Owner, [datetime] $When) {
+            $d = New-Item -ItemType Directory (Join-Path $dir ".r.npz.$Owner.$guid.parts")
+            $f = New-Item -ItemType File (Join-Path $d '0.bin')
+            $f.LastWriteTime = $When
+            $d.LastWriteTime = $When
+            $d
+        }
+        $dead = New-Left "$hostField.2147483646" $old          # no such process: left by a killed job
+        $recent = New-Left "$hostField.2147483645" (Get-Date)   # dead too, but written to a moment ago
+        $live = New-Left "$hostField.1" $old                    # pid 1 runs
+        $other = New-Left "otherhost-1.2147483646" $old         # another host's: its pids mean nothing here
         $m = New-RnnModel -InputSize 2 -HiddenSize 3 -Seed 1
         [pscustomobject]@{ State = [double[]](0.1, 0.2, 0.3) } | Get-RnnJacobian -Model $m | Export-RnnResult (Join-Path $dir 'r.npz')
         Test-Path $dead | Should -BeFalse
+        Test-Path $recent | Should -BeTrue
         Test-Path $live | Should -BeTrue
         Test-Path $other | Should -BeTrue
         Test-Path (Join-Path $dir 'r.npz') | Should -BeTrue

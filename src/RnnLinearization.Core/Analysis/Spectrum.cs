@@ -173,7 +173,8 @@ public static class Spectrum
                 }
             if (complex)
                 for (int i = 0; i < n; i++) (m[i * size + n + i], m[(n + i) * size + i]) = (b, -b);
-            var v = InverseIteration(m, size);
+            // A shifted matrix singular to working precision gives no vector (the shift is 1e-10 |lambda|: it takes an exact eigenvalue).
+            if (InverseIteration(m, size) is not { } v) continue;
             if (!complex) { basis.Add(Unit(v)); continue; }
             // The eigenvector is re + i im up to a phase; any phase gives two vectors that span the same plane.
             basis.Add(Unit(v[..n]));
@@ -190,16 +191,16 @@ public static class Spectrum
 
     /// <summary>
     /// Three steps of inverse iteration with the size x size matrix m (row-major, overwritten) from a vector not
-    /// orthogonal to any eigenvector in practice. Below <see cref="DenseLu.LibTorchFromSize"/> unknowns in managed code
+    /// orthogonal to any eigenvector in practice; null when m is singular to working precision. Below <see cref="DenseLu.LibTorchFromSize"/> unknowns in managed code
     /// (a libtorch call costs more than the factorisation there), else by libtorch's LU.
     /// </summary>
-    private static double[] InverseIteration(double[] m, int size)
+    private static double[]? InverseIteration(double[] m, int size)
     {
         var x = Enumerable.Range(0, size).Select(i => 1 + (size > 1 ? i / (size - 1.0) : 0)).ToArray();
         if (size < DenseLu.LibTorchFromSize)
         {
             var swaps = new int[size];
-            if (!DenseLu.Factor(m, size, swaps)) return new double[size];
+            if (!DenseLu.Factor(m, size, swaps)) return null;
             for (int step = 0; step < 3; step++)
             {
                 DenseLu.Solve(m, size, swaps, x);
@@ -216,7 +217,8 @@ public static class Spectrum
             v = torch.linalg.lu_solve(lu, pivots!, v);
             v /= torch.linalg.vector_norm(v);
         }
-        return TensorData.Flat(v);
+        var values = TensorData.Flat(v);
+        return values.All(double.IsFinite) ? values : null;
     }
 
     /// <summary>The longest decaying time constant in steps (the largest positive one); NaN when no mode decays.</summary>

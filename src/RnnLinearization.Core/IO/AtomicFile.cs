@@ -8,7 +8,9 @@ public static class AtomicFile
 {
     /// <param name="noClobberId">-NoClobber: the move never replaces a file, and a file that exists at that moment (another
     /// job's, written while this one wrote) fails the write with this error id. The cmdlets also check before they start,
-    /// so that a long write is not wasted; only the move decides.</param>
+    /// so that a long write is not wasted; only the move decides. The move is link(2) then unlink, atomic; on a filesystem
+    /// without hard links (exFAT, some SMB and FUSE mounts) .NET copies to a new file instead, which is exclusive but
+    /// visible while it is copied.</param>
     public static void Write(string path, Action<Stream> write, string? noClobberId = null)
     {
         string temporary = TemporaryFiles.Claim(path, "partial");

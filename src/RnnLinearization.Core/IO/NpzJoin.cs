@@ -6,23 +6,27 @@ namespace RnnLinearization.Core;
 /// <summary>How <see cref="NpzJoin.Join"/> ordered the parts.</summary>
 public enum JoinOrder
 {
-    /// <summary>By SourceRow: the rows' numbers in the state file the shards were read from.</summary>
+    /// <summary>By SourceRow: the rows' numbers in the state file the shards were read from (ranges that do not overlap).</summary>
     SourceRow,
     /// <summary>By first Index: parts whose Index ranges do not overlap (shards of one trajectory).</summary>
     Index,
-    /// <summary>As given: parts without either, or whose Index ranges overlap (one part per checkpoint).</summary>
+    /// <summary>As given: parts without either, or whose ranges overlap (one part per checkpoint or per state file).</summary>
     Given,
 }
+
+/// <summary>The order used, and, when parts that carry SourceRow hold the same rows, the first two that do (their files and rows).</summary>
+public sealed record JoinReport(JoinOrder Order, string? Overlap);
 
 /// <summary>
 /// Joins .npz parts (Export-RnnResult's, one per task of an array job) into one .npz: each array concatenated along its
 /// first dimension, streamed entry by entry, so the result may be larger than memory. Parts ordered as
-/// <see cref="JoinOrder"/> says; parts whose SourceRow ranges overlap are refused (PartsOverlap), since no order of
-/// them is the file's.
+/// <see cref="JoinOrder"/> says. Parts whose SourceRow ranges overlap are not shards of one file (one part per state
+/// file or checkpoint, or a part written twice): they go by Index or as given, and the report names them, so that a
+/// caller can say so.
 /// </summary>
 public static class NpzJoin
 {
-    public static JoinOrder Join(IReadOnlyList<string> parts, string destination, string? noClobberId = null)
+    public static JoinReport Join(IReadOnlyList<string> parts, string destination, string? noClobberId = null)
     {
         if (parts.Count == 0) throw new RnnException("NoParts", RnnErrorKind.InvalidArgument, "No parts to join.");
         var zips = new List<(string Path, ZipArchive Zip, Dictionary<string, Npy.Info> Arrays)>();
@@ -54,7 +58,7 @@ public static class NpzJoin
                             $"'{name}' is {b.Descr} [{string.Join(", ", b.Shape)}] in '{path}' but {a.Descr} [{string.Join(", ", a.Shape)}] in '{zips[0].Path}'.");
                 }
             }
-            var (ordered, order) = Order(zips.Select(z => (z.Path, z.Zip)).ToList(), names);
+            var (ordered, order, overlap) = Order(zips.Select(z => (z.Path, z.Zip)).ToList(), names);
             AtomicFile.Write(destination, file =>
             {
                 using var output = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
@@ -78,7 +82,7 @@ public static class NpzJoin
                     }
                 }
             }, noClobberId);
-            return order;
+            return new JoinReport(order, overlap);
         }
         finally
         {
@@ -86,30 +90,32 @@ public static class NpzJoin
         }
     }
 
-    /// <summary>The parts in the order <see cref="JoinOrder"/> describes, and which order that was.</summary>
-    private static (List<(string Path, ZipArchive Zip)> Parts, JoinOrder Order) Order(List<(string Path, ZipArchive Zip)> parts, List<string> names)
+    /// <summary>The parts in the order <see cref="JoinOrder"/> describes, which order that was, and the first overlap of SourceRow ranges.</summary>
+    private static (List<(string Path, ZipArchive Zip)> Parts, JoinOrder Order, string? Overlap) Order(List<(string Path, ZipArchive Zip)> parts, List<string> names)
     {
+        string? overlap = null;
         if (names.Contains("SourceRow"))
         {
             var rows = Sorted("SourceRow");
-            var ranged = rows.Where(r => r.Range is not null).ToList();   // an empty part adds no rows
-            for (int i = 1; i < ranged.Count; i++)
-                if (ranged[i].Range!.Value.Min <= ranged[i - 1].Range!.Value.Max)
-                    throw new RnnException("PartsOverlap", RnnErrorKind.InvalidData,
-                        $"'{ranged[i - 1].Part.Path}' holds rows {Span(ranged[i - 1].Range)} of its state file and '{ranged[i].Part.Path}' rows {Span(ranged[i].Range)}: " +
-                        "parts of one file's shards hold different rows. Join each state file's parts separately, or leave out a part written twice.");
-            return (rows.Select(r => r.Part).ToList(), JoinOrder.SourceRow);
+            overlap = FirstOverlap(rows);
+            if (overlap is null) return (rows.Select(r => r.Part).ToList(), JoinOrder.SourceRow, null);
         }
-        if (!names.Contains("Index")) return (parts, JoinOrder.Given);
+        if (!names.Contains("Index")) return (parts, JoinOrder.Given, overlap);
         var sorted = Sorted("Index");
-        if (sorted.Any(r => r.Range is null)) return (parts, JoinOrder.Given);
-        for (int i = 1; i < sorted.Count; i++)
-            if (sorted[i].Range!.Value.Min <= sorted[i - 1].Range!.Value.Max) return (parts, JoinOrder.Given);
-        return (sorted.Select(r => r.Part).ToList(), JoinOrder.Index);
+        if (sorted.Any(r => r.Range is null) || FirstOverlap(sorted) is not null) return (parts, JoinOrder.Given, overlap);
+        return (sorted.Select(r => r.Part).ToList(), JoinOrder.Index, overlap);
 
         List<((string Path, ZipArchive Zip) Part, (long Min, long Max)? Range)> Sorted(string name) =>
             parts.Select(p => (Part: p, Range: IndexRange(p.Zip, p.Path, name))).OrderBy(r => r.Range?.Min ?? long.MinValue).ToList();
-        static string Span((long Min, long Max)? r) => r is { } v ? $"{v.Min}-{v.Max}" : "(none)";
+        static string? FirstOverlap(List<((string Path, ZipArchive Zip) Part, (long Min, long Max)? Range)> sorted)
+        {
+            var ranged = sorted.Where(r => r.Range is not null).ToList();   // an empty part adds no rows
+            for (int i = 1; i < ranged.Count; i++)
+                if (ranged[i].Range!.Value.Min <= ranged[i - 1].Range!.Value.Max)
+                    return $"'{ranged[i - 1].Part.Path}' holds rows {ranged[i - 1].Range!.Value.Min}-{ranged[i - 1].Range!.Value.Max} and " +
+                        $"'{ranged[i].Part.Path}' rows {ranged[i].Range!.Value.Min}-{ranged[i].Range!.Value.Max}";
+            return null;
+        }
     }
 
     /// <summary>The smallest and largest value of the integer array <paramref name="name"/>; null when it is empty or not one-dimensional.</summary>

@@ -7,8 +7,9 @@ namespace RnnLinearization.Core;
 /// The temporary files and folders the writers keep beside their targets (a .partial file, a .parts folder). Each is
 /// deleted when its write ends, and those still open when the process exits or is ended by SIGTERM (a timeout, a Slurm
 /// time limit) or SIGHUP are deleted then: Ctrl+C's cleanup (the pipeline's Dispose) never runs there. A kill that runs nothing
-/// (SIGKILL) leaves them, so their names carry the host and process, and the next write beside the same target
-/// deletes those whose process on this host is gone (never another live job's).
+/// (SIGKILL) leaves them, so their names carry the host, the PID namespace and the process, and the next write beside
+/// the same target deletes those of a process of this host and namespace that is gone and that nothing has written to
+/// for an hour (a process elsewhere, or in another container, is never judged: its pid means nothing here).
 /// </summary>
 internal static class TemporaryFiles
 {
@@ -37,6 +38,10 @@ internal static class TemporaryFiles
     public static string Claim(string target, string suffix)
     {
         var full = Path.GetFullPath(target);
+        var folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder))
+            throw new RnnException("OutputFolderNotFound", RnnErrorKind.ObjectNotFound,
+                $"The folder '{folder}' does not exist, so '{Path.GetFileName(full)}' cannot be written there: create it first (New-Item -ItemType Directory '{folder}').");
         Sweep(full);
         var path = Path.Combine(Path.GetDirectoryName(full)!, $"{Prefix(full)}{Host}.{Environment.ProcessId}.{Guid.NewGuid():N}.{suffix}");
         Open[path] = true;
@@ -50,7 +55,26 @@ internal static class TemporaryFiles
         Open.TryRemove(path, out _);
     }
 
-    private static string Host => string.Concat(Environment.MachineName.Select(c => char.IsLetterOrDigit(c) || c == '-' ? c : '_'));
+    /// <summary>
+    /// The full host name (Environment.MachineName stops at the first dot) and the PID namespace's inode: two containers
+    /// with one host name have different namespaces, and a pid is only meaningful in its own.
+    /// </summary>
+    private static readonly string Host = string.Concat(System.Net.Dns.GetHostName().Select(c => char.IsAsciiLetterOrDigit(c) || c == '-' ? c : '_'))
+        + "-" + PidNamespace();
+
+    private static string PidNamespace()
+    {
+        try
+        {
+            // "pid:[4026531836]"
+            var target = File.ResolveLinkTarget("/proc/self/ns/pid", false)?.Name ?? "";
+            return new string(target.Where(char.IsAsciiDigit).ToArray()) is { Length: > 0 } digits ? digits : "0";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException) { return "0"; }
+    }
+
+    /// <summary>How long a dead process's temporary must have been left alone before it is deleted.</summary>
+    private static readonly TimeSpan StaleAfter = TimeSpan.FromHours(1);
 
     private static string Prefix(string fullTarget) => $".{Path.GetFileName(fullTarget)}.";
 
@@ -68,8 +92,21 @@ internal static class TemporaryFiles
             var fields = Path.GetFileName(entry)[prefix.Length..].Split('.');
             if (fields.Length != 4 || fields[0] != Host || !int.TryParse(fields[1], out int pid) || fields[3] is not ("partial" or "parts")) continue;
             if (pid == Environment.ProcessId ? Open.ContainsKey(entry) : Alive(pid)) continue;
+            if (DateTime.UtcNow - LastWrite(entry) < StaleAfter) continue;
             Delete(entry);
         }
+    }
+
+    /// <summary>The latest write to a file, or to a folder or anything in it.</summary>
+    private static DateTime LastWrite(string entry)
+    {
+        try
+        {
+            if (!Directory.Exists(entry)) return File.GetLastWriteTimeUtc(entry);
+            return new DirectoryInfo(entry).EnumerateFiles("*", SearchOption.AllDirectories).Select(f => f.LastWriteTimeUtc)
+                .Append(Directory.GetLastWriteTimeUtc(entry)).Max();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return DateTime.UtcNow; }
     }
 
     private static bool Alive(int pid)

@@ -37,6 +37,9 @@ public sealed class PlotData
     public List<FlowPoint> Flow { get; } = new();
     public List<PlotLyapunov> Lyapunov { get; } = new();
 
+    /// <summary>The input the analysis held, when every fixed point or grid point drawn shares one: said in the title.</summary>
+    public double[]? Input { get; set; }
+
     /// <summary>Each trajectory as its states in time order.</summary>
     public List<List<double[]>> Trajectories { get; } = new();
 }
@@ -62,7 +65,8 @@ public static class RnnPlot
             "Nothing to draw: pipe the module's results (Get-RnnEigen, Find-RnnFixedPoint, Get-RnnFlowField, Get-RnnTrajectory, Import-RnnState, Get-RnnLyapunovSpectrum).");
 
     /// <summary>Draws <paramref name="kind"/> and writes it to <paramref name="path"/> (.png or .svg, by its extension).</summary>
-    public static void Save(PlotData data, PlotKind kind, string path, string? title, int width, int height, string? noClobberId = null)
+    /// <param name="scale">Text, markers and lines scaled by this (2 for a figure drawn at twice the size, to be printed at the size of the default).</param>
+    public static void Save(PlotData data, PlotKind kind, string path, string? title, int width, int height, string? noClobberId = null, double scale = 1)
     {
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension is not (".png" or ".svg"))
@@ -70,7 +74,10 @@ public static class RnnPlot
                 $"Export-RnnPlot writes .png or .svg; name the file so, not '{Path.GetFileName(path)}'.");
         if (width is < 100 or > 10000 || height is < 100 or > 10000)
             throw new RnnException("InvalidPlotSize", RnnErrorKind.InvalidArgument, $"Width and height are 100 to 10,000 pixels, not {width} x {height}.");
+        if (!(scale is >= 0.25 and <= 20))
+            throw new RnnException("InvalidPlotScale", RnnErrorKind.InvalidArgument, $"The scale is 0.25 to 20, not {scale}.");
         var plot = Draw(data, kind);
+        plot.ScaleFactor = scale;
         plot.Title(title ?? DefaultTitle(kind, data));
         byte[] bytes = extension == ".png"
             ? plot.GetImageBytes(width, height, ImageFormat.Png)
@@ -95,14 +102,22 @@ public static class RnnPlot
     private static string DefaultTitle(PlotKind kind, PlotData data) => kind switch
     {
         PlotKind.Spectrum => data.Spectra.Count == 1 ? $"Eigenvalues at {data.Spectra[0].Label}" : $"Eigenvalues at {data.Spectra.Count} states",
-        PlotKind.FixedPoints => $"{data.FixedPoints.Count} fixed points ({data.FixedPoints.Count(p => p.IsStable)} stable)",
-        PlotKind.FlowField => "Flow field F(h) - h",
+        PlotKind.FixedPoints => $"{Count(data.FixedPoints.Count, "fixed point")} ({data.FixedPoints.Count(p => p.IsStable)} stable){AtInput(data)}",
+        PlotKind.FlowField => $"Flow field F(h) - h{AtInput(data)}",
         PlotKind.Trajectory => data.Trajectories.Count == 1 ? $"Trajectory of {data.Trajectories[0].Count} states" : $"{data.Trajectories.Count} trajectories",
         PlotKind.Lyapunov => data.Lyapunov.Count == 1 ? $"Lyapunov spectrum ({data.Lyapunov[0].Label})" : $"{data.Lyapunov.Count} Lyapunov spectra",
-        _ => $"Spectral radius and slowest time constant at {data.Spectra.Count} states",
+        _ => $"Spectral radius and slowest time constant at {data.Spectra.Count} states" +
+            (Runs(data.Spectra) > 1 ? $" ({Runs(data.Spectra)} runs)" : ""),
     };
 
-    // ---- the five pictures ----
+    private static int Runs(List<PlotSpectrum> spectra) => 1 + Enumerable.Range(1, Math.Max(0, spectra.Count - 1)).Count(i => spectra[i].Index <= spectra[i - 1].Index);
+
+    private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
+
+    private static string AtInput(PlotData data) => data.Input is { } u
+        ? $" at input ({string.Join(", ", u.Select(v => v.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))})" : "";
+
+    // ---- the pictures ----
 
     private static Plot Spectrum(List<PlotSpectrum> spectra)
     {
@@ -121,7 +136,7 @@ public static class RnnPlot
         plot.XLabel("Re λ");
         plot.YLabel("Im λ");
         plot.Axes.SquareUnits();
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);   // outside the axes: it never hides a point
         return plot;
     }
 
@@ -144,10 +159,10 @@ public static class RnnPlot
                 line.LineWidth = 2;
                 line.MarkerSize = 0;
             }
-        AddPoints(plot, xy, points, legend: true);
+        AddPoints(plot, xy, points, legend: true, modes: true);
         plot.XLabel(plane.XLabel);
         plot.YLabel(plane.YLabel);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 
@@ -178,8 +193,8 @@ public static class RnnPlot
         DrawTrajectories(plot, plane, trajectories, Colors.DimGray);
         if (points.Count > 0)
         {
-            AddPoints(plot, points.Select(p => plane.Project(p.State)).ToArray(), points, legend: true);
-            plot.ShowLegend(Alignment.UpperLeft);
+            AddPoints(plot, points.Select(p => plane.Project(p.State)).ToArray(), points, legend: true, modes: false);
+            plot.ShowLegend(Edge.Bottom);   // the colour bar has the right
         }
         plot.XLabel("plane axis 1");
         plot.YLabel("plane axis 2");
@@ -210,7 +225,7 @@ public static class RnnPlot
         bar.Label = "step";
         plot.XLabel(plane.XLabel);
         plot.YLabel(plane.YLabel);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 
@@ -239,40 +254,50 @@ public static class RnnPlot
         }
         plot.XLabel("exponent index (1 = largest)");
         plot.YLabel($"Lyapunov exponent ({spectra[0].Unit})");
-        if (spectra.Count > 1) plot.ShowLegend(Alignment.UpperRight);
+        if (spectra.Count > 1) plot.ShowLegend(Edge.Right);
         return plot;
     }
 
+    /// <summary>
+    /// Spectral radius and slowest time constant against the index, one line per run: a run is the spectra in the order
+    /// they came while the index grows (several trajectories piped one after another are several runs).
+    /// </summary>
     private static Plot Timescales(List<PlotSpectrum> spectra)
     {
-        var ordered = spectra.OrderBy(s => s.Index).ToList();
-        var x = ordered.Select(s => (double)s.Index).ToArray();
-        var radius = ordered.Select(s => s.Eigenvalues.Length == 0 ? 0 : s.Eigenvalues.Max(l => l.Magnitude)).ToArray();
-        var slowest = ordered.Select(s => Core.Spectrum.SlowestTimeConstant(s.Eigenvalues)).ToArray();
+        var runs = new List<List<PlotSpectrum>>();
+        foreach (var sp in spectra)
+        {
+            if (runs.Count == 0 || sp.Index <= runs[^1][^1].Index) runs.Add(new List<PlotSpectrum>());
+            runs[^1].Add(sp);
+        }
         var plot = new Plot();
         var one = plot.Add.HorizontalLine(1.0);
         one.LineColor = Colors.Gray;
-        var r = plot.Add.Scatter(x, radius, Colors.SteelBlue);
-        r.LegendText = "spectral radius (left)";
-        r.MarkerSize = 4;
-        var finite = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(slowest[i])).ToArray();
-        if (finite.Length > 0)
+        foreach (var run in runs)
         {
+            var x = run.Select(s => (double)s.Index).ToArray();
+            var radius = run.Select(s => s.Eigenvalues.Length == 0 ? 0 : s.Eigenvalues.Max(l => l.Magnitude)).ToArray();
+            var slowest = run.Select(s => Core.Spectrum.SlowestTimeConstant(s.Eigenvalues)).ToArray();
+            var r = plot.Add.Scatter(x, radius, Colors.SteelBlue);
+            if (ReferenceEquals(run, runs[0])) r.LegendText = "spectral radius (left)";
+            r.MarkerSize = 4;
+            var finite = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(slowest[i])).ToArray();
+            if (finite.Length == 0) continue;
             var tau = plot.Add.Scatter(finite.Select(i => x[i]).ToArray(), finite.Select(i => slowest[i]).ToArray(), Colors.DarkOrange);
-            tau.LegendText = "slowest time constant (right)";
+            if (ReferenceEquals(run, runs[0])) tau.LegendText = "slowest time constant (right)";
             tau.MarkerSize = 4;
             tau.Axes.YAxis = plot.Axes.Right;
         }
         plot.XLabel("index");
         plot.YLabel("spectral radius");
         plot.Axes.Right.Label.Text = "slowest time constant (steps)";
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 
     // ---- shared pieces ----
 
-    private static void AddPoints(Plot plot, (double X, double Y)[] xy, List<PlotFixedPoint> points, bool legend)
+    private static void AddPoints(Plot plot, (double X, double Y)[] xy, List<PlotFixedPoint> points, bool legend, bool modes)
     {
         var stable = Enumerable.Range(0, points.Count).Where(i => points[i].IsStable).ToArray();
         var unstable = Enumerable.Range(0, points.Count).Where(i => !points[i].IsStable).ToArray();
@@ -285,7 +310,7 @@ public static class RnnPlot
         {
             var m = plot.Add.Markers(unstable.Select(i => xy[i].X).ToArray(), unstable.Select(i => xy[i].Y).ToArray(), MarkerShape.OpenCircle, 11, Colors.FireBrick);
             m.MarkerLineWidth = 2;
-            if (legend) m.LegendText = "unstable (with its unstable modes)";
+            if (legend) m.LegendText = modes ? "unstable (with its unstable modes)" : "unstable";
         }
     }
 

@@ -13,7 +13,8 @@ namespace RnnLinearization;
 public sealed class ExportRnnPlotCommand : RnnCmdlet
 {
     private readonly PlotData _data = new();
-    private readonly SortedDictionary<long, List<Complex>> _modes = new();
+    private readonly List<(long Index, List<Complex> Values)> _modes = new();   // -PerMode rows, one entry per state as they came
+    private readonly List<double[]> _inputs = new();
     private readonly List<RnnLyapunovExponent> _exponents = new();
     private long? _lastStateIndex;
     private string? _lastStatePath;
@@ -38,6 +39,11 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
     [ValidateRange(100, 10000)]
     public int Height { get; set; } = 600;
 
+    /// <summary>Text, markers and lines scaled by this: 3 with -Width 2400 -Height 1800 gives the default picture's proportions at three times its resolution.</summary>
+    [Parameter]
+    [ValidateRange(0.25, 20.0)]
+    public double Scale { get; set; } = 1;
+
     [Parameter]
     public SwitchParameter NoClobber { get; set; }
 
@@ -52,14 +58,17 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
                 _data.Spectra.Add(new PlotSpectrum(e.Region is null ? $"state {e.Index}" : $"state {e.Index} ({e.Region})", e.Index, e.Eigenvalues));
                 break;
             case RnnEigenMode m:
-                if (!_modes.TryGetValue(m.Index, out var list)) _modes[m.Index] = list = new List<Complex>();
-                list.Add(new Complex(m.Real, m.Imaginary));
+                // A state's rows come together: a new state where the index changes or the modes start again (a second trajectory).
+                if (_modes.Count == 0 || _modes[^1].Index != m.Index || m.Mode == 0) _modes.Add((m.Index, new List<Complex>()));
+                _modes[^1].Values.Add(new Complex(m.Real, m.Imaginary));
                 break;
             case RnnFixedPoint p:
+                _inputs.Add(p.Input);
                 _data.FixedPoints.Add(new PlotFixedPoint(p.State, p.IsStable, p.UnstableModes));
                 _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues));
                 break;
             case RnnFlowPoint f:
+                _inputs.Add(f.Input);
                 _data.Flow.Add(new FlowPoint(f.X, f.Y, f.VX, f.VY, f.Speed, f.State, f.Velocity));
                 break;
             case RnnState s:
@@ -100,21 +109,26 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
 
     protected override void EndProcessing()
     {
-        if (_exponents.Count > 0)
+        // Rows of -PerExponent: a new spectrum starts where the index does not grow (a second run piped after the first).
+        for (int first = 0; first < _exponents.Count;)
         {
-            var rows = _exponents.OrderBy(x => x.Index).ToList();
+            int end = first + 1;
+            while (end < _exponents.Count && _exponents[end].Index > _exponents[end - 1].Index) end++;
+            var rows = _exponents.Skip(first).Take(end - first).ToList();
             _data.Lyapunov.Add(new PlotLyapunov($"{rows.Count} exponents", rows.Select(x => x.Exponent).ToArray(), rows.Select(x => x.Lower).ToArray(),
                 rows.Select(x => x.Upper).ToArray(), rows[0].Unit));
+            first = end;
         }
         foreach (var (index, values) in _modes)
             _data.Spectra.Add(new PlotSpectrum($"state {index}", index, values.ToArray()));
+        if (_inputs.Count > 0 && _inputs.All(u => u is not null && u.SequenceEqual(_inputs[0]))) _data.Input = _inputs[0];
         var path = FileSystemPath(Path);
         var kind = Kind ?? Terminating(() => RnnPlot.Infer(_data), InputObject);
         WriteVerbose($"Drawing {kind} into {path}.");
         if (NoClobber && File.Exists(path))
             ThrowTerminatingError(Record(new RnnException("PlotFileExists", RnnErrorKind.WriteError, $"'{path}' exists and -NoClobber was given."), path));
         if (!ShouldProcess(path, $"Draw {kind}")) return;
-        Terminating(() => { RnnPlot.Save(_data, kind, path, Title, Width, Height, NoClobber ? "PlotFileExists" : null); return 0; }, path);
+        Terminating(() => { RnnPlot.Save(_data, kind, path, Title, Width, Height, NoClobber ? "PlotFileExists" : null, Scale); return 0; }, path);
         if (PassThru) WriteObject(new FileInfo(path));
     }
 }

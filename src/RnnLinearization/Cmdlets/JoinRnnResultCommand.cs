@@ -6,8 +6,8 @@ namespace RnnLinearization;
 /// <summary>
 /// Joins the .npz parts that the tasks of an array job wrote with Export-RnnResult into one .npz, equal to the
 /// one-process result: arrays concatenated, streamed, parts ordered by the state-file rows they hold (SourceRow), by
-/// their Index ranges, or as given (see <see cref="JoinOrder"/>). A wildcard's parts come in natural order (part-2
-/// before part-10).
+/// their Index ranges, or as given (see <see cref="JoinOrder"/>); parts that hold the same rows are joined with a
+/// warning that names them. A wildcard's parts come in natural order (part-2 before part-10).
 /// </summary>
 [Cmdlet(VerbsCommon.Join, "RnnResult", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
@@ -53,12 +53,17 @@ public sealed class JoinRnnResultCommand : RnnCmdlet
             ThrowTerminatingError(Record(new RnnException("ResultFileExists", RnnErrorKind.WriteError, $"'{destination}' exists and -NoClobber was given."), destination));
         if (!ShouldProcess(destination, $"Join {_parts.Count} parts")) return;
         WriteVerbose($"Joining {_parts.Count} part(s) into {destination}.");
-        var order = Terminating(() => NpzJoin.Join(_parts, destination, NoClobber ? "ResultFileExists" : null), destination);
-        WriteVerbose(order switch
+        var report = Terminating(() => NpzJoin.Join(_parts, destination, NoClobber ? "ResultFileExists" : null), destination);
+        // Parts that hold the same rows of their state files are not shards of one file: said, as the order used is.
+        if (report.Overlap is not null)
+            WriteWarning($"The parts hold the same state-file rows ({report.Overlap}), so they are not shards of one file: joined " +
+                (report.Order == JoinOrder.Index ? "in the order of their Index ranges." : "in the order given.") +
+                " Join each file's shards separately to keep its rows in order; a part written twice appears twice.");
+        WriteVerbose(report.Order switch
         {
             JoinOrder.SourceRow => "Parts joined in the order of the state-file rows they hold (SourceRow).",
             JoinOrder.Index => "Parts joined in the order of their Index ranges, which do not overlap.",
-            _ => "Parts joined in the order given: they have no SourceRow, and no Index ranges that do not overlap.",
+            _ => "Parts joined in the order given: no SourceRow or Index ranges that do not overlap.",
         });
         if (PassThru) WriteObject(new FileInfo(destination));
     }

@@ -60,8 +60,6 @@ public abstract class RnnCmdlet : PSCmdlet
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    /// <summary>Checks one streamed item; a bad one is written as an error for that item ("State 3: ...") and the stream goes on.</summary>
-    /// <param name="beforeError">Runs before the error is written: results of earlier items come first, also under -ErrorAction Stop.</param>
     /// <summary>
     /// A state piped from a file (its Path, as Import-RnnState gives it) of the wrong width: a file's rows all have one
     /// width, so one terminating error that names the file, both widths and the likely cause, not one error per row.
@@ -81,6 +79,8 @@ public abstract class RnnCmdlet : PSCmdlet
             $"'{path}' holds states of {width} values; the model's state has {s}.{cause}"), path));
     }
 
+    /// <summary>Checks one streamed item; a bad one is written as an error for that item ("State 3: ...") and the stream goes on.</summary>
+    /// <param name="beforeError">Runs before the error is written: results of earlier items come first, also under -ErrorAction Stop.</param>
     protected bool CheckItem(Action check, long index, object? target, string what = "State", Action? beforeError = null)
     {
         try
