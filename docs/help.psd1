@@ -227,6 +227,7 @@
             InitialState        = 'Initial states as an array of arrays, or the path of a state file: one trajectory from each.'
             Input               = 'The input held at every step; zeros when neither this nor -InputSequence is given.'
             InputSequence       = 'The input at each step, the same for every trajectory, cycled when shorter than -WarmUp plus -Steps (a driven network).'
+            InputFile           = 'Inputs of several trials, [trials, steps, inputs] in a .npy (or inputs in an .npz, as numpy.savez writes): one trajectory per trial, each driven by its own sequence (cycled when shorter than the run), from its own initial state (one per trial) or all from the one given.'
             Steps               = 'Steps over which the exponents are averaged, after the warm-up (default 1,000).'
             WarmUp              = 'Steps run first and discarded (default 200).'
             OrthonormalizeEvery = 'Steps between QR re-orthonormalisations (default 10; fewer when the tangent vectors collapse onto one direction faster, as in strongly chaotic networks).'
@@ -269,7 +270,7 @@
     }
     'Get-RnnTrajectory' = @{
         Synopsis    = 'Runs the network over an input sequence and emits the state after each step.'
-        Description = 'Emits one RnnState per time step t, each the step the network took: Index (t), State (the state the step starts from: -InitialState, zeros when not given, for the first), Input (the input of step t), NextState (the state it reaches, F(State, Input): the trajectory''s state at time t) and Output (the readout at NextState, when the model has one). Piped into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model, each record is linearised at (State, Input), the step that was taken, so their NextState is the trajectory''s; Find-RnnFixedPoint and Get-RnnFlowField take the States. For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c of State) and NextHidden and NextCell.'
+        Description = 'Emits one RnnState per time step t (per trial with -InputFile, with its Trial), each the step the network took: Index (t), State (the state the step starts from: -InitialState, zeros when not given, for the first), Input (the input of step t), NextState (the state it reaches, F(State, Input): the trajectory''s state at time t) and Output (the readout at NextState, when the model has one). Piped into Get-RnnJacobian, Get-RnnEigen or Invoke-RnnLinearization with the same -Model, each record is linearised at (State, Input), the step that was taken, so their NextState is the trajectory''s; Find-RnnFixedPoint and Get-RnnFlowField take the States. For an LSTM, whose state is [h; c] per layer, each also carries Hidden and Cell (all layers'' h and c of State) and NextHidden and NextCell.'
         Inputs      = 'None.'
         Outputs     = 'RnnState, one per time step.'
         Links       = @('Get-RnnJacobian', 'Export-RnnState', 'Export-RnnPlot', 'about_RnnLinearization')
@@ -277,12 +278,14 @@
         Parameters  = @{
             Model         = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
             InputSequence = 'One input vector per time step.'
-            InitialState  = 'The state before the first step; zeros when not given.'
+            InputFile     = 'Inputs of several trials in one file, as numpy keeps them: an array [trials, steps, inputs] in a .npy (numpy.save), or inputs in an .npz (numpy.savez; [steps, inputs] is one trial), float32 or float64. Each trial runs from the initial state; its records carry Trial (0-based) and Index, the step within the trial.'
+            InitialState  = 'The state before the first step (of every trial); zeros when not given.'
         }
         Examples    = @(
             @{ Code = '$free = 1..100 | ForEach-Object { , [double[]](0, 0, 0) }; Get-RnnTrajectory -Model $m -InputSequence $free -InitialState $h'; Remarks = 'Lets the network run freely for 100 steps from a state.' }
             @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Select-Object -Last 5 Index, @{ n = ''Output''; e = { ($_.Output | ForEach-Object { $_.ToString(''0.00'') }) -join '', '' } }'; Remarks = 'The readout at the last five steps.' }
             @{ Code = 'Get-RnnTrajectory -Model $m -InputSequence $inputs | Export-RnnState ./run.csv'; Remarks = 'Saves the run: each state with the input applied at it.' }
+            @{ Code = 'Get-RnnTrajectory -Model $m -InputFile ./trials.npy | Group-Object Trial | ForEach-Object { $_.Group[-1].Output }'; Remarks = 'Every trial of a file [trials, steps, inputs] (numpy.save(path, x)), and the readout at the end of each. (Make one with: python -c "import numpy as np; np.save(''trials.npy'', np.zeros((4, 30, 3)))".)' }
         )
     }
     'Import-RnnState' = @{

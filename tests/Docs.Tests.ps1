@@ -31,6 +31,7 @@ BeforeAll {
     Copy-Item (Join-Path $Fixtures 'realfiles/mante_leaky.pth') (Join-Path $Work 'net.pth')
     Copy-Item (Join-Path $Fixtures 'realfiles/fused_xh_checkpoint.pt') (Join-Path $Work 'ctrnn.pt')
     Copy-Item (Join-Path $Fixtures 'realfiles/mrnn_elman.pth') (Join-Path $Work 'mrnn_model.pth')
+    Copy-Item (Join-Path $Fixtures 'trials/trials.npy') (Join-Path $Work 'trials.npy')
 
     # The context every help example assumes, as about_RnnLinearization states it.
     function New-ExampleContext {

@@ -175,3 +175,44 @@ Describe 'Export-RnnResult writes arrays numpy reads' {
         Get-ChildItem $TestDrive -Force -Filter '*.partial' | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Inputs of several trials in one file (Get-RnnTrajectory -InputFile)' {
+    BeforeAll {
+        $script:TrialDir = Join-Path $script:Fixtures 'trials'
+        $script:TrialModel = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
+        $script:TrialExpected = (Get-Content (Join-Path $TrialDir 'expected.json') -Raw | ConvertFrom-Json).states
+    }
+
+    It 'runs every trial of <File> from the initial state, each state as PyTorch''s nn.RNN gives it, with its Trial and Step' -ForEach @(
+        @{ File = 'trials.npy' }, @{ File = 'trials.npz' }) {
+        $steps = Get-RnnTrajectory -Model $TrialModel -InputFile (Join-Path $TrialDir $File)
+        $steps.Count | Should -Be 120
+        ($steps | Group-Object Trial).Name | Should -Be @('0', '1', '2', '3')
+        foreach ($s in $steps) {
+            $s.Index | Should -BeLessThan 30
+            $expected = [double[]]$TrialExpected[$s.Trial][$s.Index]
+            for ($i = 0; $i -lt 24; $i++) { [math]::Abs($s.NextState[$i] - $expected[$i]) | Should -BeLessThan 1e-12 }
+        }
+        $steps[30].State | Should -Be ([double[]]::new(24)) -Because 'each trial starts again from the initial state'
+    }
+
+    It 'follows each trial''s own inputs in a Lyapunov spectrum, one trajectory per trial' {
+        $zero = [double[][]]@(, [double[]]::new(24))
+        $l = Get-RnnLyapunovSpectrum -Model $TrialModel -InputFile (Join-Path $TrialDir 'trials.npy') -WarmUp 10 -Steps 200 -Count 2 -Local -InitialState $zero
+        $l.Trajectories | Should -Be 4
+        $l.Interval | Should -Be 'trajectories'
+        # Trial 2 alone, driven by its own 30 steps cycled, gives trial 2's segments.
+        $two = [double[][]]@(Get-RnnTrajectory -Model $TrialModel -InputFile (Join-Path $TrialDir 'trials.npy') | Where-Object Trial -eq 2 | ForEach-Object { , $_.Input })
+        $alone = Get-RnnLyapunovSpectrum -Model $TrialModel -InputSequence $two -WarmUp 10 -Steps 200 -Count 2 -Local -InitialState $zero
+        for ($j = 0; $j -lt 10; $j++) { [math]::Abs($l.LocalExponents[20 + $j][0] - $alone.LocalExponents[$j][0]) | Should -BeLessThan 1e-12 }
+    }
+
+    It 'refuses <Case> with <Id>' -ForEach @(
+        @{ Case = 'a file that is not there'; Id = 'InputFileNotFound'; Name = 'missing.npy' }
+        @{ Case = 'a .npz without inputs'; Id = 'InvalidInputFile'; Name = 'states_f64.npz' }
+    ) {
+        $path = if ($Name -eq 'states_f64.npz') { Join-Path $TestDrive $Name } else { Join-Path $TrialDir $Name }
+        if ($Name -eq 'states_f64.npz') { [pscustomobject]@{ State = [double[]](1, 2) } | Export-RnnState $path }
+        { Get-RnnTrajectory -Model $TrialModel -InputFile $path } | Should -Throw -ErrorId "$Id,RnnLinearization.GetRnnTrajectoryCommand"
+    }
+}

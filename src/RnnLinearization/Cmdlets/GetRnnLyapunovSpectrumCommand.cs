@@ -19,6 +19,10 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
     [Parameter]
     public double[][]? InputSequence { get; set; }
 
+    /// <summary>Inputs of several trials, [trials, steps, inputs] (.npy, or "inputs" in an .npz): one trajectory per trial, each driven by its own.</summary>
+    [Parameter]
+    public string? InputFile { get; set; }
+
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int Steps { get; set; } = 1000;
@@ -59,9 +63,9 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
 
     protected override void EndProcessing()
     {
-        if (Input is not null && InputSequence is not null)
+        if (new object?[] { Input, InputSequence, InputFile }.Count(x => x is not null) > 1)
             ThrowTerminatingError(Record(new RnnException("InputAndSequence", RnnErrorKind.InvalidArgument,
-                "Give -Input (held at every step) or -InputSequence (one per step), not both."), Input));
+                "Give one of -Input (held at every step), -InputSequence (one per step) and -InputFile (one sequence per trial)."), Input));
         var starts = StartingStates;
         if (starts.Count == 0 && ParameterSetName == PipelineSet && PipedCount == 0)
         {
@@ -71,6 +75,16 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
         }
         IReadOnlyList<double[]> drive = InputSequence ?? new[] { Input ?? new double[Model.InputSize] };
         var inputs = starts.Select(_ => drive).ToArray();
+        if (InputFile is not null)
+        {
+            // One trajectory per trial: from its own initial state, or all from the one given (or drawn).
+            var trials = Terminating(() => TrialInputs.Read(FileSystemPath(InputFile)), InputFile);
+            if (starts.Count != 1 && starts.Count != trials.Length)
+                ThrowTerminatingError(Record(new RnnException("TrialCountMismatch", RnnErrorKind.InvalidArgument,
+                    $"{starts.Count} initial states for {trials.Length} trials: give one per trial, or one for all."), InputFile));
+            if (starts.Count == 1) starts = Enumerable.Repeat(starts[0], trials.Length).ToList();
+            inputs = trials.Select(t => (IReadOnlyList<double[]>)t).ToArray();
+        }
         var options = new LyapunovOptions { Steps = Steps, WarmUp = WarmUp, OrthonormalizeEvery = OrthonormalizeEvery, Count = Count, Segments = Segments, Seed = Seed };
         int total = WarmUp + Steps;
         var activity = $"{starts.Count} trajector{(starts.Count == 1 ? "y" : "ies")}, {WarmUp:N0} + {Steps:N0} steps, {Count ?? Model.StateSize} exponents";

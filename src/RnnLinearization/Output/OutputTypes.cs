@@ -25,6 +25,9 @@ public sealed class RnnState
     /// <summary>The file the state was read from (Import-RnnState).</summary>
     public string? Path { get; init; }
 
+    /// <summary>The trial (0-based) of an input file of several (Get-RnnTrajectory -InputFile); Index is then the step within it. Null otherwise.</summary>
+    public int? Trial { get; init; }
+
     /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
     public long? SourceRow { get; init; }
 }
