@@ -364,6 +364,14 @@ Describe 'The state layout of an LSTM' {
         (Get-RnnEigen -Model $m -Input $c.input -State $c.state).PSObject.Properties.Name | Should -Contain 'Cell'
     }
 
+    It 'summarises an LSTM step in its list view as the other records are, Hidden and Cell included' {
+        $big = Get-FixtureModel 'lstm_i3_h12_nobias'
+        $step = Get-RnnTrajectory -Model $big -InputSequence (1..3 | ForEach-Object { , [double[]](0.5, -0.2, 0.1) }) | Select-Object -Last 1
+        $lines = ($step | Format-List | Out-String -Width 200) -split "`n" | Where-Object { $_.Trim() }
+        $lines | Where-Object { $_ -match '^(Hidden|Cell|NextHidden|NextCell|State|NextState)\s+:' } | Should -HaveCount 6
+        $lines | ForEach-Object { $_.Length | Should -BeLessThan 120 -Because "'$_' is a summary, not 24 numbers" }
+    }
+
     It 'gives Hidden and Cell on every step of Get-RnnTrajectory, and they export as columns' {
         $t = $f.trajectory
         $states = Get-RnnTrajectory -Model $m -InputSequence $t.inputs -InitialState $t.initial_state
