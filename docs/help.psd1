@@ -108,6 +108,7 @@
             BatchSize = 'How many states are computed together (default 256); capped so that a batch''s state-by-state matrices stay near 512 MB (64 states at 1,024 units), with a verbose message.'
             SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
             SourceRow  = 'The row''s number in the state file a piped state was read from, bound from Import-RnnState''s SourceRow (hidden): carried to the results, so that the parts of shards join in the file''s order (Join-RnnResult).'
+            Trial      = 'The trial of a piped state, bound from the Trial that Get-RnnTrajectory -InputFile sets (hidden): carried to the results, to group or colour them by trial.'
             Region    = 'One region name (its own block of the Jacobians) or two, To and From: the block d NextState[To] / d State[From]. Needs a model loaded with -RegionMap.'
             Precision = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
@@ -136,6 +137,7 @@
             BatchSize      = 'How many states are decomposed together (default 256); capped so that a batch''s matrices stay near 512 MB (64 states at 1,024 units), with a verbose message.'
             SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
             SourceRow  = 'The row''s number in the state file a piped state was read from, bound from Import-RnnState''s SourceRow (hidden): carried to the results, so that the parts of shards join in the file''s order (Join-RnnResult).'
+            Trial      = 'The trial of a piped state, bound from the Trial that Get-RnnTrajectory -InputFile sets (hidden): carried to the results, to group or colour them by trial.'
             Region         = 'The spectrum of one region''s own block of the state Jacobian. Needs a model loaded with -RegionMap.'
             Precision      = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
@@ -163,6 +165,7 @@
             BatchSize  = 'How many states are gathered before computing (default 256); capped so that a batch''s state-by-state matrices stay near 512 MB, with a verbose message.'
             SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a state of the wrong length there stops the command with one error that names the file, both widths and the likely cause, instead of one error per row.'
             SourceRow  = 'The row''s number in the state file a piped state was read from, bound from Import-RnnState''s SourceRow (hidden): carried to the results, so that the parts of shards join in the file''s order (Join-RnnResult).'
+            Trial      = 'The trial of a piped state, bound from the Trial that Get-RnnTrajectory -InputFile sets (hidden): carried to the results, to group or colour them by trial.'
             Precision  = 'Double (default), or Single for float32 tensor arithmetic: faster for large eigendecompositions, with float32 rounding (relative errors near 1e-6). Outputs stay double.'
         }
         Examples    = @(

@@ -196,6 +196,14 @@ Describe 'Inputs of several trials in one file (Get-RnnTrajectory -InputFile)' {
         $steps[30].State | Should -Be ([double[]]::new(24)) -Because 'each trial starts again from the initial state'
     }
 
+    It 'carries each state''s Trial through the analyses piped after it' {
+        $eig = Get-RnnTrajectory -Model $TrialModel -InputFile (Join-Path $TrialDir 'trials.npy') | Get-RnnEigen -Model $TrialModel -NoEigenvectors
+        ($eig | Group-Object Trial | ForEach-Object { '{0}:{1}' -f $_.Name, $_.Count }) | Should -Be @('0:30', '1:30', '2:30', '3:30')
+        $j = Get-RnnTrajectory -Model $TrialModel -InputFile (Join-Path $TrialDir 'trials.npy') | Select-Object -Last 1 | Get-RnnJacobian -Model $TrialModel
+        $j.Trial | Should -Be 3
+        $j.Index | Should -Be 29
+    }
+
     It 'follows each trial''s own inputs in a Lyapunov spectrum, one trajectory per trial' {
         $zero = [double[][]]@(, [double[]]::new(24))
         $l = Get-RnnLyapunovSpectrum -Model $TrialModel -InputFile (Join-Path $TrialDir 'trials.npy') -WarmUp 10 -Steps 200 -Count 2 -Local -InitialState $zero

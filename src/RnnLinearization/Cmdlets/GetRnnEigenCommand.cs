@@ -74,23 +74,23 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             // One bad matrix must not take the batch with it: decompose one by one and report the bad ones.
             foreach (var j in batch)
             {
-                try { Emit(j.Index, j.SourceRow, j.Input, j.State, Spectrum.FromMatrices(new[] { j.StateJacobian }, Sort, WantVectors)[0]); }
+                try { Emit(j.Index, j.SourceRow, j.Trial, j.Input, j.State, Spectrum.FromMatrices(new[] { j.StateJacobian }, Sort, WantVectors)[0]); }
                 catch (RnnException ex) { WriteError(Record(ex, j)); }
             }
             return;
         }
         for (int i = 0; i < batch.Length; i++)
-            Emit(batch[i].Index, batch[i].SourceRow, batch[i].Input, batch[i].State, spectra[i]);
+            Emit(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, spectra[i]);
     }
 
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
         var spectra = Interruptible(() => Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, WantVectors, Precision, _region));
         for (int i = 0; i < batch.Count; i++)
-            Emit(batch[i].Index, batch[i].SourceRow, batch[i].Input, batch[i].State, spectra[i]);
+            Emit(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, spectra[i]);
     }
 
-    private void Emit(long index, long? sourceRow, double[]? input, double[] state, EigenResult spectrum)
+    private void Emit(long index, long? sourceRow, int? trial, double[]? input, double[] state, EigenResult spectrum)
     {
         var lambda = spectrum.Eigenvalues;
         if (PerMode)
@@ -101,6 +101,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
                 {
                     Index = index,
                     SourceRow = sourceRow,
+                    Trial = trial,
                     Mode = k,
                     Real = lambda[k].Real,
                     Imaginary = lambda[k].Imaginary,
@@ -116,6 +117,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         {
             Index = index,
             SourceRow = sourceRow,
+            Trial = trial,
             Input = input,
             State = state,
             Eigenvalues = lambda,

@@ -33,6 +33,7 @@ public sealed class GetRnnJacobianCommand : StateAnalysisCmdlet
             {
                 Index = batch[i].Index,
                 SourceRow = batch[i].SourceRow,
+                Trial = batch[i].Trial,
                 Input = batch[i].Input,
                 State = batch[i].State,
                 NextState = r.NextState,

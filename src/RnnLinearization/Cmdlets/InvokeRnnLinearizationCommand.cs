@@ -52,6 +52,7 @@ public sealed class InvokeRnnLinearizationCommand : StateAnalysisCmdlet
                 {
                     Index = batch[b].Index,
                     SourceRow = batch[b].SourceRow,
+                    Trial = batch[b].Trial,
                     Row = r,
                     Input = batch[b].Input,
                     State = batch[b].State,

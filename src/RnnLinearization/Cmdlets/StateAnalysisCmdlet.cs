@@ -4,7 +4,7 @@ using RnnLinearization.Core;
 namespace RnnLinearization;
 
 /// <summary>One state of the stream, checked against the model, waiting for its batch.</summary>
-public sealed record PendingState(long Index, double[] Input, double[] State, long? SourceRow = null);
+public sealed record PendingState(long Index, double[] Input, double[] State, long? SourceRow = null, int? Trial = null);
 
 /// <summary>
 /// The shared face of the analysis cmdlets: -Model, -Input, -State, -Index (bound by property name from the
@@ -35,6 +35,10 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
     /// <summary>Carried to the output: a piped state's row in its file (Import-RnnState's SourceRow).</summary>
     [Parameter(ParameterSetName = StateSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
     public long? SourceRow { get; set; }
+
+    /// <summary>Carried to the output: a piped state's trial (Get-RnnTrajectory -InputFile's Trial).</summary>
+    [Parameter(ParameterSetName = StateSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public int? Trial { get; set; }
 
     /// <summary>The file a piped state was read from (Import-RnnState's Path): a state of the wrong length there is the whole file's.</summary>
     [Parameter(ParameterSetName = StateSet, ValueFromPipelineByPropertyName = true, DontShow = true)]
@@ -85,7 +89,7 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
         var input = Input ?? new double[Model.InputSize];
         CheckFileWidth(Model, SourcePath, State, Flush);
         if (!CheckItem(() => { Check.Input(Model, input); Check.State(Model, State); }, index, State, beforeError: Flush)) return;
-        _pending.Add(new PendingState(index, input, State, SourceRow));
+        _pending.Add(new PendingState(index, input, State, SourceRow, Trial));
         if (_pending.Count >= EffectiveBatchSize(Model.StateSize)) Flush();
     }
 

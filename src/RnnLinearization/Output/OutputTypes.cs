@@ -38,6 +38,9 @@ public sealed class RnnJacobian
     public long Index { get; init; }
     /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
     public long? SourceRow { get; init; }
+
+    /// <summary>The trial of the state analysed (Get-RnnTrajectory -InputFile); null otherwise.</summary>
+    public int? Trial { get; init; }
     public double[] Input { get; init; } = Array.Empty<double>();
     public double[] State { get; init; } = Array.Empty<double>();
     public double[] NextState { get; init; } = Array.Empty<double>();
@@ -54,6 +57,9 @@ public sealed class RnnEigen
     public long Index { get; init; }
     /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
     public long? SourceRow { get; init; }
+
+    /// <summary>The trial of the state analysed (Get-RnnTrajectory -InputFile); null otherwise.</summary>
+    public int? Trial { get; init; }
     public double[]? Input { get; init; }
     public double[] State { get; init; } = Array.Empty<double>();
     public Complex[] Eigenvalues { get; init; } = Array.Empty<Complex>();
@@ -75,6 +81,9 @@ public sealed class RnnEigenMode
     public long Index { get; init; }
     /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
     public long? SourceRow { get; init; }
+
+    /// <summary>The trial of the state analysed (Get-RnnTrajectory -InputFile); null otherwise.</summary>
+    public int? Trial { get; init; }
     public int Mode { get; init; }
     public double Real { get; init; }
     public double Imaginary { get; init; }
@@ -90,6 +99,9 @@ public sealed class RnnLinearizedStep
     public long Index { get; init; }
     /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
     public long? SourceRow { get; init; }
+
+    /// <summary>The trial of the state analysed (Get-RnnTrajectory -InputFile); null otherwise.</summary>
+    public int? Trial { get; init; }
     public int Row { get; init; }
     public double[] Input { get; init; } = Array.Empty<double>();
     public double[] State { get; init; } = Array.Empty<double>();
