@@ -4,6 +4,9 @@ using static TorchSharp.torch;
 
 namespace RnnLinearization.Core;
 
+/// <summary>Which eigenvectors a decomposition returns: none, the right ones, or both right and left.</summary>
+public enum Vectors { None, Right, Left }
+
 public enum EigenSort
 {
     /// <summary>Largest magnitude first (ties keep LAPACK order).</summary>
@@ -12,19 +15,25 @@ public enum EigenSort
     None,
 }
 
-/// <summary>Eigenvalues of one Jacobian, and optionally its eigenvectors: Eigenvectors[k] belongs to Eigenvalues[k] (column k of V).</summary>
+/// <summary>
+/// Eigenvalues of one Jacobian, and optionally its eigenvectors: Eigenvectors[k] belongs to Eigenvalues[k] (column k
+/// of V, unit length). LeftEigenvectors[k] is row k of V^-1, so LeftEigenvectors[k] J = lambda_k LeftEigenvectors[k]
+/// and sum_i LeftEigenvectors[k][i] Eigenvectors[j][i] = delta_kj (plain products, no conjugation, as renn's eigsorted).
+/// </summary>
 public sealed class EigenResult
 {
-    public EigenResult(Complex[] eigenvalues, Complex[][]? eigenvectors)
+    public EigenResult(Complex[] eigenvalues, Complex[][]? eigenvectors, Complex[][]? leftEigenvectors = null)
     {
         Eigenvalues = eigenvalues;
         Eigenvectors = eigenvectors;
+        LeftEigenvectors = leftEigenvectors;
         SpectralRadius = eigenvalues.Length == 0 ? 0 : eigenvalues.Max(e => e.Magnitude);
         UnstableCount = eigenvalues.Count(e => e.Magnitude > 1.0);
     }
 
     public Complex[] Eigenvalues { get; }
     public Complex[][]? Eigenvectors { get; }
+    public Complex[][]? LeftEigenvectors { get; }
     public double SpectralRadius { get; }
 
     /// <summary>Modes that grow under the discrete-time map: |lambda| > 1.</summary>
@@ -38,20 +47,40 @@ public static class Spectrum
     /// <summary>Spectra of the state Jacobians at a batch of states: one linalg.eig call (eigvals without eigenvectors).</summary>
     /// <param name="region">When given, the spectrum of that region's own block of the state Jacobian.</param>
     public static EigenResult[] FromModel(RnnModel model, IReadOnlyList<double[]> inputs, IReadOnlyList<double[]> states,
-        EigenSort sort, bool eigenvectors, Precision precision = Precision.Double, UnitRange? region = null)
+        EigenSort sort, bool eigenvectors, Precision precision = Precision.Double, UnitRange? region = null) =>
+        FromModel(model, inputs, states, sort, eigenvectors ? Vectors.Right : Vectors.None, precision, region, out _);
+
+    /// <summary>As above, with the input Jacobians [B][S][I] (rows narrowed to the region) handed out when <paramref name="vectors"/> is Left.</summary>
+    internal static EigenResult[] FromModel(RnnModel model, IReadOnlyList<double[]> inputs, IReadOnlyList<double[]> states,
+        EigenSort sort, Vectors vectors, Precision precision, UnitRange? region, out double[][][]? inputJacobians)
     {
         Linearization.CheckBatch(model, inputs, states);
+        inputJacobians = null;
         if (states.Count == 0) return Array.Empty<EigenResult>();
-        MemoryGuard.Require(MemoryGuard.Matrices(states.Count, model.StateSize, eigenvectors ? 6 : 3), $"The spectra of {states.Count} state(s) of {model.StateSize} values");
+        MemoryGuard.Require(MemoryGuard.Matrices(states.Count, model.StateSize, vectors == Vectors.None ? 3 : 8), $"The spectra of {states.Count} state(s) of {model.StateSize} values");
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
-        var (_, jh, _) = model.Linearize(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));
-        if (region is not null) jh = jh.narrow(1, region.Start, region.Count).narrow(2, region.Start, region.Count);
-        return Decompose(jh, sort, eigenvectors);
+        var (_, jh, jx) = model.Linearize(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));
+        if (region is not null)
+        {
+            jh = jh.narrow(1, region.Start, region.Count).narrow(2, region.Start, region.Count);
+            jx = jx.narrow(1, region.Start, region.Count);
+        }
+        if (vectors == Vectors.Left)
+        {
+            var values = TensorData.Values(jx.to_type(ScalarType.Float64).contiguous());
+            int rows = (int)jx.shape[1], columns = (int)jx.shape[2];
+            inputJacobians = new double[states.Count][][];
+            for (int b = 0; b < states.Count; b++) inputJacobians[b] = TensorData.Split(values.Slice(b * rows * columns, rows * columns), rows, columns);
+        }
+        return Decompose(jh, sort, vectors);
     }
 
     /// <summary>Decomposes given square matrices (rows of row arrays); matrices of different sizes are allowed.</summary>
-    public static EigenResult[] FromMatrices(IReadOnlyList<double[][]> matrices, EigenSort sort, bool eigenvectors)
+    public static EigenResult[] FromMatrices(IReadOnlyList<double[][]> matrices, EigenSort sort, bool eigenvectors) =>
+        FromMatrices(matrices, sort, eigenvectors ? Vectors.Right : Vectors.None);
+
+    public static EigenResult[] FromMatrices(IReadOnlyList<double[][]> matrices, EigenSort sort, Vectors vectors)
     {
         for (int m = 0; m < matrices.Count; m++)
             CheckSquare(matrices[m], m);
@@ -67,7 +96,7 @@ public static class Spectrum
             var rows = new List<double[]>();
             for (int m = start; m < end; m++) rows.AddRange(matrices[m]);
             var batch = TensorData.FromRows(rows, n).view(end - start, n, n);
-            Decompose(batch, sort, eigenvectors).CopyTo(result, start);
+            Decompose(batch, sort, vectors).CopyTo(result, start);
             start = end;
         }
         return result;
@@ -86,9 +115,10 @@ public static class Spectrum
         }
     }
 
-    private static EigenResult[] Decompose(Tensor jacobians, EigenSort sort, bool eigenvectors)
+    private static EigenResult[] Decompose(Tensor jacobians, EigenSort sort, Vectors wanted)
     {
         int batch = (int)jacobians.shape[0], n = (int)jacobians.shape[1];
+        bool eigenvectors = wanted != Vectors.None;
         var result = new EigenResult[batch];
         // LAPACK's geev takes one matrix at a time and libtorch loops over a batch on one thread: the batch is
         // split across the configured threads, each part one eig call in its own dispose scope, its results read
@@ -105,7 +135,10 @@ public static class Spectrum
             var l = TensorData.Values(torch.view_as_real(lambdas));
             var v = eigenvectors ? TensorData.Values(torch.view_as_real(vectors)) : default;
             for (int b = start; b < end; b++)
-                result[b] = Result(l.Slice(2 * (b - start) * n, 2 * n), eigenvectors ? v.Slice(2 * (b - start) * n * n, 2 * n * n) : default, n, sort, eigenvectors);
+            {
+                var left = wanted == Vectors.Left ? Inverse(vectors.narrow(0, b - start, 1), b) : null;
+                result[b] = Result(l.Slice(2 * (b - start) * n, 2 * n), eigenvectors ? v.Slice(2 * (b - start) * n * n, 2 * n * n) : default, left, n, sort, eigenvectors);
+            }
         }
         if (parts == 1) Part(0);
         else
@@ -119,8 +152,23 @@ public static class Spectrum
         return result;
     }
 
-    /// <summary>One matrix's result from its eigenvalues (re, im pairs) and row-major eigenvector matrix (columns are vectors).</summary>
-    private static EigenResult Result(ReadOnlySpan<double> values, ReadOnlySpan<double> vectors, int n, EigenSort sort, bool eigenvectors)
+    /// <summary>
+    /// V^-1 (re, im pairs, row-major) for the left eigenvectors, one matrix per call (libtorch's batched LU is wrong
+    /// from about 160 units on several threads). A defective Jacobian has no basis of eigenvectors: it is refused.
+    /// </summary>
+    private static double[] Inverse(Tensor vectors, int index)
+    {
+        double[]? values = null;
+        try { values = TensorData.Flat(torch.view_as_real(torch.linalg.inv(vectors[0]))); }
+        catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or ArgumentException) { }
+        if (values is null || !values.All(double.IsFinite))
+            throw new RnnException("JacobianDefective", RnnErrorKind.InvalidData,
+                $"Jacobian {index} has no basis of eigenvectors (it is defective to working precision), so it has no left eigenvectors.");
+        return values;
+    }
+
+    /// <summary>One matrix's result from its eigenvalues (re, im pairs), row-major eigenvector matrix (columns are vectors) and its inverse.</summary>
+    private static EigenResult Result(ReadOnlySpan<double> values, ReadOnlySpan<double> vectors, double[]? inverse, int n, EigenSort sort, bool eigenvectors)
     {
         var lambda = new Complex[n];
         for (int k = 0; k < n; k++)
@@ -142,7 +190,21 @@ public static class Spectrum
                 }
             }
         }
-        return new EigenResult(order.Select(k => lambda[k]).ToArray(), vecs);
+        Complex[][]? left = null;
+        if (inverse is not null)
+        {
+            left = new Complex[n][];
+            for (int k = 0; k < n; k++)
+            {
+                var row = left[k] = new Complex[n];
+                for (int i = 0; i < n; i++)
+                {
+                    int at = 2 * (order[k] * n + i);
+                    row[i] = new Complex(inverse[at], inverse[at + 1]);
+                }
+            }
+        }
+        return new EigenResult(order.Select(k => lambda[k]).ToArray(), vecs, left);
     }
 
     /// <summary>

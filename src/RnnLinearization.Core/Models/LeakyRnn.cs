@@ -62,6 +62,13 @@ public sealed class LeakyRnn : RnnModel
     /// <summary>A readout reads the rates f(x), not x.</summary>
     protected internal override double[] ReadoutInput(double[] state) => state.Select(Rate).ToArray();
 
+    protected internal override (int Offset, double[]? Slopes) ReadoutInputSlopes(double[] state)
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = torch.NewDisposeScope();
+        return (0, TensorData.Flat(Slope(TensorData.FromRows(new[] { state }, StateSize))));
+    }
+
     private double Rate(double x) => Nonlinearity switch
     {
         Core.Nonlinearity.Tanh => Math.Tanh(x),

@@ -124,6 +124,29 @@ public abstract class RnnModel
         return Readout.Apply(ReadoutInput(state));
     }
 
+    /// <summary>The readout's Jacobian d output / d state, [OutputSize][StateSize], at a state; null when the model has none.</summary>
+    public double[][]? OutputJacobian(double[] state)
+    {
+        if (Readout is null) return null;
+        Check.State(this, state);
+        var (offset, slopes) = ReadoutInputSlopes(state);
+        int width = Readout.InputSize;
+        var w = Readout.Weight.Data;
+        var c = new double[Readout.OutputSize][];
+        for (int o = 0; o < c.Length; o++)
+        {
+            c[o] = new double[StateSize];
+            for (int i = 0; i < width; i++) c[o][offset + i] = w[o * width + i] * (slopes?[i] ?? 1);
+        }
+        return c;
+    }
+
+    /// <summary>
+    /// How the readout's input depends on the state: its value i is a function of state value Offset + i alone, with
+    /// slope Slopes[i] there (1 when Slopes is null). The whole state as it is unless a model says otherwise.
+    /// </summary>
+    protected internal virtual (int Offset, double[]? Slopes) ReadoutInputSlopes(double[] state) => (0, null);
+
     /// <summary>The batched update: next states [B, StateSize].</summary>
     public abstract Tensor Step(Tensor input, Tensor state);
 

@@ -79,6 +79,8 @@ public abstract class StackedRnn : RnnModel
 
     protected internal override double[] ReadoutInput(double[] state) => state.AsSpan((NumLayers - 1) * LayerWidth, HiddenSize).ToArray();
 
+    protected internal override (int Offset, double[]? Slopes) ReadoutInputSlopes(double[] state) => ((NumLayers - 1) * LayerWidth, null);
+
     protected Tensor LayerState(Tensor state, int layer) => state.narrow(1, (long)layer * LayerWidth, LayerWidth);
 
     /// <summary>The part of a layer's state [B, W, ...] that the layer above reads: its first H rows.</summary>

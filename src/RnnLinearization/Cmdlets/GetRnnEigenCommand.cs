@@ -26,6 +26,9 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 
     protected override void BeginProcessing()
     {
+        if (LeftEigenvectors && NoEigenvectors)
+            ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
+                "-LeftEigenvectors needs the eigenvectors: leave out -NoEigenvectors."), null));
         base.BeginProcessing();
         if (Region is not null) _region = Terminating(() => Regions.Find(Model, Region), Region);
     }
@@ -38,7 +41,14 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     [Parameter]
     public SwitchParameter NoEigenvectors { get; set; }
 
-    private bool WantVectors => !PerMode && !NoEigenvectors;
+    /// <summary>
+    /// The left eigenvectors too (row k of V^-1), and for -PerMode each mode's selection vector, input and readout
+    /// overlaps, steady-state gain and condition number.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter LeftEigenvectors { get; set; }
+
+    private Vectors Wanted => LeftEigenvectors ? Vectors.Left : !PerMode && !NoEigenvectors ? Vectors.Right : Vectors.None;
 
     protected override void ProcessRecord()
     {
@@ -54,7 +64,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     }
 
     /// <summary>An eigendecomposition costs about 10 S^3 operations, 25 S^3 with eigenvectors.</summary>
-    protected override double FlopsPerState(int matrixSize) => (WantVectors ? 25.0 : 10.0) * matrixSize * matrixSize * matrixSize;
+    protected override double FlopsPerState(int matrixSize) => (Wanted switch { Vectors.None => 10.0, Vectors.Right => 25.0, _ => 35.0 }) * matrixSize * matrixSize * matrixSize;
 
     protected override void EndProcessing()
     {
@@ -68,31 +78,64 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         var batch = _jacobians.ToArray();
         _jacobians.Clear();
         EigenResult[] spectra;
-        try { spectra = Interruptible(() => Spectrum.FromMatrices(batch.Select(j => j.StateJacobian).ToArray(), Sort, WantVectors)); }
+        try { spectra = Interruptible(() => Spectrum.FromMatrices(batch.Select(j => j.StateJacobian).ToArray(), Sort, Wanted)); }
         catch (RnnException)
         {
             // One bad matrix must not take the batch with it: decompose one by one and report the bad ones.
             foreach (var j in batch)
             {
-                try { Emit(j.Index, j.SourceRow, j.Trial, j.Input, j.State, Spectrum.FromMatrices(new[] { j.StateJacobian }, Sort, WantVectors)[0]); }
+                try { Emit(j, Spectrum.FromMatrices(new[] { j.StateJacobian }, Sort, Wanted)[0]); }
                 catch (RnnException ex) { WriteError(Record(ex, j)); }
             }
             return;
         }
-        for (int i = 0; i < batch.Length; i++)
-            Emit(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, spectra[i]);
+        for (int i = 0; i < batch.Length; i++) Emit(batch[i], spectra[i]);
+    }
+
+    private void Emit(RnnJacobian j, EigenResult spectrum)
+    {
+        ModeSelection[]? modes = null;
+        if (LeftEigenvectors)
+        {
+            if (j.InputJacobian.Length != j.StateJacobian.Length)
+            {
+                WriteError(Record(new RnnException("JacobianNotSquare", RnnErrorKind.InvalidArgument,
+                    $"The RnnJacobian's InputJacobian has {j.InputJacobian.Length} rows, not the {j.StateJacobian.Length} of its StateJacobian."), j));
+                return;
+            }
+            var c = j.OutputJacobian is { } o && o.All(row => row?.Length == j.StateJacobian.Length) ? o : null;
+            modes = Selection.Of(spectrum, j.InputJacobian, c);
+        }
+        Emit(j.Index, j.SourceRow, j.Trial, j.Input, j.State, spectrum, modes);
     }
 
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
-        var spectra = Interruptible(() => Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, WantVectors, Precision, _region));
+        if (LeftEigenvectors)
+        {
+            var results = Interruptible(() => Selection.FromModel(Model, Inputs(batch), States(batch), Sort, Precision, _region));
+            for (int i = 0; i < batch.Count; i++)
+                Emit(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, results[i].Spectrum, results[i].Modes);
+            return;
+        }
+        var spectra = Interruptible(() => Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, Wanted == Vectors.Right, Precision, _region));
         for (int i = 0; i < batch.Count; i++)
-            Emit(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, spectra[i]);
+            Emit(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, spectra[i], null);
     }
 
-    private void Emit(long index, long? sourceRow, int? trial, double[]? input, double[] state, EigenResult spectrum)
+    /// <summary>An eigenvalue condition number above which the mode's vectors are not reliable (relative error about kappa^2 eps).</summary>
+    private const double IllConditioned = 1e8;
+    private bool _warned;
+
+    private void Emit(long index, long? sourceRow, int? trial, double[]? input, double[] state, EigenResult spectrum, ModeSelection[]? modes)
     {
         var lambda = spectrum.Eigenvalues;
+        if (modes is not null && !_warned && modes.Select(m => m.ConditionNumber).DefaultIfEmpty(0).Max() is var worst && worst > IllConditioned)
+        {
+            _warned = true;
+            WriteWarning($"State {index}: a mode has eigenvalue condition number {worst:0.0e+0}, so the Jacobian is defective or nearly so there; " +
+                "the left eigenvectors, overlaps and gains of such modes (ConditionNumber above 1e8) are not reliable. Said once per command.");
+        }
         if (PerMode)
         {
             for (int k = 0; k < lambda.Length; k++)
@@ -109,6 +152,12 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
                     Angle = lambda[k].Phase,
                     TimeConstant = Spectrum.TimeConstant(lambda[k]),
                     Period = Spectrum.Period(lambda[k]),
+                    RightEigenvector = modes is null ? null : spectrum.Eigenvectors![k],
+                    SelectionVector = modes is null ? null : spectrum.LeftEigenvectors![k],
+                    InputOverlap = modes?[k].InputOverlap,
+                    OutputOverlap = modes?[k].OutputOverlap,
+                    Gain = modes?[k].Gain,
+                    ConditionNumber = modes?[k].ConditionNumber,
                 });
             }
             return;
@@ -125,6 +174,8 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             Imaginary = lambda.Select(l => l.Imaginary).ToArray(),
             Magnitude = lambda.Select(l => l.Magnitude).ToArray(),
             Eigenvectors = spectrum.Eigenvectors,
+            LeftEigenvectors = spectrum.LeftEigenvectors,
+            ConditionNumbers = modes?.Select(m => m.ConditionNumber).ToArray(),
             SpectralRadius = spectrum.SpectralRadius,
             Region = _region?.Name,
             IsStable = spectrum.IsStable,

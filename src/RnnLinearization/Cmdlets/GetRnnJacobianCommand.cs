@@ -39,6 +39,7 @@ public sealed class GetRnnJacobianCommand : StateAnalysisCmdlet
                 NextState = r.NextState,
                 StateJacobian = r.StateJacobian,
                 InputJacobian = r.InputJacobian,
+                OutputJacobian = _to is null ? Model.OutputJacobian(batch[i].State) : null,
                 Region = _to is null ? null : _to == _from ? _to.Name : $"{_to.Name}<-{_from!.Name}",
             }, Model, batch[i].State, _to is null ? r.NextState : null);
         }

@@ -47,6 +47,9 @@ public sealed class RnnJacobian
     public double[][] StateJacobian { get; init; } = Array.Empty<double[]>();
     public double[][] InputJacobian { get; init; } = Array.Empty<double[]>();
 
+    /// <summary>The readout's Jacobian d output / d state [outputs][state values], when the model has a readout (not with -Region).</summary>
+    public double[][]? OutputJacobian { get; init; }
+
     /// <summary>With -Region: the block's region ("PFC"), or "To<-From" for the coupling between two; rows and columns are then the regions' units.</summary>
     public string? Region { get; init; }
 }
@@ -67,6 +70,12 @@ public sealed class RnnEigen
     public double[] Imaginary { get; init; } = Array.Empty<double>();
     public double[] Magnitude { get; init; } = Array.Empty<double>();
     public Complex[][]? Eigenvectors { get; init; }
+
+    /// <summary>With -LeftEigenvectors: row k of V^-1, so LeftEigenvectors[k] J = lambda_k LeftEigenvectors[k] and LeftEigenvectors[k] . Eigenvectors[j] = delta_kj.</summary>
+    public Complex[][]? LeftEigenvectors { get; init; }
+
+    /// <summary>With -LeftEigenvectors: |l_k| |r_k| per mode, each eigenvalue's sensitivity to perturbations of J (1 for a normal matrix).</summary>
+    public double[]? ConditionNumbers { get; init; }
     public double SpectralRadius { get; init; }
     public bool IsStable { get; init; }
     public int UnstableCount { get; init; }
@@ -91,6 +100,27 @@ public sealed class RnnEigenMode
     public double Angle { get; init; }
     public double TimeConstant { get; init; }
     public double Period { get; init; }
+
+    /// <summary>With -LeftEigenvectors: the mode's right eigenvector r_k (unit length).</summary>
+    public Complex[]? RightEigenvector { get; init; }
+
+    /// <summary>With -LeftEigenvectors: the left eigenvector l_k, the selection vector (l_k J = lambda_k l_k, l_k . r_k = 1).</summary>
+    public Complex[]? SelectionVector { get; init; }
+
+    /// <summary>With -LeftEigenvectors: l_k . column j of the input Jacobian, per input: how much input j drives the mode.</summary>
+    public Complex[]? InputOverlap { get; init; }
+
+    /// <summary>With -LeftEigenvectors and a readout: C r_k per output (C = d output / d state): how much the readout sees of the mode.</summary>
+    public Complex[]? OutputOverlap { get; init; }
+
+    /// <summary>
+    /// With -LeftEigenvectors and a readout: Re[(C r_k)(l_k J_x) / (1 - lambda_k)], [output][input]: the mode's part of
+    /// the readout's steady-state response to a constant input change. All modes sum to C (I - J)^-1 J_x.
+    /// </summary>
+    public double[][]? Gain { get; init; }
+
+    /// <summary>With -LeftEigenvectors: |l_k| |r_k|, the eigenvalue's sensitivity (1 for a normal matrix).</summary>
+    public double? ConditionNumber { get; init; }
 }
 
 /// <summary>The first-order Taylor step for one perturbation row, and with -Exact the true step and its error.</summary>
