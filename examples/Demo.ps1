@@ -49,6 +49,13 @@ Write-Host ("{0} stable points (the memories: {1} distinct sign patterns), {2} s
 Write-Host "`nThe five slowest modes at the first stable point (TimeConstant and Period in steps):" -ForegroundColor Cyan
 $stable[0] | Get-RnnEigen -Model $model -PerMode | Select-Object -First 5 | Format-Table | Out-Host
 
+Write-Host "`nTheir selection vectors (Mante et al. 2013): |l_k J_x| says how strongly" -ForegroundColor Cyan
+Write-Host "each input drives a mode; Gain, its share of output 0's lasting response" -ForegroundColor Cyan
+Write-Host "to a step of input 0." -ForegroundColor Cyan
+$stable[0] | Get-RnnEigen -Model $model -PerMode -LeftEigenvectors | Select-Object -First 3 Mode, @{ n = 'Magnitude'; e = { $_.Magnitude.ToString('0.000') } },
+    @{ n = '|l_k J_x| per input'; e = { ($_.InputOverlap | ForEach-Object { $_.Magnitude.ToString('0.00') }) -join '  ' } },
+    @{ n = 'Gain 0 <- 0'; e = { $_.Gain[0][0].ToString('+0.000;-0.000') } } | Format-Table -AutoSize | Out-Host
+
 # The flow F(h) - h in the plane of the trajectory's first two principal components.
 $flow = $trajectory | Get-RnnFlowField -Model $model -GridSize 21
 $slowest = $flow | Sort-Object Speed | Select-Object -First 1
