@@ -220,6 +220,43 @@
             @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts | Get-RnnEigen -Model $m -PerMode | Export-Csv modes.csv'; Remarks = 'Every mode at every fixed point, with its time constant and period, to a CSV file.' }
         )
     }
+    'Compare-RnnFixedPointGraph' = @{
+        Synopsis    = 'Compares the fixed-point graphs of two networks: whether they have the same topology, as Maheswaranathan et al. (2019) compared architectures.'
+        Description = 'Takes the RnnFixedPointEdge objects of two graphs (Get-RnnFixedPointGraph). A graph''s nodes are its stable points (those some run settled at) and the saddles left; a saddle joins the stable points its settled runs reached. The graphs are isomorphic when they have as many saddles of each index (number of unstable modes) and a one-to-one matching of their stable points carries every index-1 saddle, with the two stable points its runs join, onto one of the other graph''s. Saddles of higher index are counted but not matched: which points their runs reach depends on the directions taken within an unstable subspace of two or more dimensions, while an index-1 saddle''s unstable manifold is one curve. It first tries the matching a scientist would make, each stable point to the one with the nearest readout (when both networks have readouts of the same width), then searches all matchings of points with the same profile. Emits one RnnFixedPointGraphComparison: Isomorphic (empty when the search was cut off, with a warning), MatchedBy (Output, Structure, Counts when the numbers of points differ, None), the matching found as ReferenceStable and DifferenceStable (Index pairs), the counts of stable points, saddles by index, links and runs that settled nowhere (which are left out).'
+        Inputs      = 'RnnFixedPointEdge objects of the second graph, by value (-DifferenceEdge).'
+        Outputs     = 'RnnFixedPointGraphComparison.'
+        Links       = @('Get-RnnFixedPointGraph', 'Find-RnnFixedPoint', 'about_RnnLinearization')
+        Defaults    = @{}
+        Parameters  = @{
+            ReferenceEdge  = 'The edges of the first graph (Get-RnnFixedPointGraph).'
+            DifferenceEdge = 'The edges of the second graph, given or piped.'
+        }
+        Examples    = @(
+            @{ Code = '$g1 = Find-RnnFixedPoint -Model $m -InitialState $starts | Get-RnnFixedPointGraph -Model $m; $g2 = Find-RnnFixedPoint -Model $m -InitialState $starts -Noise 0.1 -Seed 2 | Get-RnnFixedPointGraph -Model $m; Compare-RnnFixedPointGraph $g1 $g2'; Remarks = 'The graph of one network from two sets of starts: the same topology, matched by readout.' }
+            @{ Code = '$g1 = Find-RnnFixedPoint -Model $m -InitialState $starts | Get-RnnFixedPointGraph -Model $m; $g2 = Find-RnnFixedPoint -Model $m -InitialState $starts -Input 0.3,0,0 | Get-RnnFixedPointGraph -Model $m; Compare-RnnFixedPointGraph $g1 $g2 | Format-List'; Remarks = 'Whether a constant input of 0.3 on the first channel changes the topology (here memories vanish, so it does). For two networks trained on one task (Maheswaranathan et al. 2019), give each its own -Model and starts.' }
+        )
+    }
+    'Get-RnnFixedPointGraph' = @{
+        Synopsis    = 'Joins each saddle to the stable points its unstable modes lead to: the fixed-point graph of Maheswaranathan et al. (2019).'
+        Description = 'Takes the RnnFixedPoint objects of one search (Find-RnnFixedPoint, all at one input). From every point with unstable modes (a saddle, or an unstable point) it runs the network from h* + e v for each unstable mode v, both ways (e = -Perturbation, v the unit eigenvector; for a complex pair, -CircleDirections points on the circle of its real and imaginary parts), all runs in one batch, until the state is within -Tolerance of a piped stable point (Settled), stops at a fixed point that is none of them (Elsewhere: |F(h) - h| below 1e-10), becomes infinite (Diverged) or runs out of -MaxSteps (NotSettled). Each run is an RnnFixedPointEdge: From (the Index of the point left), FromKind, FromUnstableCount (its index as a saddle), Mode (its unstable modes counted in order of magnitude, a complex pair once), Eigenvalue, Direction (+1 or -1; for a complex pair 0 to -CircleDirections - 1), To (the Index of the stable point reached, or empty), Outcome, Steps, Distance (from the end state to the stable point reached, or the nearest one), Input, State (where the run ended), Path (at most 129 states along the run, for pictures), FromOutput and ToOutput (the readouts). Export-RnnPlot draws the paths over the fixed points when both are piped. The verbose stream counts the outcomes, and a warning says when some run reached no piped stable point. Ctrl+C stops it.'
+        Inputs      = 'RnnFixedPoint objects (Find-RnnFixedPoint), by value.'
+        Outputs     = 'RnnFixedPointEdge, one per run: two per real unstable mode, -CircleDirections per complex pair.'
+        Links       = @('Find-RnnFixedPoint', 'Export-RnnPlot', 'about_RnnLinearization')
+        Defaults    = @{ Perturbation = '0.001'; MaxSteps = '5000'; Tolerance = '0.001'; CircleDirections = '4' }
+        Parameters  = @{
+            Model            = 'The network the points belong to: from Import-RnnModel or New-RnnModel, or the path of a model file.'
+            InputObject      = 'The fixed points of one search, all of them: the unstable ones are left along their unstable modes, the stable ones are where runs settle.'
+            Perturbation     = 'The Euclidean length of the step off the point along the mode (default 0.001): small, so that the run starts on the unstable manifold.'
+            MaxSteps         = 'The steps a run may take before it is reported NotSettled (default 5000).'
+            Tolerance        = 'The Euclidean distance to a stable point at which a run has reached it (default 0.001).'
+            CircleDirections = 'How many points on the circle of a complex pair of unstable modes are tried (default 4).'
+        }
+        Examples    = @(
+            @{ Code = '$fps = Find-RnnFixedPoint -Model $m -InitialState $starts; $fps | Get-RnnFixedPointGraph -Model $m | Where-Object FromUnstableCount -eq 1 | Format-Table From, Direction, To, Steps'; Remarks = 'Which two memories each index-1 saddle lies between: on a flip-flop, memories that differ in one bit.' }
+            @{ Code = '$fps = Find-RnnFixedPoint -Model $m -InitialState $starts; $edges = $fps | Get-RnnFixedPointGraph -Model $m; @($fps) + @($edges) | Export-RnnPlot graph.png'; Remarks = 'A picture of the fixed points with the runs from each saddle to the memories it joins.' }
+            @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts | Get-RnnFixedPointGraph -Model $m | Group-Object Outcome -NoElement'; Remarks = 'How many runs settled at a known stable point, and how many did not.' }
+        )
+    }
     'Get-RnnLyapunovSpectrum' = @{
         Synopsis    = 'The Lyapunov spectrum of a model along its own trajectories: how fast nearby states separate, and how many dimensions the dynamics use.'
         Description = 'The QR method (Benettin et al.; Engelken, Wolf and Abbott, PRR 2023): Count orthonormal tangent vectors are carried along each trajectory by the state Jacobians (closed form; autograd for TorchScript), Q_(t+1) = J_t Q_t, and re-orthonormalised by QR every -OrthonormalizeEvery steps; exponent i is the mean of log |R_ii| per step over -Steps steps, after -WarmUp steps that are discarded (the state settles onto its attractor, the vectors align). All trajectories run as one batch. Emits one RnnLyapunovSpectrum: Exponents (largest first), Lower and Upper (a 95% interval: from the spread of the trajectories'' estimates when several start points are given, else from the -Segments pieces of the one run, as batch means), MaxExponent, KaplanYorkeDimension (j + (l_1 + ... + l_j) / |l_(j+1)|, j the most exponents whose sum is not negative), EntropyBound (the sum of the positive exponents), Sum (over the full spectrum, the mean of log |det J| per step) and Unit: 1/step, or 1/time with -Dt (each rate divided by Dt). How long to run: the interval shrinks as 1/sqrt(Steps); a chaotic rate network of 100 units needs about 10,000 steps for its largest exponent to 2-3%, and the warm-up should be long enough for the slowest decay (a few times the longest time constant). A positive largest exponent is chaos; one exponent at 0 (within its interval) is a limit cycle or a continuous attractor; all negative is a fixed point. Without initial states, one trajectory starts from a random state (s.d. 0.5, from -Seed). Stop (Ctrl+C) ends it within a second.'

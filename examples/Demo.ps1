@@ -56,6 +56,17 @@ $stable[0] | Get-RnnEigen -Model $model -PerMode -LeftEigenvectors | Select-Obje
     @{ n = '|l_k J_x| per input'; e = { ($_.InputOverlap | ForEach-Object { $_.Magnitude.ToString('0.00') }) -join '  ' } },
     @{ n = 'Gain 0 <- 0'; e = { $_.Gain[0][0].ToString('+0.000;-0.000') } } | Format-Table -AutoSize | Out-Host
 
+# The fixed-point graph (Maheswaranathan et al. 2019): where each saddle's unstable modes lead.
+$edges = $fixed | Get-RnnFixedPointGraph -Model $model
+$bits = @{}
+foreach ($p in $stable) { $bits[$p.Index] = ($p.Output | ForEach-Object { if ($_ -gt 0) { '+' } else { '-' } }) -join '' }
+Write-Host ("`nFixed-point graph: {0} runs off {1} saddles, {2} settled at a memory. Each index-1 saddle lies" -f $edges.Count,
+    @($edges | Group-Object From).Count, @($edges | Where-Object Outcome -eq Settled).Count) -ForegroundColor Cyan
+Write-Host "between two memories (output signs) that differ in one bit:" -ForegroundColor Cyan
+$edges | Where-Object FromUnstableCount -eq 1 | Group-Object From | Select-Object -First 4 @{ n = 'Saddle'; e = { $_.Name } },
+    @{ n = 'Joins'; e = { ($_.Group | ForEach-Object { $bits[$_.To] }) -join ' and ' } },
+    @{ n = 'Steps'; e = { ($_.Group | ForEach-Object Steps) -join ', ' } } | Format-Table -AutoSize | Out-Host
+
 # The flow F(h) - h in the plane of the trajectory's first two principal components.
 $flow = $trajectory | Get-RnnFlowField -Model $model -GridSize 21
 $slowest = $flow | Sort-Object Speed | Select-Object -First 1
@@ -90,6 +101,7 @@ $pictures = @(
     $stable[0], ($fixed | Where-Object Kind -eq Saddle | Select-Object -First 1) |
         Export-RnnPlot (Join-Path $PictureDir 'spectrum.png') -Kind Spectrum -Title 'Eigenvalues at a memory and at a saddle' -PassThru
     @($trajectory) + @($fixed) | Export-RnnPlot (Join-Path $PictureDir 'fixed-points.png') -PassThru
+    @($fixed) + @($edges) | Export-RnnPlot (Join-Path $PictureDir 'fixed-point-graph.png') -PassThru
     @($flow) + @($trajectory) + @($stable) | Export-RnnPlot (Join-Path $PictureDir 'flow-field.png') -PassThru
     $trajectory | Export-RnnPlot (Join-Path $PictureDir 'trajectory.png') -PassThru
     $trajectory | Get-RnnEigen -Model $model -NoEigenvectors | Export-RnnPlot (Join-Path $PictureDir 'timescales.png') -Title 'Spectral radius and slowest time constant along the trajectory' -PassThru

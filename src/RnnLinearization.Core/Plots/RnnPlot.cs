@@ -42,6 +42,9 @@ public sealed class PlotData
 
     /// <summary>Each trajectory as its states in time order.</summary>
     public List<List<double[]>> Trajectories { get; } = new();
+
+    /// <summary>Runs off saddles (Get-RnnFixedPointGraph): each one's states along the way.</summary>
+    public List<double[][]> Edges { get; } = new();
 }
 
 /// <summary>
@@ -57,7 +60,7 @@ public static class RnnPlot
     public static PlotKind Infer(PlotData data) =>
         data.Lyapunov.Count > 0 ? PlotKind.Lyapunov
         : data.Flow.Count > 0 ? PlotKind.FlowField
-        : data.FixedPoints.Count > 0 ? PlotKind.FixedPoints
+        : data.FixedPoints.Count > 0 || data.Edges.Count > 0 ? PlotKind.FixedPoints
         : data.Spectra.Count > MaxOverlaidSpectra ? PlotKind.Timescales
         : data.Spectra.Count > 0 ? PlotKind.Spectrum
         : data.Trajectories.Count > 0 ? PlotKind.Trajectory
@@ -88,7 +91,7 @@ public static class RnnPlot
     private static Plot Draw(PlotData data, PlotKind kind) => kind switch
     {
         PlotKind.Spectrum => Spectrum(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
-        PlotKind.FixedPoints => FixedPoints(Need(data.FixedPoints, kind, "RnnFixedPoint objects (Find-RnnFixedPoint)"), data.Trajectories),
+        PlotKind.FixedPoints => FixedPoints(Need(data.FixedPoints, kind, "RnnFixedPoint objects (Find-RnnFixedPoint)"), data.Trajectories, data.Edges),
         PlotKind.FlowField => FlowField(Need(data.Flow, kind, "RnnFlowPoint objects (Get-RnnFlowField)"), data.FixedPoints, data.Trajectories),
         PlotKind.Trajectory => Trajectory(Need(data.Trajectories, kind, "states (Get-RnnTrajectory or Import-RnnState)")),
         PlotKind.Timescales => Timescales(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
@@ -102,7 +105,8 @@ public static class RnnPlot
     private static string DefaultTitle(PlotKind kind, PlotData data) => kind switch
     {
         PlotKind.Spectrum => data.Spectra.Count == 1 ? $"Eigenvalues at {data.Spectra[0].Label}" : $"Eigenvalues at {data.Spectra.Count} states",
-        PlotKind.FixedPoints => $"{Count(data.FixedPoints.Count, "fixed point")} ({data.FixedPoints.Count(p => p.IsStable)} stable){AtInput(data)}",
+        PlotKind.FixedPoints => (data.Edges.Count > 0 ? "Graph of " : "") +
+            $"{Count(data.FixedPoints.Count, "fixed point")} ({data.FixedPoints.Count(p => p.IsStable)} stable){AtInput(data)}",
         PlotKind.FlowField => $"Flow field F(h) - h{AtInput(data)}",
         PlotKind.Trajectory => data.Trajectories.Count == 1 ? $"Trajectory of {data.Trajectories[0].Count} states" : $"{data.Trajectories.Count} trajectories",
         PlotKind.Lyapunov => data.Lyapunov.Count == 1 ? $"Lyapunov spectrum ({data.Lyapunov[0].Label})" : $"{data.Lyapunov.Count} Lyapunov spectra",
@@ -140,15 +144,23 @@ public static class RnnPlot
         return plot;
     }
 
-    private static Plot FixedPoints(List<PlotFixedPoint> points, List<List<double[]>> trajectories)
+    private static Plot FixedPoints(List<PlotFixedPoint> points, List<List<double[]>> trajectories, List<double[][]> edges)
     {
         var plane = trajectories.Sum(t => t.Count) >= 2
             ? Plane.Principal(trajectories.SelectMany(t => t).ToList())
             : Plane.Principal(points.Select(p => p.State).ToList());
         var plot = new Plot();
         DrawTrajectories(plot, plane, trajectories, Colors.LightGray);
+        // The runs off the saddles under the points: the graph's edges, each the path it took.
+        for (int i = 0; i < edges.Count; i++)
+        {
+            var path = edges[i].Select(plane.Project).ToArray();
+            var line = plot.Add.ScatterLine(path.Select(p => p.X).ToArray(), path.Select(p => p.Y).ToArray(), Colors.SteelBlue.WithAlpha(0.7));
+            line.LineWidth = 1.5f;
+            if (i == 0) line.LegendText = "runs off saddles";
+        }
         var xy = points.Select(p => plane.Project(p.State)).ToArray();
-        double span = Span(xy.Concat(trajectories.SelectMany(t => t).Select(plane.Project)));
+        double span = Span(xy.Concat(trajectories.SelectMany(t => t).Select(plane.Project)).Concat(edges.SelectMany(e => e).Select(plane.Project)));
         // Each unstable mode as a segment through its point: its direction in the plane, a tenth of the picture long.
         for (int i = 0; i < points.Count; i++)
             foreach (var mode in points[i].UnstableModes)

@@ -67,6 +67,9 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
                 _data.FixedPoints.Add(new PlotFixedPoint(p.State, p.IsStable, p.UnstableModes));
                 _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues));
                 break;
+            case RnnFixedPointEdge g:
+                _data.Edges.Add(g.Path);
+                break;
             case RnnFlowPoint f:
                 _inputs.Add(f.Input);
                 _data.Flow.Add(new FlowPoint(f.X, f.Y, f.VX, f.VY, f.Speed, f.State, f.Velocity));
@@ -83,7 +86,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
                 break;
             default:
                 WriteError(Record(new RnnException("UnsupportedPlotInput", RnnErrorKind.InvalidArgument,
-                    $"Export-RnnPlot draws RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFlowPoint, RnnState and Lyapunov spectra, not {InputObject.BaseObject.GetType().Name}."),
+                    $"Export-RnnPlot draws RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFixedPointEdge, RnnFlowPoint, RnnState and Lyapunov spectra, not {InputObject.BaseObject.GetType().Name}."),
                     InputObject));
                 break;
         }

@@ -297,3 +297,72 @@ public sealed class RnnLyapunovExponent
     public string Unit { get; init; } = "1/step";
 }
 
+
+/// <summary>
+/// One run off an unstable fixed point along one of its unstable modes (Get-RnnFixedPointGraph): an edge of the
+/// fixed-point graph from the point From to the stable point To.
+/// </summary>
+public sealed class RnnFixedPointEdge
+{
+    /// <summary>The Index of the fixed point left.</summary>
+    public long From { get; init; }
+    public Core.FixedPointKind FromKind { get; init; }
+
+    /// <summary>The unstable modes of the point left (its index as a saddle).</summary>
+    public int FromUnstableCount { get; init; }
+
+    /// <summary>Which unstable mode, counted in order of magnitude (a complex pair once).</summary>
+    public int Mode { get; init; }
+    public Complex Eigenvalue { get; init; }
+
+    /// <summary>+1 or -1 along a real mode's eigenvector; for a complex pair, k of the -CircleDirections points on its circle.</summary>
+    public int Direction { get; init; }
+
+    /// <summary>The Index of the stable point reached; null when none was.</summary>
+    public long? To { get; init; }
+    public Core.EdgeOutcome Outcome { get; init; }
+    public int Steps { get; init; }
+
+    /// <summary>Euclidean distance from the end state to the stable point reached (or the nearest one; NaN without any).</summary>
+    public double Distance { get; init; }
+    public double[] Input { get; init; } = Array.Empty<double>();
+
+    /// <summary>Where the run ended.</summary>
+    public double[] State { get; init; } = Array.Empty<double>();
+
+    /// <summary>States along the run, at most 129, evenly spaced in steps: for pictures.</summary>
+    public double[][] Path { get; init; } = Array.Empty<double[]>();
+    public double[]? FromOutput { get; init; }
+    public double[]? ToOutput { get; init; }
+}
+
+/// <summary>Two fixed-point graphs compared (Compare-RnnFixedPointGraph).</summary>
+public sealed class RnnFixedPointGraphComparison
+{
+    /// <summary>
+    /// True when a one-to-one matching of the stable points carries every saddle (its index and the set of stable points
+    /// its runs reach) onto one of the other graph's; null when the search was cut off.
+    /// </summary>
+    public bool? Isomorphic { get; init; }
+
+    /// <summary>Output (each memory matched to the one with the nearest readout), Structure (any matching), Counts (the numbers of points differ), None, or SearchLimit.</summary>
+    public string MatchedBy { get; init; } = "";
+
+    /// <summary>The matching found: ReferenceStable[i] (an Index in the reference graph) goes with DifferenceStable[i].</summary>
+    public long[] ReferenceStable { get; init; } = Array.Empty<long>();
+    public long[] DifferenceStable { get; init; } = Array.Empty<long>();
+    public int ReferenceStableCount { get; init; }
+    public int DifferenceStableCount { get; init; }
+
+    /// <summary>The saddles left, by index: "12 of index 1, 6 of index 2, 1 of index 3".</summary>
+    public string ReferenceSaddles { get; init; } = "";
+    public string DifferenceSaddles { get; init; } = "";
+
+    /// <summary>Distinct (saddle, stable point) pairs joined by settled runs.</summary>
+    public int ReferenceLinks { get; init; }
+    public int DifferenceLinks { get; init; }
+
+    /// <summary>Runs that reached no piped stable point (left out of the comparison).</summary>
+    public int ReferenceUnsettled { get; init; }
+    public int DifferenceUnsettled { get; init; }
+}
