@@ -13,7 +13,7 @@
         'Import-RnnModel', 'Get-RnnFileContent', 'New-RnnModel', 'Export-RnnModel',
         'Get-RnnJacobian', 'Get-RnnEigen', 'Invoke-RnnLinearization',
         'Get-RnnTrajectory', 'Import-RnnState', 'Export-RnnState', 'Export-RnnResult', 'Join-RnnResult', 'Export-RnnPlot', 'Find-RnnFixedPoint', 'Get-RnnFlowField',
-        'Get-RnnLyapunovSpectrum', 'Get-RnnFixedPointGraph', 'Compare-RnnFixedPointGraph',
+        'Get-RnnLyapunovSpectrum', 'Get-RnnFixedPointGraph', 'Compare-RnnFixedPointGraph', 'Trace-RnnFixedPoint',
         'Get-RnnConfiguration', 'Set-RnnConfiguration'
     )
     FunctionsToExport    = @()

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using TorchSharp;
 
 namespace RnnLinearization.Core;
 
@@ -100,5 +101,61 @@ internal static class DenseLu
         }
         for (; i < length; i++) sum += Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
         return sum;
+    }
+}
+
+/// <summary>
+/// One square system factorised once and solved as often as needed: by <see cref="DenseLu"/> below
+/// <see cref="DenseLu.LibTorchFromSize"/> unknowns, by libtorch's LU (one matrix per call) from there on.
+/// </summary>
+internal sealed class Factorisation : IDisposable
+{
+    private readonly int _n;
+    private readonly double[]? _lu;
+    private readonly int[]? _swaps;
+    private readonly torch.Tensor? _factor, _pivots;
+
+    private Factorisation(int n, double[]? lu, int[]? swaps, torch.Tensor? factor, torch.Tensor? pivots, int sign)
+    {
+        (_n, _lu, _swaps, _factor, _pivots, DeterminantSign) = (n, lu, swaps, factor, pivots, sign);
+    }
+
+    /// <summary>The sign of the determinant: +1 or -1.</summary>
+    public int DeterminantSign { get; }
+
+    /// <summary>The LU of the n x n row-major matrix a (overwritten); null when it is singular to working precision.</summary>
+    public static Factorisation? Of(double[] a, int n)
+    {
+        if (n < DenseLu.LibTorchFromSize)
+        {
+            var swaps = new int[n];
+            if (!DenseLu.Factor(a, n, swaps)) return null;
+            int sign = 1;
+            for (int i = 0; i < n; i++) if (swaps[i] != i ^ a[i * n + i] < 0) sign = -sign;
+            return new Factorisation(n, a, swaps, null, null, sign);
+        }
+        TorchRuntime.EnsureLoaded();
+        using var scope = torch.NewDisposeScope();
+        var (lu, pivots) = torch.linalg.lu_factor(TensorData.Aligned(a, n, n));
+        var diagonal = TensorData.Flat(lu.diagonal());
+        var order = pivots!.to_type(torch.ScalarType.Int64).data<long>().ToArray();
+        if (diagonal.Any(d => d == 0 || !double.IsFinite(d))) return null;
+        int s = 1;
+        for (int i = 0; i < n; i++) if (order[i] != i + 1 ^ diagonal[i] < 0) s = -s;   // LAPACK's pivots count from 1
+        return new Factorisation(n, null, null, lu.DetachFromDisposeScope(), pivots.DetachFromDisposeScope(), s);
+    }
+
+    /// <summary>Solves A x = b in place.</summary>
+    public void Solve(double[] b)
+    {
+        if (_lu is not null) { DenseLu.Solve(_lu, _n, _swaps!, b); return; }
+        using var scope = torch.NewDisposeScope();
+        TensorData.Values(torch.linalg.lu_solve(_factor!, _pivots!, TensorData.Aligned(b, _n, 1))).CopyTo(b);
+    }
+
+    public void Dispose()
+    {
+        _factor?.Dispose();
+        _pivots?.Dispose();
     }
 }

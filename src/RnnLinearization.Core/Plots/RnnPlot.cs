@@ -18,7 +18,12 @@ public enum PlotKind
     Timescales,
     /// <summary>Lyapunov exponents against their index, with their 95% interval and the zero line.</summary>
     Lyapunov,
+    /// <summary>A bifurcation diagram: the input path's parameter against the readout (or the states' first principal component), stable solid, unstable dashed.</summary>
+    Bifurcation,
 }
+
+/// <summary>A point of a followed branch as drawn (Trace-RnnFixedPoint).</summary>
+public sealed record PlotBranchPoint(int Branch, double Parameter, double[] State, double[]? Output, bool IsStable, BifurcationKind Event);
 
 /// <summary>A Lyapunov spectrum as drawn: its label, exponents (largest first), their interval and unit.</summary>
 public sealed record PlotLyapunov(string Label, double[] Exponents, double[] Lower, double[] Upper, string Unit);
@@ -43,6 +48,9 @@ public sealed class PlotData
     /// <summary>Each trajectory as its states in time order.</summary>
     public List<List<double[]>> Trajectories { get; } = new();
 
+    /// <summary>Points of followed branches, in the order they came.</summary>
+    public List<PlotBranchPoint> Branches { get; } = new();
+
     /// <summary>Runs off saddles (Get-RnnFixedPointGraph): each one's states along the way.</summary>
     public List<double[][]> Edges { get; } = new();
 }
@@ -58,7 +66,8 @@ public static class RnnPlot
 
     /// <summary>The picture the data asks for: a flow field, else fixed points, else spectra (timescales when many), else a trajectory.</summary>
     public static PlotKind Infer(PlotData data) =>
-        data.Lyapunov.Count > 0 ? PlotKind.Lyapunov
+        data.Branches.Count > 0 ? PlotKind.Bifurcation
+        : data.Lyapunov.Count > 0 ? PlotKind.Lyapunov
         : data.Flow.Count > 0 ? PlotKind.FlowField
         : data.FixedPoints.Count > 0 || data.Edges.Count > 0 ? PlotKind.FixedPoints
         : data.Spectra.Count > MaxOverlaidSpectra ? PlotKind.Timescales
@@ -96,6 +105,7 @@ public static class RnnPlot
         PlotKind.Trajectory => Trajectory(Need(data.Trajectories, kind, "states (Get-RnnTrajectory or Import-RnnState)")),
         PlotKind.Timescales => Timescales(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
         PlotKind.Lyapunov => Lyapunov(Need(data.Lyapunov, kind, "Lyapunov spectra (Get-RnnLyapunovSpectrum)")),
+        PlotKind.Bifurcation => Bifurcation(Need(data.Branches, kind, "RnnBranchPoint objects (Trace-RnnFixedPoint)")),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -109,6 +119,8 @@ public static class RnnPlot
             $"{Count(data.FixedPoints.Count, "fixed point")} ({data.FixedPoints.Count(p => p.IsStable)} stable){AtInput(data)}",
         PlotKind.FlowField => $"Flow field F(h) - h{AtInput(data)}",
         PlotKind.Trajectory => data.Trajectories.Count == 1 ? $"Trajectory of {data.Trajectories[0].Count} states" : $"{data.Trajectories.Count} trajectories",
+        PlotKind.Bifurcation => $"{Count(data.Branches.Select(b => b.Branch).Distinct().Count(), "branch")}, " +
+            $"{Count(data.Branches.Count(b => b.Event != BifurcationKind.None), "bifurcation")}",
         PlotKind.Lyapunov => data.Lyapunov.Count == 1 ? $"Lyapunov spectrum ({data.Lyapunov[0].Label})" : $"{data.Lyapunov.Count} Lyapunov spectra",
         _ => $"Spectral radius and slowest time constant at {data.Spectra.Count} states" +
             (Runs(data.Spectra) > 1 ? $" ({Runs(data.Spectra)} runs)" : ""),
@@ -242,6 +254,56 @@ public static class RnnPlot
     }
 
     /// <summary>Each spectrum's exponents against their index (1 = largest), the interval as error bars, and zero.</summary>
+    /// <summary>
+    /// The bifurcation diagram: each branch as lines of its points in order, solid where stable and dashed where not,
+    /// against the path parameter; the readout's first output on the vertical axis (else the states' first principal
+    /// component); bifurcations as markers, one legend entry per kind.
+    /// </summary>
+    private static Plot Bifurcation(List<PlotBranchPoint> points)
+    {
+        bool readout = points.All(p => p.Output is { Length: > 0 }), scalar = points[0].State.Length == 1;
+        var plane = readout || scalar ? null : Plane.Principal(points.Select(p => p.State).ToList());
+        double Y(PlotBranchPoint p) => readout ? p.Output![0] : scalar ? p.State[0] : plane!.Project(p.State).X;
+        var plot = new Plot();
+        bool stableShown = false, unstableShown = false;
+        foreach (var branch in points.GroupBy(p => p.Branch))   // located bifurcations included: the line turns at a fold
+        {
+            var list = branch.ToList();
+            for (int start = 0; start < list.Count - 1;)
+            {
+                // A run of equal stability, joined to the next point so that the line has no gap where it changes.
+                int end = start + 1;
+                while (end < list.Count - 1 && list[end].IsStable == list[start].IsStable) end++;
+                var run = list.GetRange(start, end - start + 1);
+                var line = plot.Add.ScatterLine(run.Select(p => p.Parameter).ToArray(), run.Select(Y).ToArray(),
+                    list[start].IsStable ? Colors.Black : Colors.FireBrick);
+                line.LineWidth = 2;
+                line.MarkerSize = 0;
+                if (!list[start].IsStable) line.LinePattern = LinePattern.Dashed;
+                if (list[start].IsStable && !stableShown) { line.LegendText = "stable"; stableShown = true; }
+                if (!list[start].IsStable && !unstableShown) { line.LegendText = "unstable"; unstableShown = true; }
+                start = end;
+            }
+        }
+        var shapes = new Dictionary<BifurcationKind, (MarkerShape Shape, Color Color, string Label)>
+        {
+            [BifurcationKind.Fold] = (MarkerShape.FilledDiamond, Colors.RoyalBlue, "fold"),
+            [BifurcationKind.BranchPoint] = (MarkerShape.FilledSquare, Colors.DarkOrange, "branch point"),
+            [BifurcationKind.Flip] = (MarkerShape.FilledTriangleUp, Colors.SeaGreen, "flip"),
+            [BifurcationKind.NeimarkSacker] = (MarkerShape.FilledCircle, Colors.MediumPurple, "Neimark-Sacker"),
+        };
+        foreach (var group in points.Where(p => p.Event != BifurcationKind.None).GroupBy(p => p.Event))
+        {
+            var (shape, color, label) = shapes[group.Key];
+            var marks = plot.Add.Markers(group.Select(p => p.Parameter).ToArray(), group.Select(Y).ToArray(), shape, 11, color);
+            marks.LegendText = label;
+        }
+        plot.XLabel("input (path parameter)");
+        plot.YLabel(readout ? "readout output 0" : scalar ? "h" : plane!.XLabel);
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
     private static Plot Lyapunov(List<PlotLyapunov> spectra)
     {
         var plot = new Plot();

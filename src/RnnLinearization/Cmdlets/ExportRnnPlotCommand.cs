@@ -67,6 +67,9 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
                 _data.FixedPoints.Add(new PlotFixedPoint(p.State, p.IsStable, p.UnstableModes));
                 _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues));
                 break;
+            case RnnBranchPoint b:
+                _data.Branches.Add(new PlotBranchPoint(b.Branch, b.Parameter, b.State, b.Output, b.IsStable, b.Event));
+                break;
             case RnnFixedPointEdge g:
                 _data.Edges.Add(g.Path);
                 break;
@@ -86,7 +89,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
                 break;
             default:
                 WriteError(Record(new RnnException("UnsupportedPlotInput", RnnErrorKind.InvalidArgument,
-                    $"Export-RnnPlot draws RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFixedPointEdge, RnnFlowPoint, RnnState and Lyapunov spectra, not {InputObject.BaseObject.GetType().Name}."),
+                    $"Export-RnnPlot draws RnnEigen, RnnEigenMode, RnnFixedPoint, RnnFixedPointEdge, RnnBranchPoint, RnnFlowPoint, RnnState and Lyapunov spectra, not {InputObject.BaseObject.GetType().Name}."),
                     InputObject));
                 break;
         }

@@ -366,3 +366,31 @@ public sealed class RnnFixedPointGraphComparison
     public int ReferenceUnsettled { get; init; }
     public int DifferenceUnsettled { get; init; }
 }
+
+/// <summary>One point of a fixed point's branch along a path of inputs (Trace-RnnFixedPoint), or a bifurcation located on it.</summary>
+public sealed class RnnBranchPoint
+{
+    /// <summary>Which start the branch came from (0-based, in the order the points came).</summary>
+    public int Branch { get; init; }
+
+    /// <summary>The continuation step; a located bifurcation has the step of the point after it.</summary>
+    public int Step { get; init; }
+
+    /// <summary>Where on the path: the input component's value with -Component, 0 to 1 from -From to -To, k + f on the k-th segment of -InputPath.</summary>
+    public double Parameter { get; init; }
+    public double[] Input { get; init; } = Array.Empty<double>();
+    public double[] State { get; init; } = Array.Empty<double>();
+
+    /// <summary>None, or the bifurcation located at this point: Fold, Flip, NeimarkSacker, BranchPoint.</summary>
+    public Core.BifurcationKind Event { get; init; }
+    public bool IsStable { get; init; }
+    public int UnstableCount { get; init; }
+    public double SpectralRadius { get; init; }
+
+    /// <summary>The eigenvalues of the state Jacobian nearest the unit circle, nearest first.</summary>
+    public Complex[] NearestEigenvalues { get; init; } = Array.Empty<Complex>();
+    public double[]? Output { get; init; }
+
+    /// <summary>max |F(h, u) - h| at the point.</summary>
+    public double Residual { get; init; }
+}
