@@ -67,6 +67,17 @@ $edges | Where-Object FromUnstableCount -eq 1 | Group-Object From | Select-Objec
     @{ n = 'Joins'; e = { ($_.Group | ForEach-Object { $bits[$_.To] }) -join ' and ' } },
     @{ n = 'Steps'; e = { ($_.Group | ForEach-Object Steps) -join ', ' } } | Format-Table -AutoSize | Out-Host
 
+# The fixed point at input 0 = -1 followed as that input is swept to +1: the folds where memories vanish.
+$sweep = $trajectory | Find-RnnFixedPoint -Model $model -Input -1, 0, 0 -Count 512 -Noise 0.5 -Seed 1 |
+    Trace-RnnFixedPoint -Model $model -Component 0 -Range -1, 1
+$folds = @($sweep | Where-Object Event -eq Fold)
+$along = @($sweep | Where-Object Event -eq None)
+$crossings = @(1..($along.Count - 1) | Where-Object { $along[$_ - 1].Parameter * $along[$_].Parameter -le 0 }).Count
+Write-Host ("`nInput 0 swept from -1 to 1 (Trace-RnnFixedPoint): one branch of {0} points" -f $along.Count) -ForegroundColor Cyan
+Write-Host ("with {0} folds between inputs {1:0.000} and {2:0.000}; it crosses input 0 {3} times" -f $folds.Count,
+    ($folds | Measure-Object Parameter -Minimum).Minimum, ($folds | Measure-Object Parameter -Maximum).Maximum, $crossings) -ForegroundColor Cyan
+Write-Host ("(the search at input 0 found {0} fixed points)." -f @($fixed).Count) -ForegroundColor Cyan
+
 # The flow F(h) - h in the plane of the trajectory's first two principal components.
 $flow = $trajectory | Get-RnnFlowField -Model $model -GridSize 21
 $slowest = $flow | Sort-Object Speed | Select-Object -First 1
@@ -102,6 +113,7 @@ $pictures = @(
         Export-RnnPlot (Join-Path $PictureDir 'spectrum.png') -Kind Spectrum -Title 'Eigenvalues at a memory and at a saddle' -PassThru
     @($trajectory) + @($fixed) | Export-RnnPlot (Join-Path $PictureDir 'fixed-points.png') -PassThru
     @($fixed) + @($edges) | Export-RnnPlot (Join-Path $PictureDir 'fixed-point-graph.png') -PassThru
+    $sweep | Export-RnnPlot (Join-Path $PictureDir 'bifurcation.png') -Title 'Fixed points as input 0 is swept: folds where memories vanish' -PassThru
     @($flow) + @($trajectory) + @($stable) | Export-RnnPlot (Join-Path $PictureDir 'flow-field.png') -PassThru
     $trajectory | Export-RnnPlot (Join-Path $PictureDir 'trajectory.png') -PassThru
     $trajectory | Get-RnnEigen -Model $model -NoEigenvectors | Export-RnnPlot (Join-Path $PictureDir 'timescales.png') -Title 'Spectral radius and slowest time constant along the trajectory' -PassThru
