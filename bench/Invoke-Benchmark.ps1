@@ -6,7 +6,8 @@
     models and states and times the seed and the batched closed-form PyTorch code; this script times the module's
     core API (CoreTimer.cs) and its cmdlets (module imported, as a user runs them) on the same files, then the
     pipeline, memory and import-time workloads, then the fixed-point rows (Invoke-FixedPointBenchmark.ps1) and the
-    Lyapunov rows (Invoke-LyapunovBenchmark.ps1). Threads are set to the same count on every side. Prints a table
+    Lyapunov rows (Invoke-LyapunovBenchmark.ps1), and the rows of selection vectors, the fixed-point graph and
+    continuation (Invoke-DynamicsBenchmark.ps1). Threads are set to the same count on every side. Prints a table
     of per-state times and ratios and writes out/bench/bench.json. Ratios are measured in this one run.
 #>
 param(
@@ -178,6 +179,9 @@ $fixedPointRows = & (Join-Path $PSScriptRoot 'Invoke-FixedPointBenchmark.ps1') -
 Write-Host 'Lyapunov spectra against the reference code''s per-step work in numpy (bench/Invoke-LyapunovBenchmark.ps1)...' -ForegroundColor Cyan
 $lyapunov = & (Join-Path $PSScriptRoot 'Invoke-LyapunovBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir
 
+Write-Host 'Selection vectors, the fixed-point graph and continuation against numpy (bench/Invoke-DynamicsBenchmark.ps1)...' -ForegroundColor Cyan
+$dynamics = & (Join-Path $PSScriptRoot 'Invoke-DynamicsBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir
+
 $summary = [ordered]@{
     Date = (Get-Date).ToString('s'); Machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription)"
     Threads = (Get-RnnConfiguration).ThreadCount; TorchThreads = $torch.threads; PythonTorch = $torch.torch_version
@@ -189,6 +193,7 @@ $summary = [ordered]@{
     ImportSeconds = $importSeconds
     FixedPoints = $fixedPointRows
     Lyapunov = $lyapunov
+    Dynamics = $dynamics
 }
 # Written beside and moved into place, as the module writes its files: an interrupted run leaves the last report whole.
 $summary | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'bench.json.partial')

@@ -161,7 +161,6 @@ public static class FixedPointGraph
         Action<int, int>? progress, CancellationToken cancel)
     {
         int s = model.StateSize;
-        using var targets = stable.Count == 0 ? null : TensorData.FromRows(stable, s).DetachFromDisposeScope();
         var active = runs.ToList();
         for (int step = 1; step <= options.MaxSteps && active.Count > 0; step++)
         {
@@ -172,8 +171,6 @@ public static class FixedPointGraph
             var next = model.Step(u, x);
             var moved = TensorData.Values((next - x).norm(1));
             var states = TensorData.ToRows(next);
-            double[]? distances = null;
-            if (targets is not null) distances = TensorData.Flat(torch.cdist(next.unsqueeze(0), targets.unsqueeze(0)).squeeze(0));
             for (int r = 0; r < active.Count; r++)
             {
                 var run = active[r];
@@ -182,7 +179,7 @@ public static class FixedPointGraph
                 int nearest = -1;
                 double best = double.PositiveInfinity;
                 for (int k = 0; k < stable.Count; k++)
-                    if (distances![r * stable.Count + k] < best) (best, nearest) = (distances[r * stable.Count + k], k);
+                    if (Distance(run.State, stable[k]) is var d && d < best) (best, nearest) = (d, k);
                 EdgeOutcome? outcome = !run.State.All(double.IsFinite) ? EdgeOutcome.Diverged
                     : best <= options.Tolerance ? EdgeOutcome.Settled
                     : moved[r] <= Stopped ? EdgeOutcome.Elsewhere
@@ -193,6 +190,13 @@ public static class FixedPointGraph
             progress?.Invoke(step, active.Count);
         }
         return runs.Select(r => r.Edge!).ToArray();
+    }
+
+    private static double Distance(double[] a, double[] b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += (a[i] - b[i]) * (a[i] - b[i]);
+        return Math.Sqrt(sum);
     }
 
     /// <summary>Keeps every Stride-th state; at PathPoints + 1 states every other one goes and the stride doubles.</summary>
