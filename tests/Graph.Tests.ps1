@@ -104,11 +104,20 @@ Describe 'Get-RnnFixedPointGraph on the 3-bit flip-flop' {
         }
     }
 
-    It 'exports its edges to CSV and JSON, and draws them over the fixed points' {
+    It 'exports its edges to CSV, JSON and .npz, and draws them over the fixed points' {
         $csv = Join-Path $TestDrive 'edges.csv'
         $BundledEdges | Select-Object From, Mode, Direction, To, Outcome, Steps, Distance | Export-Csv $csv
         (Import-Csv $csv).Count | Should -Be $BundledEdges.Count
         ($BundledEdges[0] | ConvertTo-Json -Depth 4 -EnumsAsStrings | ConvertFrom-Json).Outcome | Should -Be 'Settled'
+        # As numpy reads the .npz: the complex Eigenvalue of each run, its To and its end State.
+        $npz = Join-Path $TestDrive 'edges.npz'
+        $BundledEdges | Export-RnnResult $npz -WarningAction SilentlyContinue
+        $read = & /usr/bin/python3 -c "import numpy, json, sys; d = numpy.load(sys.argv[1]); print(json.dumps([d['Eigenvalue'].real.tolist(), d['To'].tolist(), list(d['State'].shape)]))" $npz | ConvertFrom-Json
+        for ($i = 0; $i -lt $BundledEdges.Count; $i++) {
+            $read[0][$i] | Should -Be $BundledEdges[$i].Eigenvalue.Real
+            $read[1][$i] | Should -Be $BundledEdges[$i].To
+        }
+        $read[2] | Should -Be @($BundledEdges.Count, 24)
         $png = Join-Path $TestDrive 'graph.png'
         $file = @($BundledPoints) + @($BundledEdges) | Export-RnnPlot $png -PassThru
         $file.Length | Should -BeGreaterThan 10000

@@ -140,6 +140,22 @@ Describe 'Get-RnnEigen -LeftEigenvectors on a network built from its eigenbasis 
     }
 }
 
+Describe 'Find-RnnFixedPoint -LeftEigenvectors' {
+    It 'gives each point its modes, with the closed-form gains at the linear network''s one fixed point' {
+        $m = Open $Expected.linear
+        $p = Find-RnnFixedPoint -Model $m -InitialState ([double[][]]@(, [double[]](0.3, 0.1, -0.2, 0.5))) -LeftEigenvectors
+        @($p).Count | Should -Be 1
+        $p.Modes.Count | Should -Be 4
+        for ($k = 0; $k -lt 4; $k++) {
+            $p.Modes[$k].Index | Should -Be $p.Index
+            for ($o = 0; $o -lt 2; $o++) {
+                for ($j = 0; $j -lt 2; $j++) { [math]::Abs($p.Modes[$k].Gain[$o][$j] - $Expected.linear.gains[$k][$o][$j]) | Should -BeLessThan 1e-11 }
+            }
+        }
+        (Find-RnnFixedPoint -Model $m -InitialState ([double[][]]@(, [double[]](0.3, 0.1, -0.2, 0.5)))).Modes | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Get-RnnEigen -LeftEigenvectors errors and plain output' {
     It 'refuses -LeftEigenvectors with -NoEigenvectors (ConflictingParameters)' {
         $m = New-RnnModel -Architecture Rnn -InputSize 1 -HiddenSize 3 -Seed 1

@@ -57,7 +57,7 @@ public static class Spectrum
         Linearization.CheckBatch(model, inputs, states);
         inputJacobians = null;
         if (states.Count == 0) return Array.Empty<EigenResult>();
-        MemoryGuard.Require(MemoryGuard.Matrices(states.Count, model.StateSize, vectors == Vectors.None ? 3 : 8), $"The spectra of {states.Count} state(s) of {model.StateSize} values");
+        MemoryGuard.Require(MemoryGuard.Matrices(states.Count, model.StateSize, vectors switch { Vectors.None => 3, Vectors.Right => 6, _ => 8 }), $"The spectra of {states.Count} state(s) of {model.StateSize} values");
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
         var (_, jh, jx) = model.Linearize(TensorData.FromRows(inputs, model.InputSize, precision), TensorData.FromRows(states, model.StateSize, precision));

@@ -40,7 +40,7 @@ public sealed class NpzWriter : IDisposable
     public IReadOnlyCollection<string> Dropped => _dropped;
     public long Count => _count;
 
-    /// <summary>One record: name to value (long, int, double, bool, string, double[], double[][], Complex[], Complex[][] as columns of a matrix).</summary>
+    /// <summary>One record: name to value (long, int, double, Complex, bool, string, double[], double[][], Complex[], Complex[][] as columns of a matrix).</summary>
     public void Add(IEnumerable<(string Name, object? Value)> fields)
     {
         var seen = new HashSet<string>();
@@ -85,6 +85,7 @@ public sealed class NpzWriter : IDisposable
         switch (value)
         {
             case double d: return ("<f8", Array.Empty<long>(), s => F8(s, d));
+            case Complex c: return ("<c16", Array.Empty<long>(), s => C16(s, c));
             case long or int: return ("<i8", Array.Empty<long>(), s => I8(s, Convert.ToInt64(value)));
             case bool b: return ("|b1", Array.Empty<long>(), s => s.WriteByte(b ? (byte)1 : (byte)0));
             case string or Enum: return ("<U", Array.Empty<long>(), null);

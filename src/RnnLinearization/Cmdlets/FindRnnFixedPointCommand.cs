@@ -87,6 +87,10 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
     [Parameter]
     public SwitchParameter NoProbes { get; set; }
 
+    /// <summary>Each point also gets Modes: its RnnEigenMode rows with selection vectors, overlaps and gains (Get-RnnEigen -PerMode -LeftEigenvectors).</summary>
+    [Parameter]
+    public SwitchParameter LeftEigenvectors { get; set; }
+
     protected override void EndProcessing()
     {
         var input = Input ?? new double[Model.InputSize];
@@ -123,12 +127,17 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
         WriteVerbose($"{account} Kept: {string.Join(", ", points.GroupBy(p => p.Kind).Select(g => $"{g.Count()} {g.Key}").DefaultIfEmpty("none"))}.");
         if (4 * summary.Failed > summary.Starts) WriteWarning(account);   // many (a quarter) ended nowhere
         WriteInformation(new InformationRecord(summary, "Find-RnnFixedPoint") { Tags = { "Summary" } });
+        (EigenResult Spectrum, ModeSelection[] Modes)[]? selections = null;
+        if (LeftEigenvectors && points.Length > 0)
+            selections = Terminating(() => Interruptible(() => Selection.FromModel(Model, points.Select(_ => input).ToArray(), points.Select(p => p.State).ToArray(),
+                EigenSort.Magnitude)), Model);
         for (int i = 0; i < points.Length; i++)
         {
             var p = points[i];
+            long index = All ? offset + p.FirstStart : i;
             WriteResult(new RnnFixedPoint
             {
-                Index = All ? offset + p.FirstStart : i,
+                Index = index,
                 Input = input,
                 State = p.State,
                 NextState = p.NextState,
@@ -148,6 +157,7 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
                 UnstableModes = p.UnstableModes,
                 LineAttractorScore = p.LineAttractorScore,
                 Output = Model.Output(p.State),
+                Modes = selections is null ? null : GetRnnEigenCommand.Modes(index, null, null, selections[i].Spectrum, selections[i].Modes).Cast<RnnEigenModeSelection>().ToArray(),
             }, Model, p.State, p.NextState);
         }
     }

@@ -4,7 +4,7 @@ using RnnLinearization.Core;
 namespace RnnLinearization;
 
 [Cmdlet(VerbsCommon.Get, "RnnEigen", DefaultParameterSetName = JacobianSet)]
-[OutputType(typeof(RnnEigen), typeof(RnnEigenMode))]
+[OutputType(typeof(RnnEigen), typeof(RnnEigenMode), typeof(RnnEigenModeSelection))]
 public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 {
     private const string JacobianSet = "Jacobian";
@@ -127,6 +127,33 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     private const double IllConditioned = 1e8;
     private bool _warned;
 
+    /// <summary>One RnnEigenMode per eigenvalue; an RnnEigenModeSelection, with its selection quantities, where they are given.</summary>
+    internal static IEnumerable<RnnEigenMode> Modes(long index, long? sourceRow, int? trial, EigenResult spectrum, ModeSelection[]? modes)
+    {
+        var lambda = spectrum.Eigenvalues;
+        for (int k = 0; k < lambda.Length; k++)
+        {
+            var (l, tau, period) = (lambda[k], Spectrum.TimeConstant(lambda[k]), Spectrum.Period(lambda[k]));
+            yield return modes is null
+                ? new RnnEigenMode
+                {
+                    Index = index, SourceRow = sourceRow, Trial = trial, Mode = k, Real = l.Real, Imaginary = l.Imaginary,
+                    Magnitude = l.Magnitude, Angle = l.Phase, TimeConstant = tau, Period = period,
+                }
+                : new RnnEigenModeSelection
+                {
+                    Index = index, SourceRow = sourceRow, Trial = trial, Mode = k, Real = l.Real, Imaginary = l.Imaginary,
+                    Magnitude = l.Magnitude, Angle = l.Phase, TimeConstant = tau, Period = period,
+                    RightEigenvector = spectrum.Eigenvectors![k],
+                    SelectionVector = spectrum.LeftEigenvectors![k],
+                    InputOverlap = modes[k].InputOverlap,
+                    OutputOverlap = modes[k].OutputOverlap,
+                    Gain = modes[k].Gain,
+                    ConditionNumber = modes[k].ConditionNumber,
+                };
+        }
+    }
+
     private void Emit(long index, long? sourceRow, int? trial, double[]? input, double[] state, EigenResult spectrum, ModeSelection[]? modes)
     {
         var lambda = spectrum.Eigenvalues;
@@ -138,28 +165,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         }
         if (PerMode)
         {
-            for (int k = 0; k < lambda.Length; k++)
-            {
-                WriteObject(new RnnEigenMode
-                {
-                    Index = index,
-                    SourceRow = sourceRow,
-                    Trial = trial,
-                    Mode = k,
-                    Real = lambda[k].Real,
-                    Imaginary = lambda[k].Imaginary,
-                    Magnitude = lambda[k].Magnitude,
-                    Angle = lambda[k].Phase,
-                    TimeConstant = Spectrum.TimeConstant(lambda[k]),
-                    Period = Spectrum.Period(lambda[k]),
-                    RightEigenvector = modes is null ? null : spectrum.Eigenvectors![k],
-                    SelectionVector = modes is null ? null : spectrum.LeftEigenvectors![k],
-                    InputOverlap = modes?[k].InputOverlap,
-                    OutputOverlap = modes?[k].OutputOverlap,
-                    Gain = modes?[k].Gain,
-                    ConditionNumber = modes?[k].ConditionNumber,
-                });
-            }
+            foreach (var mode in Modes(index, sourceRow, trial, spectrum, modes)) WriteObject(mode);
             return;
         }
         WriteResult(new RnnEigen

@@ -85,7 +85,7 @@ public sealed class RnnEigen
 }
 
 /// <summary>One eigenvalue as a row: for tables and Export-Csv. TimeConstant and Period are in steps.</summary>
-public sealed class RnnEigenMode
+public class RnnEigenMode
 {
     public long Index { get; init; }
     /// <summary>The row's number in the state file it came from (0-based; Import-RnnState), the same in every shard of the file; null for states not read from a file.</summary>
@@ -100,27 +100,34 @@ public sealed class RnnEigenMode
     public double Angle { get; init; }
     public double TimeConstant { get; init; }
     public double Period { get; init; }
+}
 
-    /// <summary>With -LeftEigenvectors: the mode's right eigenvector r_k (unit length).</summary>
-    public Complex[]? RightEigenvector { get; init; }
+/// <summary>
+/// A mode with what Mante et al. (2013) read off a fixed point (Get-RnnEigen -PerMode -LeftEigenvectors): its own type,
+/// so that plain RnnEigenMode rows keep their columns.
+/// </summary>
+public sealed class RnnEigenModeSelection : RnnEigenMode
+{
+    /// <summary>The mode's right eigenvector r_k (unit length).</summary>
+    public Complex[] RightEigenvector { get; init; } = Array.Empty<Complex>();
 
-    /// <summary>With -LeftEigenvectors: the left eigenvector l_k, the selection vector (l_k J = lambda_k l_k, l_k . r_k = 1).</summary>
-    public Complex[]? SelectionVector { get; init; }
+    /// <summary>The left eigenvector l_k, the selection vector (l_k J = lambda_k l_k, l_k . r_k = 1).</summary>
+    public Complex[] SelectionVector { get; init; } = Array.Empty<Complex>();
 
-    /// <summary>With -LeftEigenvectors: l_k . column j of the input Jacobian, per input: how much input j drives the mode.</summary>
-    public Complex[]? InputOverlap { get; init; }
+    /// <summary>l_k . column j of the input Jacobian, per input: how much input j drives the mode.</summary>
+    public Complex[] InputOverlap { get; init; } = Array.Empty<Complex>();
 
-    /// <summary>With -LeftEigenvectors and a readout: C r_k per output (C = d output / d state): how much the readout sees of the mode.</summary>
+    /// <summary>With a readout: C r_k per output (C = d output / d state): how much the readout sees of the mode.</summary>
     public Complex[]? OutputOverlap { get; init; }
 
     /// <summary>
-    /// With -LeftEigenvectors and a readout: Re[(C r_k)(l_k J_x) / (1 - lambda_k)], [output][input]: the mode's part of
+    /// With a readout: Re[(C r_k)(l_k J_x) / (1 - lambda_k)], [output][input]: the mode's part of
     /// the readout's steady-state response to a constant input change. All modes sum to C (I - J)^-1 J_x.
     /// </summary>
     public double[][]? Gain { get; init; }
 
-    /// <summary>With -LeftEigenvectors: |l_k| |r_k|, the eigenvalue's sensitivity (1 for a normal matrix).</summary>
-    public double? ConditionNumber { get; init; }
+    /// <summary>|l_k| |r_k|, the eigenvalue's sensitivity (1 for a normal matrix).</summary>
+    public double ConditionNumber { get; init; }
 }
 
 /// <summary>The first-order Taylor step for one perturbation row, and with -Exact the true step and its error.</summary>
@@ -189,6 +196,9 @@ public sealed class RnnFixedPoint
     [Ragged]
     public double[][] UnstableModes { get; init; } = Array.Empty<double[]>();
     public double[]? Output { get; init; }
+
+    /// <summary>With -LeftEigenvectors: one RnnEigenMode per eigenvalue, with its selection vector, input and readout overlaps, gain and condition number.</summary>
+    public RnnEigenModeSelection[]? Modes { get; init; }
 }
 
 /// <summary>A property whose shape differs from result to result (no one array holds it): Export-RnnResult leaves it out.</summary>
