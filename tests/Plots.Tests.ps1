@@ -220,3 +220,45 @@ Describe 'Export-RnnPlot for figures and several runs' {
         { $Fps | Export-RnnResult (Join-Path $Dir 'no-such-folder/points.npz') } | Should -Throw -ErrorId 'OutputFolderNotFound,RnnLinearization.ExportRnnResultCommand'
     }
 }
+
+Describe 'Export-RnnPlot -ColorBy and -Axes' {
+    BeforeAll {
+        function script:Get-SvgText([string] $Path) { Get-Content $Path -Raw }
+    }
+
+    It 'colours each trial of an input file apart, with one legend entry per trial' {
+        $states = Get-RnnTrajectory -Model $Model -InputFile (Join-Path $script:Fixtures 'trials/trials.npy')
+        $trials = @($states | ForEach-Object Trial | Sort-Object -Unique)
+        $trials.Count | Should -BeGreaterThan 1
+        $path = Join-Path $Dir 'trials.svg'
+        $states | Export-RnnPlot $path -ColorBy Trial
+        $text = Get-SvgText $path
+        foreach ($t in $trials) { $text | Should -BeLike "*trial $t*" }
+        $default = Join-Path $Dir 'trials-default.svg'
+        $states | Export-RnnPlot $default
+        Get-SvgText $default | Should -Not -BeLike '*trial 0*'
+    }
+
+    It 'colours fixed points by the input they were found at' {
+        $shifted = $Traj | Find-RnnFixedPoint -Model $Model -Count 128 -Noise 0.5 -Seed 1 -Input 0.2, 0, 0 -WarningAction SilentlyContinue
+        $path = Join-Path $Dir 'inputs.svg'
+        @($Fps) + @($shifted) | Export-RnnPlot $path -ColorBy Input
+        $text = Get-SvgText $path
+        $text | Should -BeLike '*input (0, 0, 0)*'
+        $text | Should -BeLike '*input (0.2, 0, 0)*'
+    }
+
+    It 'projects on given axes, and refuses axes of the wrong length or parallel ones (InvalidAxes)' {
+        $c = (Get-RnnJacobian -Model $Model -State $Traj[-1].State).OutputJacobian
+        $path = Join-Path $Dir 'axes.svg'
+        @($Traj) + @($Fps) | Export-RnnPlot $path -Axes $c[0], $c[1]
+        Get-SvgText $path | Should -BeLike '*axis 2 (orthogonalised)*'
+        { $Fps | Export-RnnPlot (Join-Path $Dir 'bad.svg') -Axes ([double[]](1, 2, 3)), ([double[]](3, 2, 1)) -ErrorAction Stop } | Should -Throw -ErrorId 'StateLengthMismatch*'
+        { $Fps | Export-RnnPlot (Join-Path $Dir 'bad.svg') -Axes $c[0], $c[0] -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAxes*'
+    }
+
+    It 'warns when -ColorBy or -Axes have nothing to act on' {
+        $Traj | Get-RnnEigen -Model $Model -NoEigenvectors | Select-Object -First 3 | Export-RnnPlot (Join-Path $Dir 'spectra.svg') -ColorBy Trial -WarningVariable warned -WarningAction SilentlyContinue
+        "$warned" | Should -BeLike '*-ColorBy Trial*'
+    }
+}

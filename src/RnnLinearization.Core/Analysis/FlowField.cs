@@ -29,18 +29,7 @@ public static class FlowField
             throw new RnnException("InvalidExtent", RnnErrorKind.InvalidArgument, "-Extent takes one or two positive half-widths (along the first and second axis).");
         var c = center ?? (states.Count > 0 ? Mean(states, s) : new double[s]);
         double[] a1, a2;
-        if (axes is not null)
-        {
-            if (axes.Count != 2)
-                throw new RnnException("InvalidAxes", RnnErrorKind.InvalidArgument, $"-Axes takes two vectors, not {axes.Count}.");
-            Check.Vector(axes[0], s, "The first axis", "StateLengthMismatch");
-            Check.Vector(axes[1], s, "The second axis", "StateLengthMismatch");
-            a1 = Normalised(axes[0]) ?? throw Degenerate("The first axis is zero.");
-            var rest = (double[])axes[1].Clone();
-            double along = Dot(rest, a1);
-            for (int i = 0; i < s; i++) rest[i] -= along * a1[i];
-            a2 = Normalised(rest, Norm(axes[1])) ?? throw Degenerate("The two axes are parallel.");
-        }
+        if (axes is not null) (a1, a2) = Orthonormal(axes, s);
         else (a1, a2) = Principal(states, c, s);
 
         double ex, ey;
@@ -132,6 +121,21 @@ public static class FlowField
         int largest = 0;
         for (int i = 1; i < v.Length; i++) if (Math.Abs(v[i]) > Math.Abs(v[largest])) largest = i;
         return v[largest] < 0 ? v.Select(e => -e).ToArray() : v;
+    }
+
+    /// <summary>Two axes of -Axes made orthonormal (Gram-Schmidt): the first keeps its direction, the second loses its part along it.</summary>
+    public static (double[] A1, double[] A2) Orthonormal(IReadOnlyList<double[]> axes, int s)
+    {
+        if (axes.Count != 2)
+            throw new RnnException("InvalidAxes", RnnErrorKind.InvalidArgument, $"-Axes takes two vectors, not {axes.Count}.");
+        Check.Vector(axes[0], s, "The first axis", "StateLengthMismatch");
+        Check.Vector(axes[1], s, "The second axis", "StateLengthMismatch");
+        var a1 = Normalised(axes[0]) ?? throw Degenerate("The first axis is zero.");
+        var rest = (double[])axes[1].Clone();
+        double along = Dot(rest, a1);
+        for (int i = 0; i < s; i++) rest[i] -= along * a1[i];
+        var a2 = Normalised(rest, Norm(axes[1])) ?? throw Degenerate("The two axes are parallel.");
+        return (a1, a2);
     }
 
     private static RnnException Degenerate(string why) => new("InvalidAxes", RnnErrorKind.InvalidArgument, $"{why} -Axes needs two independent directions.");

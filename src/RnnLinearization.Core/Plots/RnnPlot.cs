@@ -22,6 +22,17 @@ public enum PlotKind
     Bifurcation,
 }
 
+/// <summary>What colours a picture's trajectories and fixed points.</summary>
+public enum PlotColor
+{
+    /// <summary>Trajectories by time, fixed points by stability.</summary>
+    Default,
+    /// <summary>Each trial (Get-RnnTrajectory -InputFile) its own colour.</summary>
+    Trial,
+    /// <summary>Fixed points at each input their own colour (points of several searches piped together).</summary>
+    Input,
+}
+
 /// <summary>A point of a followed branch as drawn (Trace-RnnFixedPoint).</summary>
 public sealed record PlotBranchPoint(int Branch, double Parameter, double[] State, double[]? Output, bool IsStable, BifurcationKind Event);
 
@@ -47,6 +58,18 @@ public sealed class PlotData
 
     /// <summary>Each trajectory as its states in time order.</summary>
     public List<List<double[]>> Trajectories { get; } = new();
+
+    /// <summary>Each trajectory's trial (Get-RnnTrajectory -InputFile), or null: for -ColorBy Trial.</summary>
+    public List<int?> TrajectoryTrials { get; } = new();
+
+    /// <summary>Each fixed point's input: for -ColorBy Input.</summary>
+    public List<double[]?> FixedPointInputs { get; } = new();
+
+    /// <summary>Two axes to project on (made orthonormal, through the states' mean) instead of the principal components.</summary>
+    public double[][]? Axes { get; set; }
+
+    /// <summary>What colours trajectories and fixed points: time and stability (the default), the trial, or the input.</summary>
+    public PlotColor ColorBy { get; set; }
 
     /// <summary>Points of followed branches, in the order they came.</summary>
     public List<PlotBranchPoint> Branches { get; } = new();
@@ -100,9 +123,9 @@ public static class RnnPlot
     private static Plot Draw(PlotData data, PlotKind kind) => kind switch
     {
         PlotKind.Spectrum => Spectrum(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
-        PlotKind.FixedPoints => FixedPoints(Need(data.FixedPoints, kind, "RnnFixedPoint objects (Find-RnnFixedPoint)"), data.Trajectories, data.Edges),
+        PlotKind.FixedPoints => FixedPoints(Need(data.FixedPoints, kind, "RnnFixedPoint objects (Find-RnnFixedPoint)"), data),
         PlotKind.FlowField => FlowField(Need(data.Flow, kind, "RnnFlowPoint objects (Get-RnnFlowField)"), data.FixedPoints, data.Trajectories),
-        PlotKind.Trajectory => Trajectory(Need(data.Trajectories, kind, "states (Get-RnnTrajectory or Import-RnnState)")),
+        PlotKind.Trajectory => Trajectory(Need(data.Trajectories, kind, "states (Get-RnnTrajectory or Import-RnnState)"), data),
         PlotKind.Timescales => Timescales(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
         PlotKind.Lyapunov => Lyapunov(Need(data.Lyapunov, kind, "Lyapunov spectra (Get-RnnLyapunovSpectrum)")),
         PlotKind.Bifurcation => Bifurcation(Need(data.Branches, kind, "RnnBranchPoint objects (Trace-RnnFixedPoint)")),
@@ -156,13 +179,15 @@ public static class RnnPlot
         return plot;
     }
 
-    private static Plot FixedPoints(List<PlotFixedPoint> points, List<List<double[]>> trajectories, List<double[][]> edges)
+    private static Plot FixedPoints(List<PlotFixedPoint> points, PlotData data)
     {
+        var (trajectories, edges) = (data.Trajectories, data.Edges);
         var plane = trajectories.Sum(t => t.Count) >= 2
-            ? Plane.Principal(trajectories.SelectMany(t => t).ToList())
-            : Plane.Principal(points.Select(p => p.State).ToList());
+            ? Plane.For(trajectories.SelectMany(t => t).ToList(), data.Axes)
+            : Plane.For(points.Select(p => p.State).ToList(), data.Axes);
         var plot = new Plot();
-        DrawTrajectories(plot, plane, trajectories, Colors.LightGray);
+        if (data.ColorBy == PlotColor.Trial) DrawTrials(plot, plane, data);
+        else DrawTrajectories(plot, plane, trajectories, Colors.LightGray);
         // The runs off the saddles under the points: the graph's edges, each the path it took.
         for (int i = 0; i < edges.Count; i++)
         {
@@ -183,7 +208,8 @@ public static class RnnPlot
                 line.LineWidth = 2;
                 line.MarkerSize = 0;
             }
-        AddPoints(plot, xy, points, legend: true, modes: true);
+        if (data.ColorBy == PlotColor.Input) AddPointsByInput(plot, xy, points, data.FixedPointInputs);
+        else AddPoints(plot, xy, points, legend: true, modes: true);
         plot.XLabel(plane.XLabel);
         plot.YLabel(plane.YLabel);
         plot.ShowLegend(Edge.Right);
@@ -225,11 +251,19 @@ public static class RnnPlot
         return plot;
     }
 
-    private static Plot Trajectory(List<List<double[]>> trajectories)
+    private static Plot Trajectory(List<List<double[]>> trajectories, PlotData data)
     {
         var all = trajectories.SelectMany(t => t).ToList();
-        var plane = Plane.Principal(all);
+        var plane = Plane.For(all, data.Axes);
         var plot = new Plot();
+        if (data.ColorBy == PlotColor.Trial)
+        {
+            DrawTrials(plot, plane, data);
+            plot.XLabel(plane.XLabel);
+            plot.YLabel(plane.YLabel);
+            plot.ShowLegend(Edge.Right);
+            return plot;
+        }
         var colormap = new ScottPlot.Colormaps.Viridis();
         int longest = trajectories.Max(t => t.Count);
         foreach (var t in trajectories)
@@ -253,7 +287,6 @@ public static class RnnPlot
         return plot;
     }
 
-    /// <summary>Each spectrum's exponents against their index (1 = largest), the interval as error bars, and zero.</summary>
     /// <summary>
     /// The bifurcation diagram: each branch as lines of its points in order, solid where stable and dashed where not,
     /// against the path parameter; the readout's first output on the vertical axis (else the states' first principal
@@ -304,6 +337,7 @@ public static class RnnPlot
         return plot;
     }
 
+    /// <summary>Each spectrum's exponents against their index (1 = largest), the interval as error bars, and zero.</summary>
     private static Plot Lyapunov(List<PlotLyapunov> spectra)
     {
         var plot = new Plot();
@@ -388,6 +422,54 @@ public static class RnnPlot
         }
     }
 
+    /// <summary>Trials in the legend one by one up to this many; more are coloured along a colour bar by trial number.</summary>
+    private const int MaxLegendTrials = 10;
+
+    /// <summary>Each trajectory in its trial's colour (-ColorBy Trial), its start marked.</summary>
+    private static void DrawTrials(Plot plot, Plane plane, PlotData data)
+    {
+        var trials = data.TrajectoryTrials.Select((t, i) => t ?? i).ToList();
+        var distinct = trials.Distinct().OrderBy(t => t).ToList();
+        var palette = new ScottPlot.Palettes.Category10();
+        var colormap = new ScottPlot.Colormaps.Turbo();
+        bool legend = distinct.Count <= MaxLegendTrials;
+        var labelled = new HashSet<int>();
+        for (int i = 0; i < data.Trajectories.Count; i++)
+        {
+            int rank = distinct.IndexOf(trials[i]);
+            var color = legend ? palette.GetColor(rank) : colormap.GetColor(distinct.Count > 1 ? rank / (distinct.Count - 1.0) : 0.5);
+            var xy = data.Trajectories[i].Select(plane.Project).ToArray();
+            var line = plot.Add.ScatterLine(xy.Select(p => p.X).ToArray(), xy.Select(p => p.Y).ToArray(), color);
+            line.LineWidth = 1.5f;
+            if (legend && labelled.Add(trials[i])) line.LegendText = data.TrajectoryTrials[i] is null ? $"trajectory {trials[i]}" : $"trial {trials[i]}";
+            plot.Add.Marker(xy[0].X, xy[0].Y, MarkerShape.OpenCircle, 7, color);
+        }
+        if (!legend)
+        {
+            var bar = plot.Add.ColorBar(new ColorScale(colormap, distinct[0], distinct[^1]), Edge.Right);
+            bar.Label = "trial";
+        }
+    }
+
+    /// <summary>Fixed points coloured by their input (-ColorBy Input): stable filled, unstable hollow, one legend entry per input.</summary>
+    private static void AddPointsByInput(Plot plot, (double X, double Y)[] xy, List<PlotFixedPoint> points, List<double[]?> inputs)
+    {
+        var palette = new ScottPlot.Palettes.Category10();
+        var groups = Enumerable.Range(0, points.Count).GroupBy(i => inputs.Count > i && inputs[i] is { } u ? Format(u) : "?").ToList();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            var color = palette.GetColor(g);
+            var stable = groups[g].Where(i => points[i].IsStable).ToArray();
+            var unstable = groups[g].Where(i => !points[i].IsStable).ToArray();
+            var first = plot.Add.Markers(stable.Select(i => xy[i].X).ToArray(), stable.Select(i => xy[i].Y).ToArray(), MarkerShape.FilledCircle, 11, color);
+            first.LegendText = $"input {groups[g].Key}";
+            var hollow = plot.Add.Markers(unstable.Select(i => xy[i].X).ToArray(), unstable.Select(i => xy[i].Y).ToArray(), MarkerShape.OpenCircle, 11, color);
+            hollow.MarkerLineWidth = 2;
+        }
+
+        static string Format(double[] u) => "(" + string.Join(", ", u.Select(v => v.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture))) + ")";
+    }
+
     private static void DrawTrajectories(Plot plot, Plane plane, List<List<double[]>> trajectories, Color color)
     {
         for (int i = 0; i < trajectories.Count; i++)
@@ -440,6 +522,15 @@ public static class RnnPlot
 
         public string XLabel { get; }
         public string YLabel { get; }
+
+        /// <summary>The plane of the given axes (made orthonormal) through the states' mean, or else of their principal components.</summary>
+        public static Plane For(List<double[]> states, double[][]? axes)
+        {
+            if (axes is null) return Principal(states);
+            int s = states[0].Length;
+            var (a1, a2) = RnnLinearization.Core.FlowField.Orthonormal(axes, s);
+            return new Plane(RnnLinearization.Core.FlowField.Mean(states, s), a1, a2, "axis 1", "axis 2 (orthogonalised)");
+        }
 
         /// <summary>The states' first two principal components about their mean; for a single state (or states along one line), the first two units.</summary>
         public static Plane Principal(List<double[]> states)

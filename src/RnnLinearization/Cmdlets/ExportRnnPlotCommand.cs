@@ -18,6 +18,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
     private readonly List<RnnLyapunovExponent> _exponents = new();
     private long? _lastStateIndex;
     private string? _lastStatePath;
+    private int? _lastTrial;
 
     [Parameter(Mandatory = true, Position = 0)]
     public string Path { get; set; } = null!;
@@ -47,6 +48,14 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
     [Parameter]
     public SwitchParameter NoClobber { get; set; }
 
+    /// <summary>Two state-space vectors to project on (made orthonormal), instead of the principal components.</summary>
+    [Parameter]
+    public double[][]? Axes { get; set; }
+
+    /// <summary>Trial: each trial's trajectory its own colour. Input: fixed points at each input their own colour.</summary>
+    [Parameter]
+    public PlotColor ColorBy { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -65,6 +74,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
             case RnnFixedPoint p:
                 _inputs.Add(p.Input);
                 _data.FixedPoints.Add(new PlotFixedPoint(p.State, p.IsStable, p.UnstableModes));
+                _data.FixedPointInputs.Add(p.Input);
                 _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues));
                 break;
             case RnnBranchPoint b:
@@ -101,8 +111,12 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
     /// </summary>
     private void AddState(RnnState s)
     {
-        bool continues = _lastStateIndex is long last && s.Index > last && s.Path == _lastStatePath && _data.Trajectories.Count > 0;
-        if (!continues) _data.Trajectories.Add(new List<double[]>());
+        bool continues = _lastStateIndex is long last && s.Index > last && s.Path == _lastStatePath && s.Trial == _lastTrial && _data.Trajectories.Count > 0;
+        if (!continues)
+        {
+            _data.Trajectories.Add(new List<double[]>());
+            _data.TrajectoryTrials.Add(s.Trial);
+        }
         var trajectory = _data.Trajectories[^1];
         if (s.NextState is null) trajectory.Add(s.State);
         else
@@ -110,7 +124,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
             if (!continues) trajectory.Add(s.State);
             trajectory.Add(s.NextState);
         }
-        (_lastStateIndex, _lastStatePath) = (s.Index, s.Path);
+        (_lastStateIndex, _lastStatePath, _lastTrial) = (s.Index, s.Path, s.Trial);
     }
 
     protected override void EndProcessing()
@@ -130,6 +144,14 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
         if (_inputs.Count > 0 && _inputs.All(u => u is not null && u.SequenceEqual(_inputs[0]))) _data.Input = _inputs[0];
         var path = FileSystemPath(Path);
         var kind = Kind ?? Terminating(() => RnnPlot.Infer(_data), InputObject);
+        _data.Axes = Axes;
+        _data.ColorBy = ColorBy;
+        if (Axes is not null && kind is not (PlotKind.FixedPoints or PlotKind.Trajectory))
+            WriteWarning($"-Axes applies to the FixedPoints and Trajectory pictures, not {kind}" + (kind == PlotKind.FlowField ? " (give Get-RnnFlowField -Axes)." : "."));
+        if (ColorBy == PlotColor.Trial && (_data.Trajectories.Count == 0 || kind is not (PlotKind.FixedPoints or PlotKind.Trajectory)))
+            WriteWarning("-ColorBy Trial colours trajectories (RnnState objects) in the Trajectory and FixedPoints pictures; there are none here.");
+        if (ColorBy == PlotColor.Input && (_data.FixedPoints.Count == 0 || kind != PlotKind.FixedPoints))
+            WriteWarning("-ColorBy Input colours fixed points (RnnFixedPoint objects) in the FixedPoints picture; there are none here.");
         WriteVerbose($"Drawing {kind} into {path}.");
         if (NoClobber && File.Exists(path))
             ThrowTerminatingError(Record(new RnnException("PlotFileExists", RnnErrorKind.WriteError, $"'{path}' exists and -NoClobber was given."), path));
