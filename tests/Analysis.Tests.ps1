@@ -136,7 +136,7 @@ Describe 'The pipeline' {
             Get-RnnEigen -Model (New-RnnModel -InputSize 2 -HiddenSize 3 -Seed 4) -PerMode | Export-Csv $csv
         $rows = Import-Csv $csv
         $rows.Count | Should -Be 12
-        $rows[0].PSObject.Properties.Name | Should -Be @('Index', 'SourceRow', 'Trial', 'Mode', 'Real', 'Imaginary', 'Magnitude', 'Angle', 'TimeConstant', 'Period')
+        $rows[0].PSObject.Properties.Name | Should -Be @('Index', 'SourceRow', 'Trial', 'Mode', 'Real', 'Imaginary', 'Magnitude', 'Angle', 'TimeConstant', 'Period', 'Dt', 'ContinuousEigenvalue')
         ($rows | Group-Object Index).Count | Should -Be 4
         ($rows | Group-Object SourceRow).Name | Should -Be @('0', '1', '2', '3') -Because 'each mode names its row of the file'
         $rows | ForEach-Object { [double]$_.Magnitude | Should -BeGreaterOrEqual 0 }

@@ -13,7 +13,8 @@ Describe 'Options that do not apply are refused, not ignored' {
         @{ Case = '-Nonlinearity Relu for a new LSTM'; Id = 'NonlinearityNotApplicable'; Command = { New-RnnModel -InputSize 1 -HiddenSize 2 -Architecture Lstm -Nonlinearity Relu -ErrorAction Stop } }
         @{ Case = '-Nonlinearity on a TorchScript cell'; Id = 'NonlinearityNotApplicable'; Command = { Import-RnnModel (Join-Path $script:Fixtures 'models/script_lowrank_i3_h6.pt') -Architecture TorchScript -InputSize 3 -HiddenSize 6 -Nonlinearity Relu -ErrorAction Stop } }
         @{ Case = '-Alpha with -Dt and -Tau'; Id = 'ConflictingParameters'; Command = { Import-RnnModel (Join-Path $script:Fixtures 'models/leaky_i2_h4_linear.pt') -Architecture LeakyRnn -Alpha 0.1 -Dt 1 -Tau 10 -ErrorAction Stop } }
-        @{ Case = '-Dt without -Tau'; Id = 'ConflictingParameters'; Command = { Import-RnnModel (Join-Path $script:Fixtures 'models/leaky_i2_h4_linear.pt') -Architecture LeakyRnn -Dt 1 -ErrorAction Stop } }
+        @{ Case = '-Tau without -Dt'; Id = 'ConflictingParameters'; Command = { Import-RnnModel (Join-Path $script:Fixtures 'models/leaky_i2_h4_linear.pt') -Architecture LeakyRnn -Tau 10 -ErrorAction Stop } }
+        @{ Case = '-Dt of 0'; Id = 'InvalidDt'; Command = { Import-RnnModel (Join-Path $script:Fixtures 'models/leaky_i2_h4_linear.pt') -Architecture LeakyRnn -Alpha 0.1 -Dt 0 -ErrorAction Stop } }
     ) {
         $e = Get-Error $Command
         $e | Should -Not -BeNullOrEmpty

@@ -156,6 +156,47 @@ Describe 'Find-RnnFixedPoint -LeftEigenvectors' {
     }
 }
 
+Describe 'Times in the model''s own unit (Import-RnnModel -Dt)' {
+    BeforeAll {
+        $options = $Expected.linear.import
+        $script:Timed = Import-RnnModel (Join-Path $Dir $Expected.linear.model) @options -Dt 0.02
+        $script:Lambda = [double[]]$Expected.linear.eigenvalues
+    }
+
+    It 'keeps the step as Dt and shows it' {
+        $Timed.Dt | Should -Be 0.02
+        ($Timed | Format-Table | Out-String) | Should -BeLike '*dt 0.02*'
+        $options = $Expected.linear.import
+        (Import-RnnModel (Join-Path $Dir $Expected.linear.model) @options).Dt | Should -BeNullOrEmpty
+    }
+
+    It 'gives time constants -dt/ln|lambda| and continuous eigenvalues ln(lambda)/dt for the known spectrum' {
+        $modes = Get-RnnEigen -Model $Timed -State ([double[]](0, 0, 0, 0)) -PerMode
+        for ($k = 0; $k -lt 4; $k++) {
+            $want = -0.02 / [math]::Log([math]::Abs($Lambda[$k]))
+            [math]::Abs($modes[$k].TimeConstant - $want) / $want | Should -BeLessThan 1e-10
+            $modes[$k].Dt | Should -Be 0.02
+            $c = [System.Numerics.Complex]::Log([System.Numerics.Complex]::new($Lambda[$k], 0)) / 0.02
+            ($modes[$k].ContinuousEigenvalue - $c).Magnitude | Should -BeLessThan 1e-8
+        }
+        [math]::Abs($modes[2].ContinuousEigenvalue.Imaginary - [math]::PI / 0.02) | Should -BeLessThan 1e-8 -Because 'a negative eigenvalue flips sign every step: half a turn per step'
+    }
+
+    It 'gives fixed points'' time constants in time, and Lyapunov rates per time unit' {
+        $p = Find-RnnFixedPoint -Model $Timed -InitialState ([double[][]]@(, [double[]](0.3, 0.1, -0.2, 0.5)))
+        $p.Dt | Should -Be 0.02
+        [math]::Abs($p.SlowestTimeConstant - (-0.02 / [math]::Log(0.95))) | Should -BeLessThan 1e-9
+        $p.ContinuousEigenvalues.Count | Should -Be 4
+        $l = Get-RnnLyapunovSpectrum -Model $Timed -WarmUp 100 -Steps 500
+        $l.Unit | Should -Be '1/time'
+        [math]::Abs($l.Exponents[0] - [math]::Log(0.95) / 0.02) | Should -BeLessThan 1e-6
+    }
+
+    It 'refuses a Dt that is not a positive time (InvalidDt)' {
+        { $Timed.Dt = -1 } | Should -Throw '*Dt is the time of one step*'
+    }
+}
+
 Describe 'Get-RnnEigen -LeftEigenvectors errors and plain output' {
     It 'refuses -LeftEigenvectors with -NoEigenvectors (ConflictingParameters)' {
         $m = New-RnnModel -Architecture Rnn -InputSize 1 -HiddenSize 3 -Seed 1

@@ -294,6 +294,13 @@ public static class Spectrum
         return log == 0 ? double.PositiveInfinity : -1.0 / log;
     }
 
+    /// <summary>
+    /// ln(lambda) / dt: the rate of the continuous-time mode whose flow over one step dt is lambda (real part -1/tau,
+    /// imaginary part the angular frequency); for a leaky network with small alpha, close to (lambda - 1) / dt, the
+    /// eigenvalue of the differential equation it discretises. -infinity real part for lambda = 0.
+    /// </summary>
+    public static Complex Continuous(Complex lambda, double dt) => Complex.Log(lambda) / dt;
+
     /// <summary>2 pi / |angle| steps; +infinity for a real positive eigenvalue.</summary>
     public static double Period(Complex lambda)
     {

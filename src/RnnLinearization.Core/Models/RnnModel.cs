@@ -81,6 +81,19 @@ public abstract class RnnModel
     /// <summary>Named unit ranges (regions) of the state, when a region map was given.</summary>
     public IReadOnlyDictionary<string, UnitRange>? Regions { get; set; }
 
+    private double? _dt;
+
+    /// <summary>
+    /// The time one step takes, in the model's own time unit (Import-RnnModel -Dt, or set here); null when unknown, and
+    /// then times are reported in steps.
+    /// </summary>
+    public double? Dt
+    {
+        get => _dt;
+        set => _dt = value is null || value > 0 && double.IsFinite(value.Value) ? value
+            : throw new RnnException("InvalidDt", RnnErrorKind.InvalidArgument, $"Dt is the time of one step: finite and above 0, not {value}.");
+    }
+
     /// <summary>The file the model came from, if any.</summary>
     public string? Path { get; internal set; }
 

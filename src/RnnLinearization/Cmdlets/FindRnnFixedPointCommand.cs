@@ -152,12 +152,14 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
                 IsStable = p.Kind == FixedPointKind.Stable,
                 UnstableCount = p.Spectrum.UnstableCount,
                 Eigenvalues = p.Spectrum.Eigenvalues,
-                TimeConstants = p.TimeConstants,
-                SlowestTimeConstant = Spectrum.SlowestTimeConstant(p.Spectrum.Eigenvalues),
+                TimeConstants = p.TimeConstants.Select(t => t * (Model.Dt ?? 1)).ToArray(),
+                SlowestTimeConstant = Spectrum.SlowestTimeConstant(p.Spectrum.Eigenvalues) * (Model.Dt ?? 1),
                 UnstableModes = p.UnstableModes,
                 LineAttractorScore = p.LineAttractorScore,
                 Output = Model.Output(p.State),
-                Modes = selections is null ? null : GetRnnEigenCommand.Modes(index, null, null, selections[i].Spectrum, selections[i].Modes).Cast<RnnEigenModeSelection>().ToArray(),
+                Modes = selections is null ? null : GetRnnEigenCommand.Modes(index, null, null, selections[i].Spectrum, selections[i].Modes, Model.Dt).Cast<RnnEigenModeSelection>().ToArray(),
+                Dt = Model.Dt,
+                ContinuousEigenvalues = Model.Dt is { } dt ? p.Spectrum.Eigenvalues.Select(l => Spectrum.Continuous(l, dt)).ToArray() : null,
             }, Model, p.State, p.NextState);
         }
     }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Management.Automation;
 using RnnLinearization.Core;
 
@@ -128,22 +129,25 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     private bool _warned;
 
     /// <summary>One RnnEigenMode per eigenvalue; an RnnEigenModeSelection, with its selection quantities, where they are given.</summary>
-    internal static IEnumerable<RnnEigenMode> Modes(long index, long? sourceRow, int? trial, EigenResult spectrum, ModeSelection[]? modes)
+    /// <remarks>With the model's time step <paramref name="dt"/>, times are in its unit and each mode has its continuous-time eigenvalue.</remarks>
+    internal static IEnumerable<RnnEigenMode> Modes(long index, long? sourceRow, int? trial, EigenResult spectrum, ModeSelection[]? modes, double? dt)
     {
         var lambda = spectrum.Eigenvalues;
+        double unit = dt ?? 1;
         for (int k = 0; k < lambda.Length; k++)
         {
-            var (l, tau, period) = (lambda[k], Spectrum.TimeConstant(lambda[k]), Spectrum.Period(lambda[k]));
+            var (l, tau, period) = (lambda[k], unit * Spectrum.TimeConstant(lambda[k]), unit * Spectrum.Period(lambda[k]));
+            Complex? continuous = dt is { } step ? Spectrum.Continuous(l, step) : null;
             yield return modes is null
                 ? new RnnEigenMode
                 {
                     Index = index, SourceRow = sourceRow, Trial = trial, Mode = k, Real = l.Real, Imaginary = l.Imaginary,
-                    Magnitude = l.Magnitude, Angle = l.Phase, TimeConstant = tau, Period = period,
+                    Magnitude = l.Magnitude, Angle = l.Phase, TimeConstant = tau, Period = period, Dt = dt, ContinuousEigenvalue = continuous,
                 }
                 : new RnnEigenModeSelection
                 {
                     Index = index, SourceRow = sourceRow, Trial = trial, Mode = k, Real = l.Real, Imaginary = l.Imaginary,
-                    Magnitude = l.Magnitude, Angle = l.Phase, TimeConstant = tau, Period = period,
+                    Magnitude = l.Magnitude, Angle = l.Phase, TimeConstant = tau, Period = period, Dt = dt, ContinuousEigenvalue = continuous,
                     RightEigenvector = spectrum.Eigenvectors![k],
                     SelectionVector = spectrum.LeftEigenvectors![k],
                     InputOverlap = modes[k].InputOverlap,
@@ -165,7 +169,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         }
         if (PerMode)
         {
-            foreach (var mode in Modes(index, sourceRow, trial, spectrum, modes)) WriteObject(mode);
+            foreach (var mode in Modes(index, sourceRow, trial, spectrum, modes, ParameterSetName == StateSet ? Model.Dt : null)) WriteObject(mode);
             return;
         }
         WriteResult(new RnnEigen

@@ -96,9 +96,11 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
         }
         catch (OperationCanceledException) { return; }
         WriteProgress(new ProgressRecord(0, "Get-RnnLyapunovSpectrum", activity) { RecordType = ProgressRecordType.Completed });
-        double dt = Dt ?? 1;
+        // The model's own time step unless -Dt says otherwise.
+        double? step = Dt ?? Model.Dt;
+        double dt = step ?? 1;
         double[] Scaled(double[] x) => x.Select(v => v / dt).ToArray();
-        string unit = Dt is null ? "1/step" : "1/time";
+        string unit = step is null ? "1/step" : "1/time";
         if (PerExponent)
         {
             for (int i = 0; i < result.Exponents.Length; i++)

@@ -30,7 +30,7 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
     [Parameter]
     public double? Alpha { get; set; }
 
-    /// <summary>With -Tau, gives Alpha = Dt / Tau.</summary>
+    /// <summary>The time of one step, in the model's time unit: times are then reported in that unit. With -Tau, gives Alpha = Dt / Tau.</summary>
     [Parameter]
     public double? Dt { get; set; }
 
@@ -69,12 +69,15 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        if (Alpha is not null && (Dt is not null || Tau is not null))
+        if (Alpha is not null && Tau is not null)
             ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
                 "Give -Alpha, or -Dt and -Tau (alpha = Dt / Tau), not both."), Alpha));
-        if ((Dt is null) != (Tau is null))
+        if (Tau is not null && Dt is null)
             ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
-                "-Dt and -Tau go together: alpha = Dt / Tau."), Dt ?? Tau));
+                "-Tau needs -Dt: alpha = Dt / Tau."), Tau));
+        if (Dt is { } step && !(step > 0 && double.IsFinite(step)) || Tau is { } t && !(t > 0 && double.IsFinite(t)))
+            ThrowTerminatingError(Record(new RnnException("InvalidDt", RnnErrorKind.InvalidArgument,
+                "-Dt and -Tau are times: finite and above 0."), Dt));
         _alpha = Alpha ?? (Dt is { } dt && Tau is { } tau ? dt / tau : null);
         if (ParameterMap is not null) _map = Terminating(() => Map(ParameterMap), ParameterMap);
     }
@@ -105,6 +108,7 @@ public sealed class ImportRnnModelCommand : RnnCmdlet
         try
         {
             model = Interruptible(() => ModelLoader.Load(path, Architecture, Nonlinearity, Prefix, _alpha, InputSize, HiddenSize, Readout, NoReadout, _map, StopToken));
+            model.Dt = Dt;
             if (RegionMap is not null)
             {
                 var map = FileSystemPath(RegionMap);

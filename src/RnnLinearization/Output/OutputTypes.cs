@@ -84,7 +84,7 @@ public sealed class RnnEigen
     public string? Region { get; init; }
 }
 
-/// <summary>One eigenvalue as a row: for tables and Export-Csv. TimeConstant and Period are in steps.</summary>
+/// <summary>One eigenvalue as a row: for tables and Export-Csv. TimeConstant and Period are in steps, or in the model's time unit when it has a Dt.</summary>
 public class RnnEigenMode
 {
     public long Index { get; init; }
@@ -100,6 +100,12 @@ public class RnnEigenMode
     public double Angle { get; init; }
     public double TimeConstant { get; init; }
     public double Period { get; init; }
+
+    /// <summary>The model's time step when it has one (Import-RnnModel -Dt): TimeConstant and Period are then in its time unit, not in steps.</summary>
+    public double? Dt { get; init; }
+
+    /// <summary>With Dt: ln(lambda) / Dt, the continuous-time eigenvalue (real part -1/TimeConstant, imaginary part the angular frequency).</summary>
+    public Complex? ContinuousEigenvalue { get; init; }
 }
 
 /// <summary>
@@ -199,6 +205,12 @@ public sealed class RnnFixedPoint
 
     /// <summary>With -LeftEigenvectors: one RnnEigenMode per eigenvalue, with its selection vector, input and readout overlaps, gain and condition number.</summary>
     public RnnEigenModeSelection[]? Modes { get; init; }
+
+    /// <summary>The model's time step when it has one: TimeConstants and SlowestTimeConstant are then in its time unit, not in steps.</summary>
+    public double? Dt { get; init; }
+
+    /// <summary>With Dt: ln(lambda) / Dt for each eigenvalue, in the order of Eigenvalues.</summary>
+    public Complex[]? ContinuousEigenvalues { get; init; }
 }
 
 /// <summary>A property whose shape differs from result to result (no one array holds it): Export-RnnResult leaves it out.</summary>
