@@ -23,7 +23,7 @@ try {
     $pulses = foreach ($t in 1..200) { $x = [double[]](0, 0, 0); if ($t % 25 -eq 0) { $x[($t / 25) % 3] = 1 - 2 * ($t % 50 -eq 0) }; , $x }
     $points = Get-RnnTrajectory -Model $m -InputSequence $pulses | Find-RnnFixedPoint -Model $m -Count 256 -Noise 0.5 -Seed 1 -WarningAction SilentlyContinue
     $stable = @($points | Where-Object Kind -eq Stable)
-    $saddles = @($points | Where-Object { $_.Kind -ne 'Stable' -and $_.UnstableCount -gt 0 })
+    $saddles = @($points | Where-Object Kind -in 'Saddle', 'Unstable')   # the points the cmdlet leaves
     $pointsFile = Join-Path $OutDir 'dyn_points.npz'
     Remove-Item $pointsFile -ErrorAction SilentlyContinue
     # Two arrays in one .npz, written by numpy from the states the module found.

@@ -47,6 +47,13 @@ Describe 'Trace-RnnFixedPoint on h'' = tanh(2h + u)' {
         }
     }
 
+    It 'starts from a tiny -StepSize and still follows the branch to its end' {
+        $start = Find-RnnFixedPoint -Model $Fold -Input -1 -InitialState ([double[][]]@(, @(-1.0)))
+        $b = $start | Trace-RnnFixedPoint -Model $Fold -Component 0 -Range -1, 1 -StepSize 1e-10
+        @($b | Where-Object Event -eq Fold).Count | Should -Be 2
+        $b[-1].Parameter | Should -Be 1
+    }
+
     It 'gives the same folds along an -InputPath with a corner, in that path''s parameter' {
         $start = Find-RnnFixedPoint -Model $Fold -Input -1 -InitialState ([double[][]]@(, @(-1.0)))
         # The corner lies beyond both folds: a branch that turns back past a corner ends there (TurnedBack).

@@ -159,9 +159,25 @@ Describe 'Compare-RnnFixedPointGraph' {
         $c.MatchedBy | Should -Be 'Counts'
     }
 
+    It 'leaves Isomorphic empty when a run settled nowhere or a graph has no edges, and counts every piped stable point' {
+        $short = Points $Gru | Get-RnnFixedPointGraph -Model $Gru -MaxSteps 5 -WarningAction SilentlyContinue
+        $c = Compare-RnnFixedPointGraph $BundledEdges $short -WarningVariable warned -WarningAction SilentlyContinue
+        $c.Isomorphic | Should -BeNullOrEmpty
+        $c.MatchedBy | Should -Be 'Unsettled'
+        "$warned" | Should -BeLike '*reached no piped stable point*'
+        $c.DifferenceStableCount | Should -Be 8
+        $none = Compare-RnnFixedPointGraph $BundledEdges @() -WarningAction SilentlyContinue
+        $none.Isomorphic | Should -BeNullOrEmpty
+        $none.MatchedBy | Should -Be 'NoEdges'
+        # A memory no saddle leads to still counts: one stable point fewer piped is a different graph.
+        $fewer = $BundledPoints | Where-Object Index -ne ($BundledPoints | Where-Object Kind -eq Stable | Select-Object -First 1).Index |
+            Get-RnnFixedPointGraph -Model $Bundled -WarningAction SilentlyContinue
+        (Compare-RnnFixedPointGraph $BundledEdges $fewer -WarningAction SilentlyContinue).Isomorphic | Should -Not -BeTrue
+    }
+
     It 'matches by structure when the networks have no readout' {
         $noOutput = foreach ($e in $GruEdges) {
-            [RnnLinearization.RnnFixedPointEdge]@{ From = $e.From; FromKind = $e.FromKind; FromUnstableCount = $e.FromUnstableCount; Mode = $e.Mode; Direction = $e.Direction; To = $e.To; Outcome = $e.Outcome; Steps = $e.Steps }
+            [RnnLinearization.RnnFixedPointEdge]@{ From = $e.From; FromKind = $e.FromKind; FromUnstableCount = $e.FromUnstableCount; Mode = $e.Mode; Direction = $e.Direction; To = $e.To; Outcome = $e.Outcome; Steps = $e.Steps; StablePoints = $e.StablePoints }
         }
         $c = Compare-RnnFixedPointGraph $BundledEdges $noOutput
         $c.Isomorphic | Should -BeTrue

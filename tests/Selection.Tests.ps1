@@ -215,6 +215,15 @@ Describe 'Get-RnnEigen -LeftEigenvectors errors and plain output' {
         ($out | Where-Object Index -eq 1 | Measure-Object ConditionNumber -Maximum).Maximum | Should -BeLessThan 1.000001 -Because 'a diagonal J is normal'
     }
 
+    It 'gives an infinite gain, of the numerator''s sign, to a mode at lambda = 1 (a perfect integrator)' {
+        $j = [RnnLinearization.RnnJacobian]@{ Index = 0; State = [double[]](0, 0); StateJacobian = [double[][]]@([double[]](1, 0), [double[]](0, 0.5))
+            InputJacobian = [double[][]]@([double[]](2), [double[]](1)); OutputJacobian = [double[][]]@(, [double[]](-1, 1)) }
+        $modes = $j | Get-RnnEigen -PerMode -LeftEigenvectors
+        $one = $modes | Where-Object Real -eq 1
+        [double]::IsNegativeInfinity($one.Gain[0][0]) | Should -BeTrue -Because '(C r)(l J_x) = (-1)(2) < 0'
+        ($modes | Where-Object Real -eq 0.5).Gain[0][0] | Should -Be 2 -Because '(1)(1) / (1 - 0.5)'
+    }
+
     It 'exports the per-mode rows to CSV and JSON' {
         $m = Open $Expected.networks[0]
         $modes = Modes $m $Expected.networks[0].states[0]

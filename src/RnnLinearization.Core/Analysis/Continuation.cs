@@ -31,13 +31,13 @@ public enum BranchEnd
     StartNotFixed,
 }
 
+/// <summary>The points of all branches, in order, and how each branch ended.</summary>
+public sealed record ContinuationResult(List<BranchPoint> Points, BranchEnd[] Ends);
+
 /// <summary>
 /// One point of a followed branch: its position Parameter along the input path (0 at the first input, k at the k-th
 /// corner), the input and state there, the eigenvalues of the state Jacobian (largest magnitude first), and Event.
 /// </summary>
-/// <summary>The points of all branches, in order, and how each branch ended.</summary>
-public sealed record ContinuationResult(List<BranchPoint> Points, BranchEnd[] Ends);
-
 public sealed record BranchPoint(int Branch, int Step, double Parameter, double[] Input, double[] State, Complex[] Eigenvalues,
     BifurcationKind Event, double Residual);
 
@@ -72,9 +72,9 @@ public static class Continuation
             throw new RnnException("InvalidInputPath", RnnErrorKind.InvalidArgument, "An input path needs at least two inputs.");
         foreach (var u in path) Check.Input(model, u);
         for (int i = 0; i < starts.Count; i++) Check.Vector(starts[i], model.StateSize, $"Start {i}", "StateLengthMismatch");
-        if (!(options.StepSize > 0) || !(options.MinStepSize > 0) || !(options.MaxStepSize >= options.StepSize) || options.MaxSteps < 1 || !(options.Tolerance > 0))
+        if (!(options.StepSize > options.MinStepSize) || !(options.MinStepSize > 0) || !(options.MaxStepSize >= options.StepSize) || options.MaxSteps < 1 || !(options.Tolerance > 0))
             throw new RnnException("InvalidContinuationOption", RnnErrorKind.InvalidArgument,
-                "-StepSize, -MinStepSize and -Tolerance must be above 0, -MaxStepSize at least -StepSize, and -MaxSteps at least 1.");
+                "-StepSize must be above the smallest step, -Tolerance above 0, -MaxStepSize at least -StepSize, and -MaxSteps at least 1.");
         TorchRuntime.EnsureLoaded();
         var result = new List<BranchPoint>();
         var ends = new BranchEnd[starts.Count];
@@ -116,6 +116,7 @@ public static class Continuation
             var initial = new double[_s + 1];
             initial[_s] = 1;   // the first tangent points toward growing p
             var node = Describe(x, initial);
+            if (node is null) return BranchEnd.StartNotFixed;
             Emit(node, BifurcationKind.None);
             double ds = options.StepSize;
             while (true)
@@ -130,6 +131,7 @@ public static class Continuation
                     var end = Newton(Clamp(next.X, 1.0));
                     if (end is null) { ds /= 2; if (ds < options.MinStepSize) return BranchEnd.StepTooSmall; continue; }
                     var last = Describe(end, node.Tangent);
+                    if (last is null) { ds /= 2; if (ds < options.MinStepSize) return BranchEnd.StepTooSmall; continue; }
                     Detect(node, last);
                     Emit(last, BifurcationKind.None);
                     if (_segment + 2 >= path.Count) return BranchEnd.PathEnd;
@@ -138,10 +140,11 @@ public static class Continuation
                     restart[^1] = 0;
                     // The tangent in the new segment's parameter: recomputed from a push toward growing p.
                     node = Describe(restart, initial);
+                    if (node is null) return BranchEnd.StepTooSmall;
                     continue;
                 }
-                if (next.X[^1] < 0) return BranchEnd.TurnedBack;   // back past the segment's start, after a fold
                 Detect(node, next);
+                if (next.X[^1] < 0) return BranchEnd.TurnedBack;   // back past the segment's start, after a fold
                 Emit(next, BifurcationKind.None);
                 node = next;
             }
@@ -179,13 +182,21 @@ public static class Continuation
                 var delta = g.Select(v => -v).Append(-arc).ToArray();
                 var lu = Factorisation.Of(m, _s + 1);
                 if (lu is null) return (null, iteration);
-                lu.Solve(delta);
-                for (int i = 0; i <= _s; i++) x[i] += delta[i];
-                if (!x.All(double.IsFinite) || Residual(x) > options.Tolerance) { lu.Dispose(); if (!x.All(double.IsFinite)) return (null, iteration); continue; }
-                double moved = Math.Sqrt(x.Select((v, i) => (v - predicted[i]) * (v - predicted[i])).Sum());
-                if (moved > Math.Abs(ds) + 1e-9) { lu.Dispose(); return (null, iteration); }
-                // The tangent from the last iteration's factorisation: it is off by the last correction, by then tiny.
-                return (Describe(x, from.Tangent, lu), iteration);
+                bool kept = false;
+                try
+                {
+                    lu.Solve(delta);
+                    for (int i = 0; i <= _s; i++) x[i] += delta[i];
+                    if (!x.All(double.IsFinite)) return (null, iteration);
+                    if (Residual(x) > options.Tolerance) continue;
+                    double moved = Math.Sqrt(x.Select((v, i) => (v - predicted[i]) * (v - predicted[i])).Sum());
+                    if (moved > Math.Abs(ds) + 1e-9) return (null, iteration);
+                    // The tangent from the last iteration's factorisation: it is off by the last correction, by then tiny.
+                    kept = true;
+                    var node = Describe(x, from.Tangent, lu);
+                    return node is null ? (null, iteration) : (node, iteration);
+                }
+                finally { if (!kept) lu.Dispose(); }
             }
             return (null, CorrectorIterations);
         }
@@ -253,7 +264,8 @@ public static class Continuation
         /// A corrected point's tangent (oriented by the previous one), eigenvalues and bordered determinant's sign, from a
         /// factorisation of the bordered matrix given (then disposed) or made here.
         /// </summary>
-        private Node Describe(double[] x, double[] previousTangent, Factorisation? factorisation = null)
+        /// <remarks>Null when the tangent is not finite (the bordered system overflowed): a failed step, as a failed correction.</remarks>
+        private Node? Describe(double[] x, double[] previousTangent, Factorisation? factorisation = null)
         {
             int n = _s + 1;
             using var lu = factorisation ?? Factorisation.Of(Bordered(x, previousTangent).M, n);
@@ -267,6 +279,7 @@ public static class Continuation
             }
             else t = (double[])previousTangent.Clone();
             double norm = Math.Sqrt(RowScale.Dot(t, t));
+            if (!(norm > 0) || !double.IsFinite(norm)) return null;
             for (int i = 0; i < n; i++) t[i] /= norm;
             var spectrum = Spectrum.FromModel(model, new[] { InputAt(x[^1]) }, new[] { x[.._s] }, EigenSort.Magnitude, eigenvectors: false)[0];
             return new Node(x, t, spectrum.Eigenvalues, sign, Residual(x));
@@ -290,7 +303,7 @@ public static class Continuation
                 Locate(a, b, n => Product(n.Eigenvalues, l => l.Imaginary == 0 ? l.Real - 1 : 1), BifurcationKind.BranchPoint, found);
             if ((a.FlipCount - b.FlipCount) % 2 != 0)
                 Locate(a, b, n => Product(n.Eigenvalues, l => l.Imaginary == 0 ? l.Real + 1 : 1), BifurcationKind.Flip, found);
-            if (a.Pairs == b.Pairs && a.PairsOutside != b.PairsOutside)
+            if (a.Pairs == b.Pairs && (a.PairsOutside - b.PairsOutside) % 2 != 0)
                 Locate(a, b, n => Product(n.Eigenvalues, l => l.Imaginary > 0 ? l.Magnitude - 1 : 1), BifurcationKind.NeimarkSacker, found);
             foreach (var (_, node, kind) in found.OrderBy(f => f.Arc)) Emit(node, kind);
         }
@@ -298,7 +311,7 @@ public static class Continuation
         private static double Product(IEnumerable<Complex> eigenvalues, Func<Complex, double> factor)
         {
             double sign = 1;
-            foreach (var l in eigenvalues) sign *= Math.Sign(factor(l));
+            foreach (var l in eigenvalues) sign *= factor(l) is var v && double.IsNaN(v) ? 0 : Math.Sign(v);
             // Only the sign changes; the factor nearest zero gives a magnitude for the secant steps.
             double nearest = eigenvalues.Select(factor).Where(v => v != 1).Select(Math.Abs).DefaultIfEmpty(1).Min();
             return sign * nearest;
@@ -306,15 +319,16 @@ public static class Continuation
 
         /// <summary>
         /// The zero of a test function between nodes a and b, by the Illinois method on the arclength from a (each value
-        /// a corrected point); kept when it converges.
+        /// a corrected point): the point whose value is nearest zero.
         /// </summary>
         private void Locate(Node a, Node b, Func<Node, double> test, BifurcationKind kind, List<(double, Node, BifurcationKind)> found)
         {
             double total = 0;
             for (int i = 0; i <= _s; i++) total += a.Tangent[i] * (b.X[i] - a.X[i]);
             double lo = 0, hi = total, flo = test(a), fhi = test(b);
+            // Where no corrected point inside comes nearer, the end whose test value is nearer zero stands for the bifurcation.
             Node best = Math.Abs(flo) < Math.Abs(fhi) ? a : b;
-            double at = Math.Abs(flo) < Math.Abs(fhi) ? lo : hi;
+            double at = Math.Abs(flo) < Math.Abs(fhi) ? lo : hi, bestValue = Math.Min(Math.Abs(flo), Math.Abs(fhi));
             int side = 0;
             for (int iteration = 0; iteration < LocateIterations && Math.Abs(hi - lo) > 1e-13 * (1 + Math.Abs(total)); iteration++)
             {
@@ -323,7 +337,8 @@ public static class Continuation
                 var (node, _) = Correct(a, s);
                 if (node is null) { s = 0.5 * (lo + hi); (node, _) = Correct(a, s); if (node is null) break; }
                 double f = test(node);
-                (best, at) = (node, s);
+                if (double.IsNaN(f)) break;
+                if (Math.Abs(f) <= bestValue) (best, at, bestValue) = (node, s, Math.Abs(f));   // the point nearest the zero
                 if (f == 0) break;
                 if (Math.Sign(f) == Math.Sign(flo))
                 {

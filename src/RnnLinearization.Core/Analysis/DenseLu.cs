@@ -136,9 +136,12 @@ internal sealed class Factorisation : IDisposable
         }
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
-        var (lu, pivots) = torch.linalg.lu_factor(TensorData.Aligned(a, n, n));
+        torch.Tensor lu, pivots;
+        // libtorch checks the factorisation and throws for an exactly singular matrix: singular, as the managed LU says.
+        try { (lu, pivots) = torch.linalg.lu_factor(TensorData.Aligned(a, n, n)); }
+        catch (System.Runtime.InteropServices.ExternalException) { return null; }
         var diagonal = TensorData.Flat(lu.diagonal());
-        var order = pivots!.to_type(torch.ScalarType.Int64).data<long>().ToArray();
+        var order = pivots.to_type(torch.ScalarType.Int64).data<long>().ToArray();
         if (diagonal.Any(d => d == 0 || !double.IsFinite(d))) return null;
         int s = 1;
         for (int i = 0; i < n; i++) if (order[i] != i + 1 ^ diagonal[i] < 0) s = -s;   // LAPACK's pivots count from 1

@@ -46,7 +46,10 @@ public static class Selection
                     return sum;
                 }).ToArray();
                 var denominator = 1 - spectrum.Eigenvalues[k];
-                gain = output.Select(o => input.Select(x => (o * x / denominator).Real).ToArray()).ToArray();
+                // At lambda = 1 the mode integrates a constant input without bound: an infinite gain of the numerator's sign.
+                gain = output.Select(o => input.Select(x => denominator == Complex.Zero
+                    ? (o * x).Real is var n && n != 0 ? Math.CopySign(double.PositiveInfinity, n) : 0
+                    : (o * x / denominator).Real).ToArray()).ToArray();
             }
             modes[k] = new ModeSelection(input, output, gain, Norm(left[k]) * Norm(right[k]));
         }
@@ -57,13 +60,15 @@ public static class Selection
     /// The spectra with right and left eigenvectors at a batch of states, and each one's modes (see <see cref="Of"/>).
     /// With a region, the region's own block: its rows of J_x and its columns of the readout's Jacobian.
     /// </summary>
-    public static (EigenResult Spectrum, ModeSelection[] Modes)[] FromModel(RnnModel model, IReadOnlyList<double[]> inputs,
+    /// <remarks>Modes is null for a state whose Jacobian is defective (no left eigenvectors): see <see cref="Spectrum.Defective"/>.</remarks>
+    public static (EigenResult Spectrum, ModeSelection[]? Modes)[] FromModel(RnnModel model, IReadOnlyList<double[]> inputs,
         IReadOnlyList<double[]> states, EigenSort sort, Precision precision = Precision.Double, UnitRange? region = null)
     {
         var spectra = Spectrum.FromModel(model, inputs, states, sort, Vectors.Left, precision, region, out var inputJacobians);
-        var result = new (EigenResult, ModeSelection[])[spectra.Length];
+        var result = new (EigenResult, ModeSelection[]?)[spectra.Length];
         for (int b = 0; b < spectra.Length; b++)
         {
+            if (spectra[b].LeftEigenvectors is null) { result[b] = (spectra[b], null); continue; }
             var c = model.OutputJacobian(states[b]);
             if (c is not null && region is not null) c = c.Select(row => row.AsSpan(region.Start, region.Count).ToArray()).ToArray();
             result[b] = (spectra[b], Of(spectra[b], inputJacobians![b], c));

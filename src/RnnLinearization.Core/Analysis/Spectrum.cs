@@ -136,7 +136,7 @@ public static class Spectrum
             var v = eigenvectors ? TensorData.Values(torch.view_as_real(vectors)) : default;
             for (int b = start; b < end; b++)
             {
-                var left = wanted == Vectors.Left ? Inverse(vectors.narrow(0, b - start, 1), b) : null;
+                var left = wanted == Vectors.Left ? Inverse(vectors.narrow(0, b - start, 1)) : null;
                 result[b] = Result(l.Slice(2 * (b - start) * n, 2 * n), eigenvectors ? v.Slice(2 * (b - start) * n * n, 2 * n * n) : default, left, n, sort, eigenvectors);
             }
         }
@@ -154,18 +154,22 @@ public static class Spectrum
 
     /// <summary>
     /// V^-1 (re, im pairs, row-major) for the left eigenvectors, one matrix per call (libtorch's batched LU is wrong
-    /// from about 160 units on several threads). A defective Jacobian has no basis of eigenvectors: it is refused.
+    /// from about 160 units on several threads). Null where V is singular: a defective Jacobian has no basis of
+    /// eigenvectors, and its result has no left eigenvectors (the caller reports it for that state alone).
     /// </summary>
-    private static double[] Inverse(Tensor vectors, int index)
+    private static double[]? Inverse(Tensor vectors)
     {
-        double[]? values = null;
-        try { values = TensorData.Flat(torch.view_as_real(torch.linalg.inv(vectors[0]))); }
-        catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or ArgumentException) { }
-        if (values is null || !values.All(double.IsFinite))
-            throw new RnnException("JacobianDefective", RnnErrorKind.InvalidData,
-                $"Jacobian {index} has no basis of eigenvectors (it is defective to working precision), so it has no left eigenvectors.");
-        return values;
+        try
+        {
+            var values = TensorData.Flat(torch.view_as_real(torch.linalg.inv(vectors[0])));
+            return values.All(double.IsFinite) ? values : null;
+        }
+        catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or ArgumentException) { return null; }
     }
+
+    /// <summary>The error for a state whose Jacobian has no basis of eigenvectors, so no left eigenvectors.</summary>
+    public static RnnException Defective(long index) => new("JacobianDefective", RnnErrorKind.InvalidData,
+        $"The Jacobian at state {index} has no basis of eigenvectors (it is defective to working precision), so it has no left eigenvectors.");
 
     /// <summary>One matrix's result from its eigenvalues (re, im pairs), row-major eigenvector matrix (columns are vectors) and its inverse.</summary>
     private static EigenResult Result(ReadOnlySpan<double> values, ReadOnlySpan<double> vectors, double[]? inverse, int n, EigenSort sort, bool eigenvectors)

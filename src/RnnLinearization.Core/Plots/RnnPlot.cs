@@ -437,7 +437,9 @@ public static class RnnPlot
         for (int i = 0; i < data.Trajectories.Count; i++)
         {
             int rank = distinct.IndexOf(trials[i]);
-            var color = legend ? palette.GetColor(rank) : colormap.GetColor(distinct.Count > 1 ? rank / (distinct.Count - 1.0) : 0.5);
+            // Along the colour bar by trial number (the bar is labelled in trials), in the legend by rank.
+            double span = distinct[^1] - distinct[0];
+            var color = legend ? palette.GetColor(rank) : colormap.GetColor(span > 0 ? (trials[i] - distinct[0]) / span : 0.5);
             var xy = data.Trajectories[i].Select(plane.Project).ToArray();
             var line = plot.Add.ScatterLine(xy.Select(p => p.X).ToArray(), xy.Select(p => p.Y).ToArray(), color);
             line.LineWidth = 1.5f;

@@ -27,10 +27,20 @@ public sealed class CompareRnnFixedPointGraphCommand : RnnCmdlet
         static GraphLink[] Links(IEnumerable<RnnFixedPointEdge> edges) => edges.Where(e => e.Outcome == EdgeOutcome.Settled && e.To is not null)
             .Select(e => new GraphLink(e.From, e.FromUnstableCount, e.To!.Value, e.ToOutput)).ToArray();
         var (a, b) = (Links(ReferenceEdge), Links(_difference));
-        var match = GraphComparison.Compare(a, b);
+        int stableA = ReferenceEdge.Select(e => e.StablePoints).DefaultIfEmpty(0).Max(), stableB = _difference.Select(e => e.StablePoints).DefaultIfEmpty(0).Max();
+        int unsettled = ReferenceEdge.Concat(_difference).Count(e => e.Outcome != EdgeOutcome.Settled);
+        // Undecided where the graphs are incomplete: a run that reached no known stable point, or no saddle to leave.
+        var match = ReferenceEdge.Length == 0 || _difference.Count == 0 ? new GraphMatch(null, "NoEdges", Array.Empty<(long, long)>())
+            : stableA != stableB ? new GraphMatch(false, "Counts", Array.Empty<(long, long)>())
+            : unsettled > 0 ? new GraphMatch(null, "Unsettled", Array.Empty<(long, long)>())
+            : GraphComparison.Compare(a, b);
+        if (match.MatchedBy == "NoEdges")
+            WriteWarning("A graph without edges (a network without saddles, or nothing piped) has no topology to compare: compare the fixed points' counts instead.");
+        if (match.MatchedBy == "Unsettled")
+            WriteWarning($"{unsettled} run(s) reached no piped stable point, so the graphs are incomplete and Isomorphic is left empty: pipe all of Find-RnnFixedPoint's points to Get-RnnFixedPointGraph, or raise -MaxSteps.");
         static string Saddles(IEnumerable<RnnFixedPointEdge> edges) => string.Join(", ", edges.GroupBy(e => e.From).Select(g => g.First().FromUnstableCount)
             .GroupBy(i => i).OrderBy(g => g.Key).Select(g => $"{g.Count()} of index {g.Key}"));
-        if (match.Isomorphic is null)
+        if (match.MatchedBy == "SearchLimit")
             WriteWarning("The search for a matching of the stable points was cut off: Isomorphic is left empty.");
         WriteObject(new RnnFixedPointGraphComparison
         {
@@ -38,8 +48,8 @@ public sealed class CompareRnnFixedPointGraphCommand : RnnCmdlet
             MatchedBy = match.MatchedBy,
             ReferenceStable = match.Matching.Select(p => p.Reference).ToArray(),
             DifferenceStable = match.Matching.Select(p => p.Difference).ToArray(),
-            ReferenceStableCount = a.Select(l => l.To).Distinct().Count(),
-            DifferenceStableCount = b.Select(l => l.To).Distinct().Count(),
+            ReferenceStableCount = stableA,
+            DifferenceStableCount = stableB,
             ReferenceSaddles = Saddles(ReferenceEdge),
             DifferenceSaddles = Saddles(_difference),
             ReferenceLinks = a.Select(l => (l.From, l.To)).Distinct().Count(),

@@ -127,10 +127,14 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
         WriteVerbose($"{account} Kept: {string.Join(", ", points.GroupBy(p => p.Kind).Select(g => $"{g.Count()} {g.Key}").DefaultIfEmpty("none"))}.");
         if (4 * summary.Failed > summary.Starts) WriteWarning(account);   // many (a quarter) ended nowhere
         WriteInformation(new InformationRecord(summary, "Find-RnnFixedPoint") { Tags = { "Summary" } });
-        (EigenResult Spectrum, ModeSelection[] Modes)[]? selections = null;
+        (EigenResult Spectrum, ModeSelection[]? Modes)[]? selections = null;
         if (LeftEigenvectors && points.Length > 0)
+        {
             selections = Terminating(() => Interruptible(() => Selection.FromModel(Model, points.Select(_ => input).ToArray(), points.Select(p => p.State).ToArray(),
                 EigenSort.Magnitude)), Model);
+            if (selections.Count(x => x.Modes is null) is var defective && defective > 0)
+                WriteWarning($"{defective} point(s) have a defective Jacobian (no basis of eigenvectors): their Modes are empty.");
+        }
         for (int i = 0; i < points.Length; i++)
         {
             var p = points[i];
@@ -157,7 +161,7 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
                 UnstableModes = p.UnstableModes,
                 LineAttractorScore = p.LineAttractorScore,
                 Output = Model.Output(p.State),
-                Modes = selections is null ? null : GetRnnEigenCommand.Modes(index, null, null, selections[i].Spectrum, selections[i].Modes, Model.Dt).Cast<RnnEigenModeSelection>().ToArray(),
+                Modes = selections?[i].Modes is { } modes ? GetRnnEigenCommand.Modes(index, null, null, selections[i].Spectrum, modes, Model.Dt).Cast<RnnEigenModeSelection>().ToArray() : null,
                 Dt = Model.Dt,
                 ContinuousEigenvalues = Model.Dt is { } dt ? p.Spectrum.Eigenvalues.Select(l => Spectrum.Continuous(l, dt)).ToArray() : null,
             }, Model, p.State, p.NextState);

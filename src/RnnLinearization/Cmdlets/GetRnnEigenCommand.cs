@@ -104,6 +104,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
                     $"The RnnJacobian's InputJacobian has {j.InputJacobian.Length} rows, not the {j.StateJacobian.Length} of its StateJacobian."), j));
                 return;
             }
+            if (spectrum.LeftEigenvectors is null) { WriteError(Record(Spectrum.Defective(j.Index), j)); return; }
             var c = j.OutputJacobian is { } o && o.All(row => row?.Length == j.StateJacobian.Length) ? o : null;
             modes = Selection.Of(spectrum, j.InputJacobian, c);
         }
@@ -116,7 +117,10 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         {
             var results = Interruptible(() => Selection.FromModel(Model, Inputs(batch), States(batch), Sort, Precision, _region));
             for (int i = 0; i < batch.Count; i++)
+            {
+                if (results[i].Modes is null) { WriteError(Record(Spectrum.Defective(batch[i].Index), batch[i].State)); continue; }
                 Emit(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, results[i].Spectrum, results[i].Modes);
+            }
             return;
         }
         var spectra = Interruptible(() => Spectrum.FromModel(Model, Inputs(batch), States(batch), Sort, Wanted == Vectors.Right, Precision, _region));

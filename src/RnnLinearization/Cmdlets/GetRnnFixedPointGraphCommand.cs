@@ -83,6 +83,7 @@ public sealed class GetRnnFixedPointGraphCommand : RnnCmdlet
                 Path = e.Path,
                 FromOutput = from.Output,
                 ToOutput = to?.Output,
+                StablePoints = stable.Count,
             });
         }
         int settled = edges.Count(e => e.Outcome == EdgeOutcome.Settled);

@@ -78,7 +78,7 @@ public sealed class TraceRnnFixedPointCommand : RnnCmdlet
             ThrowTerminatingError(Record(new RnnException("NoInitialStates", RnnErrorKind.InvalidArgument,
                 "No fixed points to follow: pipe Find-RnnFixedPoint's points found at the path's first input, or give -InitialState."), null));
         var path = Path();
-        var options = new ContinuationOptions(StepSize, 1e-9, Math.Max(MaxStepSize, StepSize), MaxSteps, Tolerance);
+        var options = new ContinuationOptions(StepSize, Math.Min(1e-9, 1e-3 * StepSize), Math.Max(MaxStepSize, StepSize), MaxSteps, Tolerance);
         string activity = $"Following {_starts.Count} fixed point(s) along {path.Count - 1} segment(s) of inputs";
         ContinuationResult result;
         try

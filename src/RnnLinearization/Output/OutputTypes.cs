@@ -356,6 +356,9 @@ public sealed class RnnFixedPointEdge
     public double[][] Path { get; init; } = Array.Empty<double[]>();
     public double[]? FromOutput { get; init; }
     public double[]? ToOutput { get; init; }
+
+    /// <summary>How many stable points the graph had to settle at (those piped to Get-RnnFixedPointGraph): for Compare-RnnFixedPointGraph.</summary>
+    public int StablePoints { get; init; }
 }
 
 /// <summary>Two fixed-point graphs compared (Compare-RnnFixedPointGraph).</summary>
@@ -367,7 +370,11 @@ public sealed class RnnFixedPointGraphComparison
     /// </summary>
     public bool? Isomorphic { get; init; }
 
-    /// <summary>Output (each memory matched to the one with the nearest readout), Structure (any matching), Counts (the numbers of points differ), None, or SearchLimit.</summary>
+    /// <summary>
+    /// Output (each memory matched to the one with the nearest readout), Structure (any matching), Counts (the numbers
+    /// of stable points or saddles differ), None (no matching), or why nothing was decided: Unsettled (some run
+    /// reached no stable point), NoEdges (a graph without saddles), SearchLimit.
+    /// </summary>
     public string MatchedBy { get; init; } = "";
 
     /// <summary>The matching found: ReferenceStable[i] (an Index in the reference graph) goes with DifferenceStable[i].</summary>
