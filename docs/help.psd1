@@ -457,6 +457,8 @@
         Outputs     = 'None, or System.IO.FileInfo with -PassThru.'
         Links       = @('Export-RnnResult', 'Import-RnnState', 'Find-RnnFixedPoint')
         Parameters  = @{
+            Unique          = 'Drops every row whose State is within -UniqueTolerance of a kept row''s in every coordinate (the rule Find-RnnFixedPoint merges points by): the fixed points that several shards of a search found, once each. Of each group the row with the lowest Q is kept (the first, where there is no Q), rows stay in the joined order, and a StartCount column becomes each kept row''s sum over its group. The verbose stream says how many rows were kept.'
+            UniqueTolerance = 'With -Unique: how close two States are, in every coordinate, to be one (default 0.001, as Find-RnnFixedPoint -UniqueTolerance).'
             Path        = 'The parts: .npz files written by Export-RnnResult; wildcards allowed (part-*.npz).'
             Destination = 'The joined .npz to write; not one of the parts.'
             NoClobber   = 'Never replaces an existing file: decided when the joined file is moved into place, so of two jobs writing one name the first to finish keeps it and the other stops with ResultFileExists.'
@@ -465,6 +467,7 @@
             Confirm     = 'Asks before writing.'
         }
         Examples    = @(
+            @{ Code = 'Find-RnnFixedPoint -Model $m -InitialState $starts -Shard 0 -ShardCount 2 -Seed 1 | Export-RnnResult ./fp-0.npz; Find-RnnFixedPoint -Model $m -InitialState $starts -Shard 1 -ShardCount 2 -Seed 1 | Export-RnnResult ./fp-1.npz; Join-RnnResult ./fp-*.npz ./fixed-points.npz -Unique -Verbose'; Remarks = 'The points of two shards of a search, each point once (shards find the same memories), with StartCount summed.' }
             @{ Code = 'foreach ($i in 0..3) { Import-RnnState ./states.npy -Shard $i -ShardCount 4 | Get-RnnEigen -Model $m -NoEigenvectors | Export-RnnResult "./part-$i.npz" }; Join-RnnResult ./part-*.npz ./spectra.npz -PassThru'; Remarks = 'Four shards analysed one after another (on a cluster, one per array task), then joined: spectra.npz equals what one Get-RnnEigen over the whole file writes.' }
             @{ Code = 'Get-ChildItem ./part-*.npz | Join-RnnResult -Destination ./joined.npz -Verbose'; Remarks = 'The parts from Get-ChildItem.' }
         )

@@ -86,6 +86,35 @@ Describe 'Parts of an array job join into the one-process result' {
         "$out" | Should -Be "['epoch-1', 'epoch-2'] True"
     }
 
+    It 'joins the kept points of shards once each with -Unique: the lowest Q of each group, StartCount summed' {
+        $starts = Join-Path $Dir 'states.npy'
+        # Shards of one search keep their own points: the memories several of them reach come once from each.
+        $all = @(foreach ($i in 0..2) {
+            $part = @(Find-RnnFixedPoint -Model $Model -InitialState $starts -Count 96 -Noise 0.4 -Seed 5 -Shard $i -ShardCount 3 -WarningAction SilentlyContinue)
+            $part | Export-RnnResult (Join-Path $Dir "uq-part-$i.npz")
+            $part
+        })
+        # Independently here: group the union by the same rule (every coordinate closer than 1e-3), lowest Q first.
+        $groups = [System.Collections.Generic.List[object]]::new()
+        foreach ($p in $all | Sort-Object Q) {
+            $same = $groups | Where-Object { $g = $_; @(0..($p.State.Count - 1) | Where-Object { [math]::Abs($g.State[$_] - $p.State[$_]) -ge 1e-3 }).Count -eq 0 } | Select-Object -First 1
+            if ($same) { $same.Count += $p.StartCount } else { $groups.Add([pscustomobject]@{ State = $p.State; Q = $p.Q; Count = $p.StartCount }) }
+        }
+        $all.Count | Should -BeGreaterThan $groups.Count -Because 'the shards found some points more than once'
+        Join-RnnResult (Join-Path $Dir 'uq-part-*.npz') (Join-Path $Dir 'uq.npz') -Unique -Verbose 4>&1 | Out-String | Should -BeLike "*kept $($groups.Count) of $($all.Count) rows*"
+        $read = & /usr/bin/python3 -c "import numpy, json, sys; d = numpy.load(sys.argv[1]); print(json.dumps([d['Q'].tolist(), d['StartCount'].tolist(), d['State'].shape[0], d['Kind'].shape[0]]))" (Join-Path $Dir 'uq.npz') | ConvertFrom-Json
+        $read[2] | Should -Be $groups.Count
+        $read[3] | Should -Be $groups.Count -Because 'every array is cut to the kept rows'
+        ($read[1] | Measure-Object -Sum).Sum | Should -Be (($all | Measure-Object StartCount -Sum).Sum)
+        ($read[0] | Sort-Object) | Should -Be ($groups.Q | Sort-Object)
+        ($read[1] | Sort-Object) | Should -Be ($groups | ForEach-Object Count | Sort-Object)
+    }
+
+    It 'refuses -Unique for parts without a State (UniqueNeedsState)' {
+        Import-RnnState (Join-Path $Dir 'states.npy') | Get-RnnEigen -Model $Model -PerMode | Select-Object -First 4 | Export-RnnResult (Join-Path $Dir 'modes-0.npz')
+        { Join-RnnResult (Join-Path $Dir 'modes-0.npz') (Join-Path $Dir 'modes.npz') -Unique -ErrorAction Stop } | Should -Throw -ErrorId 'UniqueNeedsState*'
+    }
+
     It 'refuses parts that hold different arrays' {
         Import-RnnState (Join-Path $Dir 'states.npy') | Export-RnnResult (Join-Path $Dir 'other.npz')
         { Join-RnnResult (Join-Path $Dir 'eig-part-0.npz'), (Join-Path $Dir 'other.npz') (Join-Path $Dir 'bad.npz') } | Should -Throw -ErrorId 'PartsDiffer,RnnLinearization.JoinRnnResultCommand'

@@ -287,7 +287,8 @@ public static class FixedPoints
     }
 
     /// <summary>Every coordinate closer than the tolerance (the toolkits' uniqueness test).</summary>
-    private static bool Within(double[] a, double[] b, double tolerance)
+    /// <summary>The uniqueness rule: every coordinate closer than the tolerance (Find-RnnFixedPoint's and Join-RnnResult -Unique's).</summary>
+    internal static bool Within(double[] a, double[] b, double tolerance)
     {
         for (int i = 0; i < a.Length; i++)
             if (!(Math.Abs(a[i] - b[i]) < tolerance)) return false;

@@ -14,8 +14,11 @@ public enum JoinOrder
     Given,
 }
 
-/// <summary>The order used, and, when parts that carry SourceRow hold the same rows, the first two that do (their files and rows).</summary>
-public sealed record JoinReport(JoinOrder Order, string? Overlap);
+/// <summary>
+/// The order used, and, when parts that carry SourceRow hold the same rows, the first two that do (their files and
+/// rows); with a tolerance for unique states, how many rows there were and how many were kept.
+/// </summary>
+public sealed record JoinReport(JoinOrder Order, string? Overlap, long Rows = 0, long Kept = 0);
 
 /// <summary>
 /// Joins .npz parts (Export-RnnResult's, one per task of an array job) into one .npz: each array concatenated along its
@@ -26,7 +29,12 @@ public sealed record JoinReport(JoinOrder Order, string? Overlap);
 /// </summary>
 public static class NpzJoin
 {
-    public static JoinReport Join(IReadOnlyList<string> parts, string destination, string? noClobberId = null)
+    /// <param name="uniqueTolerance">
+    /// When given, rows whose State is within it of a kept row's in every coordinate (the rule Find-RnnFixedPoint merges
+    /// points by) are dropped: the row with the lowest Q of each group is kept (the first, without Q), rows stay in
+    /// order, and a StartCount column becomes each kept row's sum.
+    /// </param>
+    public static JoinReport Join(IReadOnlyList<string> parts, string destination, string? noClobberId = null, double? uniqueTolerance = null)
     {
         if (parts.Count == 0) throw new RnnException("NoParts", RnnErrorKind.InvalidArgument, "No parts to join.");
         var zips = new List<(string Path, ZipArchive Zip, Dictionary<string, Npy.Info> Arrays)>();
@@ -59,6 +67,7 @@ public static class NpzJoin
                 }
             }
             var (ordered, order, overlap) = Order(zips.Select(z => (z.Path, z.Zip)).ToList(), names);
+            var (keep, counts) = uniqueTolerance is { } tolerance ? Unique(ordered, names, tolerance) : (null, null);
             AtomicFile.Write(destination, file =>
             {
                 using var output = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
@@ -66,28 +75,92 @@ public static class NpzJoin
                 {
                     var arrays = ordered.Select(z => zips.First(x => x.Zip == z.Zip).Arrays[name]).ToList();
                     var first = arrays[0];
-                    long rows = arrays.Sum(a => a.Shape[0]);
+                    long rows = keep?.Count(k => k) ?? arrays.Sum(a => a.Shape[0]);
                     string descr = first.Descr.StartsWith("<U") ? $"<U{arrays.Max(a => a.ItemSize / 4)}" : first.Descr;
                     int itemSize = descr.StartsWith("<U") ? 4 * int.Parse(descr[2..], CultureInfo.InvariantCulture) : first.ItemSize;
                     using var entry = output.CreateEntry(name + ".npy", CompressionLevel.NoCompression).Open();
                     Npy.Header(entry, descr, new[] { rows }.Concat(first.Shape.Skip(1)).ToArray());
+                    if (counts is not null && name == "StartCount" && first.Descr == "<i8" && first.Shape.Length == 1)
+                    {
+                        // The kept rows' sums: every start that found the point, in whichever part.
+                        for (int r = 0; r < keep!.Length; r++)
+                            if (keep[r]) entry.Write(BitConverter.GetBytes(counts[r]));
+                        continue;
+                    }
+                    long offset = 0;
                     for (int p = 0; p < ordered.Count; p++)
                     {
                         var part = ordered[p].Zip.GetEntry(name + ".npy")!;
                         using var input = part.Open();
                         Npy.ReadAnyHeader(input, part.Length, ordered[p].Path, Bad);   // to the data
-                        long items = arrays[p].Shape.Aggregate(1L, (x, y) => x * y);
-                        if (arrays[p].ItemSize == itemSize) Copy(input, entry, items * itemSize, ordered[p].Path);
-                        else Widen(input, entry, items, arrays[p].ItemSize, itemSize, ordered[p].Path);
+                        long rowItems = arrays[p].Shape.Skip(1).Aggregate(1L, (x, y) => x * y), partRows = arrays[p].Shape[0];
+                        for (long r = 0; r < partRows; r += keep is null ? partRows : 1)
+                        {
+                            // Without -Unique a part is one block; with it, row by row, dropped rows read past.
+                            long block = keep is null ? partRows : 1;
+                            if (keep is not null && !keep[offset + r]) { Copy(input, Stream.Null, rowItems * arrays[p].ItemSize, ordered[p].Path); continue; }
+                            if (arrays[p].ItemSize == itemSize) Copy(input, entry, block * rowItems * itemSize, ordered[p].Path);
+                            else Widen(input, entry, block * rowItems, arrays[p].ItemSize, itemSize, ordered[p].Path);
+                        }
+                        offset += partRows;
                     }
                 }
             }, noClobberId);
-            return new JoinReport(order, overlap);
+            return new JoinReport(order, overlap, keep?.LongLength ?? 0, keep?.LongCount(k => k) ?? 0);
         }
         finally
         {
             foreach (var z in zips) z.Zip.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Which rows of the joined parts to keep so that no two kept States are within the tolerance (the lowest Q of each
+    /// group first), and each kept row's StartCount summed over its group (null without that column).
+    /// </summary>
+    private static (bool[] Keep, long[]? Counts) Unique(List<(string Path, ZipArchive Zip)> parts, List<string> names, double tolerance)
+    {
+        if (!(tolerance > 0) || double.IsInfinity(tolerance))
+            throw new RnnException("InvalidUniqueTolerance", RnnErrorKind.InvalidArgument, $"-UniqueTolerance must be finite and above 0, not {tolerance}.");
+        if (!names.Contains("State"))
+            throw new RnnException("UniqueNeedsState", RnnErrorKind.InvalidArgument,
+                "-Unique compares the rows' State: the parts hold no State array (join fixed points, states or other results that carry one).");
+        var states = new List<double[]>();
+        var q = new List<double>();
+        var startCounts = new List<long>();
+        bool hasQ = names.Contains("Q"), hasCounts = names.Contains("StartCount");
+        foreach (var (path, zip) in parts)
+        {
+            var rows = Column(zip, path, "State", 2);
+            states.AddRange(rows);
+            if (hasQ) q.AddRange(Column(zip, path, "Q", 1).Select(r => r[0]));
+            if (hasCounts) startCounts.AddRange(Column(zip, path, "StartCount", 1).Select(r => (long)r[0]));
+        }
+        int n = states.Count;
+        var keep = new bool[n];
+        var counts = hasCounts ? new long[n] : null;
+        var kept = new List<int>();
+        foreach (int i in Enumerable.Range(0, n).OrderBy(i => hasQ ? q[i] : 0))   // stable: ties keep the order given
+        {
+            int match = kept.FindIndex(k => FixedPoints.Within(states[k], states[i], tolerance));
+            if (match < 0) { kept.Add(i); keep[i] = true; if (counts is not null) counts[i] = startCounts[i]; }
+            else if (counts is not null) counts[kept[match]] += startCounts[i];
+        }
+        return (keep, counts);
+    }
+
+    /// <summary>A float64 or integer array of 1 or 2 dimensions as rows (one value per row for 1-D).</summary>
+    private static List<double[]> Column(ZipArchive zip, string path, string name, int dimensions)
+    {
+        var entry = zip.GetEntry(name + ".npy")!;
+        using var stream = entry.Open();
+        var header = Npy.ReadHeader(stream, entry.Length, $"{path} ({name})", Bad, integers: true);
+        if (header.Shape.Length != dimensions)
+            throw Bad(path, $"'{name}' has {header.Shape.Length} dimensions, not {dimensions}.");
+        var info = dimensions == 1 ? header with { Shape = new[] { header.Shape[0], 1L } } : header;
+        var values = Npy.ReadRows(stream, info, 0, info.Shape[0], path, Bad);
+        int columns = (int)info.Columns;
+        return Enumerable.Range(0, (int)info.Shape[0]).Select(r => values.AsSpan(r * columns, columns).ToArray()).ToList();
     }
 
     /// <summary>The parts in the order <see cref="JoinOrder"/> describes, which order that was, and the first overlap of SourceRow ranges.</summary>

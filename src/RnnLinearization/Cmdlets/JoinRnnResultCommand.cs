@@ -28,6 +28,13 @@ public sealed class JoinRnnResultCommand : RnnCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Drops rows whose State is within -UniqueTolerance of a kept row's: fixed points found by several shards, once each.</summary>
+    [Parameter]
+    public SwitchParameter Unique { get; set; }
+
+    [Parameter]
+    public double UniqueTolerance { get; set; } = 1e-3;
+
     protected override void ProcessRecord()
     {
         foreach (var p in Path)
@@ -53,7 +60,8 @@ public sealed class JoinRnnResultCommand : RnnCmdlet
             ThrowTerminatingError(Record(new RnnException("ResultFileExists", RnnErrorKind.WriteError, $"'{destination}' exists and -NoClobber was given."), destination));
         if (!ShouldProcess(destination, $"Join {_parts.Count} parts")) return;
         WriteVerbose($"Joining {_parts.Count} part(s) into {destination}.");
-        var report = Terminating(() => NpzJoin.Join(_parts, destination, NoClobber ? "ResultFileExists" : null), destination);
+        var report = Terminating(() => NpzJoin.Join(_parts, destination, NoClobber ? "ResultFileExists" : null, Unique ? UniqueTolerance : null), destination);
+        if (Unique) WriteVerbose($"-Unique kept {report.Kept} of {report.Rows} rows (States within {UniqueTolerance} in every coordinate are one).");
         // Parts that hold the same rows of their state files are not shards of one file: said, as the order used is.
         if (report.Overlap is not null)
             WriteWarning($"The parts hold the same state-file rows ({report.Overlap}), so they are not shards of one file: joined " +
