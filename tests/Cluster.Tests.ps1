@@ -110,9 +110,11 @@ Describe 'Parts of an array job join into the one-process result' {
         ($read[1] | Sort-Object) | Should -Be ($groups | ForEach-Object Count | Sort-Object)
     }
 
-    It 'refuses -Unique for parts without a State (UniqueNeedsState)' {
+    It 'refuses -Unique for results other than fixed points (UniqueNeedsFixedPoints)' {
         Import-RnnState (Join-Path $Dir 'states.npy') | Get-RnnEigen -Model $Model -PerMode | Select-Object -First 4 | Export-RnnResult (Join-Path $Dir 'modes-0.npz')
-        { Join-RnnResult (Join-Path $Dir 'modes-0.npz') (Join-Path $Dir 'modes.npz') -Unique -ErrorAction Stop } | Should -Throw -ErrorId 'UniqueNeedsState*'
+        { Join-RnnResult (Join-Path $Dir 'modes-0.npz') (Join-Path $Dir 'modes.npz') -Unique -ErrorAction Stop } | Should -Throw -ErrorId 'UniqueNeedsFixedPoints*'
+        Import-RnnState (Join-Path $Dir 'states.npy') | Get-RnnEigen -Model $Model -NoEigenvectors | Select-Object -First 4 | Export-RnnResult (Join-Path $Dir 'spectra-0.npz')
+        { Join-RnnResult (Join-Path $Dir 'spectra-0.npz') (Join-Path $Dir 'spectra.npz') -Unique -ErrorAction Stop } | Should -Throw -ErrorId 'UniqueNeedsFixedPoints*' -Because 'spectra carry a State but are not fixed points'
     }
 
     It 'refuses parts that hold different arrays' {

@@ -123,6 +123,24 @@ Describe 'Trace-RnnFixedPoint on the 3-bit flip-flop' {
 }
 
 Describe 'Trace-RnnFixedPoint errors' {
+    It 'warns when a start is not a fixed point at the path''s first input, and names the parameter on the plot''s axis' {
+        $atZero = Find-RnnFixedPoint -Model $Fold -Input 0 -InitialState ([double[][]]@(, @(1.0)))
+        $b = $atZero | Trace-RnnFixedPoint -Model $Fold -Component 0 -Range 0.8, 1 -WarningVariable warned -WarningAction SilentlyContinue
+        "$warned" | Should -BeLike '*Start 0 was not a fixed point*'
+        $b[0].ParameterName | Should -Be 'input 0'
+        $svg = Join-Path $TestDrive 'branch.svg'
+        $b | Export-RnnPlot $svg
+        Get-Content $svg -Raw | Should -BeLike '*input 0*'
+        $quiet = Find-RnnFixedPoint -Model $Fold -Input 0.8 -InitialState ([double[][]]@(, @(1.0))) |
+            Trace-RnnFixedPoint -Model $Fold -Component 0 -Range 0.8, 1 -WarningVariable none -WarningAction SilentlyContinue
+        $none | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a path that goes nowhere (InvalidInputPath)' {
+        { Trace-RnnFixedPoint -Model $Fold -InitialState ([double[][]]@(, @(0.0))) -Component 0 -Range 0.5, 0.5 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidInputPath*'
+    }
+
     It 'refuses a component the model does not have (InvalidComponent)' {
         { Trace-RnnFixedPoint -Model $Fold -InitialState ([double[][]]@(, @(0.0))) -Component 1 -Range 0, 1 -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidComponent,RnnLinearization.TraceRnnFixedPointCommand'

@@ -31,8 +31,11 @@ public enum BranchEnd
     StartNotFixed,
 }
 
-/// <summary>The points of all branches, in order, and how each branch ended.</summary>
-public sealed record ContinuationResult(List<BranchPoint> Points, BranchEnd[] Ends);
+/// <summary>
+/// The points of all branches, in order, how each branch ended, and how far Newton moved each start (max-norm) to the
+/// fixed point it followed: far means the start was not a fixed point at the path's first input.
+/// </summary>
+public sealed record ContinuationResult(List<BranchPoint> Points, BranchEnd[] Ends, double[] StartMoved);
 
 /// <summary>
 /// One point of a followed branch: its position Parameter along the input path (0 at the first input, k at the k-th
@@ -71,6 +74,10 @@ public static class Continuation
         if (path.Count < 2)
             throw new RnnException("InvalidInputPath", RnnErrorKind.InvalidArgument, "An input path needs at least two inputs.");
         foreach (var u in path) Check.Input(model, u);
+        for (int k = 1; k < path.Count; k++)
+            if (path[k].SequenceEqual(path[k - 1]))
+                throw new RnnException("InvalidInputPath", RnnErrorKind.InvalidArgument,
+                    $"Inputs {k - 1} and {k} of the path are the same: a path goes somewhere (give -Range two different values).");
         for (int i = 0; i < starts.Count; i++) Check.Vector(starts[i], model.StateSize, $"Start {i}", "StateLengthMismatch");
         if (!(options.StepSize > options.MinStepSize) || !(options.MinStepSize > 0) || !(options.MaxStepSize >= options.StepSize) || options.MaxSteps < 1 || !(options.Tolerance > 0))
             throw new RnnException("InvalidContinuationOption", RnnErrorKind.InvalidArgument,
@@ -78,13 +85,16 @@ public static class Continuation
         TorchRuntime.EnsureLoaded();
         var result = new List<BranchPoint>();
         var ends = new BranchEnd[starts.Count];
+        var moved = new double[starts.Count];
         for (int b = 0; b < starts.Count; b++)
         {
             cancel.ThrowIfCancellationRequested();
-            ends[b] = new Branch(model, path, b, options, result, cancel).Run(starts[b]);
+            var branch = new Branch(model, path, b, options, result, cancel);
+            ends[b] = branch.Run(starts[b]);
+            moved[b] = branch.StartMoved;
             progress?.Invoke(b + 1, starts.Count);
         }
-        return new ContinuationResult(result, ends);
+        return new ContinuationResult(result, ends, moved);
     }
 
     /// <summary>A point of the branch with what the next step needs: the tangent, and the test functions' values.</summary>
@@ -103,6 +113,9 @@ public static class Continuation
         private readonly int _s = model.StateSize;
         private int _segment, _step;
 
+        /// <summary>How far (max-norm) Newton moved the start to a fixed point at the path's first input.</summary>
+        public double StartMoved { get; private set; } = double.NaN;
+
         private double[] InputAt(double p) =>
             path[_segment].Select((a, i) => a + p * (path[_segment + 1][i] - a)).ToArray();
 
@@ -113,6 +126,7 @@ public static class Continuation
             // The start is corrected at the path's first input (p = 0) by Newton on h alone.
             var x = Newton(start.Append(0.0).ToArray());
             if (x is null) return BranchEnd.StartNotFixed;
+            StartMoved = start.Select((v, i) => Math.Abs(x[i] - v)).DefaultIfEmpty(0).Max();
             var initial = new double[_s + 1];
             initial[_s] = 1;   // the first tangent points toward growing p
             var node = Describe(x, initial);

@@ -122,9 +122,10 @@ public static class NpzJoin
     {
         if (!(tolerance > 0) || double.IsInfinity(tolerance))
             throw new RnnException("InvalidUniqueTolerance", RnnErrorKind.InvalidArgument, $"-UniqueTolerance must be finite and above 0, not {tolerance}.");
-        if (!names.Contains("State"))
-            throw new RnnException("UniqueNeedsState", RnnErrorKind.InvalidArgument,
-                "-Unique compares the rows' State: the parts hold no State array (join fixed points, states or other results that carry one).");
+        // Only fixed points are one thing wherever their States agree: edges, spectra and states along trajectories are not.
+        if (!names.Contains("State") || !names.Contains("Q"))
+            throw new RnnException("UniqueNeedsFixedPoints", RnnErrorKind.InvalidArgument,
+                "-Unique merges fixed points (Find-RnnFixedPoint's results, with State and Q): these parts hold other results, whose rows are not the same thing where their States agree.");
         var states = new List<double[]>();
         var q = new List<double>();
         var startCounts = new List<long>();

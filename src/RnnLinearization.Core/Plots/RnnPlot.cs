@@ -34,7 +34,7 @@ public enum PlotColor
 }
 
 /// <summary>A point of a followed branch as drawn (Trace-RnnFixedPoint).</summary>
-public sealed record PlotBranchPoint(int Branch, double Parameter, double[] State, double[]? Output, bool IsStable, BifurcationKind Event);
+public sealed record PlotBranchPoint(int Branch, double Parameter, double[] State, double[]? Output, bool IsStable, BifurcationKind Event, string ParameterName = "");
 
 /// <summary>A Lyapunov spectrum as drawn: its label, exponents (largest first), their interval and unit.</summary>
 public sealed record PlotLyapunov(string Label, double[] Exponents, double[] Lower, double[] Upper, string Unit);
@@ -142,7 +142,7 @@ public static class RnnPlot
             $"{Count(data.FixedPoints.Count, "fixed point")} ({data.FixedPoints.Count(p => p.IsStable)} stable){AtInput(data)}",
         PlotKind.FlowField => $"Flow field F(h) - h{AtInput(data)}",
         PlotKind.Trajectory => data.Trajectories.Count == 1 ? $"Trajectory of {data.Trajectories[0].Count} states" : $"{data.Trajectories.Count} trajectories",
-        PlotKind.Bifurcation => $"{Count(data.Branches.Select(b => b.Branch).Distinct().Count(), "branch")}, " +
+        PlotKind.Bifurcation => (data.Branches.Select(b => b.Branch).Distinct().Count() is var n && n == 1 ? "1 branch, " : $"{n} branches, ") +
             $"{Count(data.Branches.Count(b => b.Event != BifurcationKind.None), "bifurcation")}",
         PlotKind.Lyapunov => data.Lyapunov.Count == 1 ? $"Lyapunov spectrum ({data.Lyapunov[0].Label})" : $"{data.Lyapunov.Count} Lyapunov spectra",
         _ => $"Spectral radius and slowest time constant at {data.Spectra.Count} states" +
@@ -331,7 +331,7 @@ public static class RnnPlot
             var marks = plot.Add.Markers(group.Select(p => p.Parameter).ToArray(), group.Select(Y).ToArray(), shape, 11, color);
             marks.LegendText = label;
         }
-        plot.XLabel("input (path parameter)");
+        plot.XLabel(points[0].ParameterName is { Length: > 0 } name ? name : "path parameter");
         plot.YLabel(readout ? "readout output 0" : scalar ? "h" : plane!.XLabel);
         plot.ShowLegend(Edge.Right);
         return plot;

@@ -78,7 +78,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
                 _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues));
                 break;
             case RnnBranchPoint b:
-                _data.Branches.Add(new PlotBranchPoint(b.Branch, b.Parameter, b.State, b.Output, b.IsStable, b.Event));
+                _data.Branches.Add(new PlotBranchPoint(b.Branch, b.Parameter, b.State, b.Output, b.IsStable, b.Event, b.ParameterName));
                 break;
             case RnnFixedPointEdge g:
                 _data.Edges.Add(g.Path);

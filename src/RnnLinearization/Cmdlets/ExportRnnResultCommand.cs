@@ -71,7 +71,9 @@ public sealed class ExportRnnResultCommand : RnnCmdlet, IDisposable
         {
             Terminating(() => { _writer.Complete(NoClobber ? "ResultFileExists" : null); return 0; }, _path);
             foreach (var name in _writer.Dropped)
-                WriteWarning($"'{name}' is not written: some results lack it or have it in another shape.");
+                WriteWarning(name == "Modes"
+                    ? "'Modes' is not written: it holds objects, not numbers. Write them on their own: ... | ForEach-Object Modes | Export-RnnResult modes.npz."
+                    : $"'{name}' is not written: some results lack it or have it in another shape.");
         }
         WriteProgress(new ProgressRecord(0, "Export-RnnResult", "Done") { RecordType = ProgressRecordType.Completed });
         if (PassThru) WriteObject(new FileInfo(_path));

@@ -97,6 +97,7 @@ public sealed class TraceRnnFixedPointCommand : RnnCmdlet
                 Branch = p.Branch,
                 Step = p.Step,
                 Parameter = Shown(p.Parameter),
+                ParameterName = ParameterName,
                 Input = p.Input,
                 State = p.State,
                 Event = p.Event,
@@ -110,6 +111,10 @@ public sealed class TraceRnnFixedPointCommand : RnnCmdlet
         }
         for (int b = 0; b < result.Ends.Length; b++)
         {
+            // A start that is no fixed point at the first input leads Newton to whichever one is near: said, not hidden.
+            if (result.StartMoved[b] > 1e-6 * (1 + _starts[b].Max(Math.Abs)))
+                WriteWarning($"Start {b} was not a fixed point at the path's first input: Newton moved it by {result.StartMoved[b]:0.###e+0} (max-norm) to the one it follows. " +
+                    "Pipe Find-RnnFixedPoint's points found at that input.");
             if (result.Ends[b] == BranchEnd.StartNotFixed)
                 WriteError(Record(new RnnException("BranchStartNotFixed", RnnErrorKind.InvalidData,
                     $"Start {b} is not near a fixed point at the path's first input (Newton from it did not converge): pipe Find-RnnFixedPoint's points found at that input."), _starts[b]));
@@ -118,6 +123,14 @@ public sealed class TraceRnnFixedPointCommand : RnnCmdlet
                     string.Join(", ", result.Points.Where(p => p.Branch == b && p.Event != BifurcationKind.None).Select(p => $"{p.Event} at {Shown(p.Parameter):0.######}")));
         }
     }
+
+    /// <summary>What Parameter is, for axis labels: the swept component, or the path's position.</summary>
+    private string ParameterName => ParameterSetName switch
+    {
+        ComponentSet => $"input {Component}",
+        SegmentSet => "position from -From (0) to -To (1)",
+        _ => "position along -InputPath (k at input k)",
+    };
 
     /// <summary>The parameter as the user gave the path: the swept component's value with -Component.</summary>
     private double Shown(double parameter) => ParameterSetName == ComponentSet ? Range[0] + parameter * (Range[1] - Range[0]) : parameter;

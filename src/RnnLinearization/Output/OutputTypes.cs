@@ -407,6 +407,9 @@ public sealed class RnnBranchPoint
 
     /// <summary>Where on the path: the input component's value with -Component, 0 to 1 from -From to -To, k + f on the k-th segment of -InputPath.</summary>
     public double Parameter { get; init; }
+
+    /// <summary>What Parameter is: "input 0" with -Component 0, or the position along the path.</summary>
+    public string ParameterName { get; init; } = "";
     public double[] Input { get; init; } = Array.Empty<double>();
     public double[] State { get; init; } = Array.Empty<double>();
 
