@@ -83,6 +83,7 @@ public static class Continuation
             throw new RnnException("InvalidContinuationOption", RnnErrorKind.InvalidArgument,
                 "-StepSize must be above the smallest step, -Tolerance above 0, -MaxStepSize at least -StepSize, and -MaxSteps at least 1.");
         TorchRuntime.EnsureLoaded();
+        using var threads = TorchRuntime.SequentialSteps(model.StateSize);
         var result = new List<BranchPoint>();
         var ends = new BranchEnd[starts.Count];
         var moved = new double[starts.Count];

@@ -61,6 +61,7 @@ public static class FixedPointGraph
             throw new RnnException("InvalidGraphOption", RnnErrorKind.InvalidArgument, "-MaxSteps and -CircleDirections must be at least 1.");
         if (sources.Count == 0) return Array.Empty<GraphEdge>();
         TorchRuntime.EnsureLoaded();
+        using var threads = TorchRuntime.SequentialSteps(model.StateSize);
         var runs = Starts(model, input, sources, options);
         return Run(model, input, runs, stable, options, progress, cancel);
     }

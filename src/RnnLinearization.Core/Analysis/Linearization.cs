@@ -120,6 +120,7 @@ public static class Linearization
         for (int t = 0; t < inputs.Count; t++)
             Check.Vector(inputs[t], model.InputSize, $"Input {t} of the sequence", "InputLengthMismatch");
         TorchRuntime.EnsureLoaded();
+        using var threads = TorchRuntime.SequentialSteps(model.StateSize);
         var states = new double[inputs.Count][];
         using var scope = torch.NewDisposeScope();
         var h = TensorData.FromRows(new[] { h0 }, model.StateSize);

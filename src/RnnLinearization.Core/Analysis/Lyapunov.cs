@@ -77,6 +77,7 @@ public static class Lyapunov
         int m = options.Count ?? s;
         Check(model, initialStates, inputs, options, m);
         TorchRuntime.EnsureLoaded();
+        using var threads = TorchRuntime.SequentialSteps(s);
         int total = options.WarmUp + options.Steps, every = options.OrthonormalizeEvery, segments = Math.Min(options.Segments, options.Steps);
         // A model without closed-form products forms J for each of the B m rows ([B m, S, S]).
         double matrices = model is ScriptedRnn ? MemoryGuard.Matrices(b * m, s) : MemoryGuard.Matrices(b, s);
