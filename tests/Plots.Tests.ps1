@@ -257,8 +257,22 @@ Describe 'Export-RnnPlot -ColorBy and -Axes' {
         { $Fps | Export-RnnPlot (Join-Path $Dir 'bad.svg') -Axes $c[0], $c[0] -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAxes*'
     }
 
+    It 'colours trials by a condition of the user''s own, one legend entry per condition' {
+        $states = Get-RnnTrajectory -Model $Model -InputFile (Join-Path $script:Fixtures 'trials/trials.npy') |
+            ForEach-Object { $_ | Add-Member -NotePropertyName Condition -NotePropertyValue $(if ($_.Trial % 2) { 'odd' } else { 'even' }) -PassThru }
+        $path = Join-Path $Dir 'conditions.svg'
+        $states | Export-RnnPlot $path -ColorBy Condition -WarningVariable warned -WarningAction SilentlyContinue
+        $warned | Should -BeNullOrEmpty
+        $text = Get-SvgText $path
+        $text | Should -BeLike '*Condition even*'
+        $text | Should -BeLike '*Condition odd*'
+        $text | Should -Not -BeLike '*Condition none*'
+    }
+
     It 'warns when -ColorBy or -Axes have nothing to act on' {
         $Traj | Get-RnnEigen -Model $Model -NoEigenvectors | Select-Object -First 3 | Export-RnnPlot (Join-Path $Dir 'spectra.svg') -ColorBy Trial -WarningVariable warned -WarningAction SilentlyContinue
         "$warned" | Should -BeLike '*-ColorBy Trial*'
+        $Traj | Export-RnnPlot (Join-Path $Dir 'nothing.svg') -ColorBy Condition -WarningVariable warned2 -WarningAction SilentlyContinue
+        "$warned2" | Should -BeLike '*none here has one*'
     }
 }

@@ -22,17 +22,6 @@ public enum PlotKind
     Bifurcation,
 }
 
-/// <summary>What colours a picture's trajectories and fixed points.</summary>
-public enum PlotColor
-{
-    /// <summary>Trajectories by time, fixed points by stability.</summary>
-    Default,
-    /// <summary>Each trial (Get-RnnTrajectory -InputFile) its own colour.</summary>
-    Trial,
-    /// <summary>Fixed points at each input their own colour (points of several searches piped together).</summary>
-    Input,
-}
-
 /// <summary>A point of a followed branch as drawn (Trace-RnnFixedPoint).</summary>
 public sealed record PlotBranchPoint(int Branch, double Parameter, double[] State, double[]? Output, bool IsStable, BifurcationKind Event, string ParameterName = "");
 
@@ -59,17 +48,20 @@ public sealed class PlotData
     /// <summary>Each trajectory as its states in time order.</summary>
     public List<List<double[]>> Trajectories { get; } = new();
 
-    /// <summary>Each trajectory's trial (Get-RnnTrajectory -InputFile), or null: for -ColorBy Trial.</summary>
-    public List<int?> TrajectoryTrials { get; } = new();
+    /// <summary>With <see cref="ColorBy"/>: each trajectory's group (its trial, its condition), or null.</summary>
+    public List<string?> TrajectoryGroups { get; } = new();
 
-    /// <summary>Each fixed point's input: for -ColorBy Input.</summary>
-    public List<double[]?> FixedPointInputs { get; } = new();
+    /// <summary>With <see cref="ColorBy"/>: each fixed point's group (its input, its condition), or null.</summary>
+    public List<string?> FixedPointGroups { get; } = new();
 
     /// <summary>Two axes to project on (made orthonormal, through the states' mean) instead of the principal components.</summary>
     public double[][]? Axes { get; set; }
 
-    /// <summary>What colours trajectories and fixed points: time and stability (the default), the trial, or the input.</summary>
-    public PlotColor ColorBy { get; set; }
+    /// <summary>
+    /// The property that colours trajectories and fixed points, one colour per value (Trial, Input, or one of the
+    /// user's own such as a condition); null: trajectories by time, fixed points by stability.
+    /// </summary>
+    public string? ColorBy { get; set; }
 
     /// <summary>Points of followed branches, in the order they came.</summary>
     public List<PlotBranchPoint> Branches { get; } = new();
@@ -186,7 +178,7 @@ public static class RnnPlot
             ? Plane.For(trajectories.SelectMany(t => t).ToList(), data.Axes)
             : Plane.For(points.Select(p => p.State).ToList(), data.Axes);
         var plot = new Plot();
-        if (data.ColorBy == PlotColor.Trial) DrawTrials(plot, plane, data);
+        if (data.ColorBy is not null && data.TrajectoryGroups.Any(g => g is not null)) DrawGroups(plot, plane, data);
         else DrawTrajectories(plot, plane, trajectories, Colors.LightGray);
         // The runs off the saddles under the points: the graph's edges, each the path it took.
         for (int i = 0; i < edges.Count; i++)
@@ -208,7 +200,7 @@ public static class RnnPlot
                 line.LineWidth = 2;
                 line.MarkerSize = 0;
             }
-        if (data.ColorBy == PlotColor.Input) AddPointsByInput(plot, xy, points, data.FixedPointInputs);
+        if (data.ColorBy is not null && data.FixedPointGroups.Any(g => g is not null)) AddPointsByGroup(plot, xy, points, data);
         else AddPoints(plot, xy, points, legend: true, modes: true);
         plot.XLabel(plane.XLabel);
         plot.YLabel(plane.YLabel);
@@ -256,9 +248,9 @@ public static class RnnPlot
         var all = trajectories.SelectMany(t => t).ToList();
         var plane = Plane.For(all, data.Axes);
         var plot = new Plot();
-        if (data.ColorBy == PlotColor.Trial)
+        if (data.ColorBy is not null && data.TrajectoryGroups.Any(g => g is not null))
         {
-            DrawTrials(plot, plane, data);
+            DrawGroups(plot, plane, data);
             plot.XLabel(plane.XLabel);
             plot.YLabel(plane.YLabel);
             plot.ShowLegend(Edge.Right);
@@ -422,54 +414,64 @@ public static class RnnPlot
         }
     }
 
-    /// <summary>Trials in the legend one by one up to this many; more are coloured along a colour bar by trial number.</summary>
-    private const int MaxLegendTrials = 10;
+    /// <summary>Groups in the legend one by one up to this many; more numeric ones are coloured along a colour bar.</summary>
+    private const int MaxLegendGroups = 10;
 
-    /// <summary>Each trajectory in its trial's colour (-ColorBy Trial), its start marked.</summary>
-    private static void DrawTrials(Plot plot, Plane plane, PlotData data)
+    /// <summary>The groups in order: by value where all are numbers (trials), else by text.</summary>
+    private static List<string> Ordered(IEnumerable<string> groups)
     {
-        var trials = data.TrajectoryTrials.Select((t, i) => t ?? i).ToList();
-        var distinct = trials.Distinct().OrderBy(t => t).ToList();
+        var distinct = groups.Distinct().ToList();
+        return distinct.All(g => double.TryParse(g, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+            ? distinct.OrderBy(g => double.Parse(g, System.Globalization.CultureInfo.InvariantCulture)).ToList()
+            : distinct.OrderBy(g => g, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Each trajectory in its group's colour (-ColorBy), its start marked: a legend up to 10 groups, a colour bar for more numeric ones.</summary>
+    private static void DrawGroups(Plot plot, Plane plane, PlotData data)
+    {
+        var groups = data.TrajectoryGroups.Select(g => g ?? "none").ToList();
+        var distinct = Ordered(groups);
         var palette = new ScottPlot.Palettes.Category10();
         var colormap = new ScottPlot.Colormaps.Turbo();
-        bool legend = distinct.Count <= MaxLegendTrials;
-        var labelled = new HashSet<int>();
+        bool numeric = distinct.All(g => double.TryParse(g, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
+        bool legend = distinct.Count <= MaxLegendGroups || !numeric;
+        double Value(string g) => double.Parse(g, System.Globalization.CultureInfo.InvariantCulture);
+        double low = numeric ? Value(distinct[0]) : 0, span = numeric ? Value(distinct[^1]) - low : 0;
+        var labelled = new HashSet<string>();
         for (int i = 0; i < data.Trajectories.Count; i++)
         {
-            int rank = distinct.IndexOf(trials[i]);
-            // Along the colour bar by trial number (the bar is labelled in trials), in the legend by rank.
-            double span = distinct[^1] - distinct[0];
-            var color = legend ? palette.GetColor(rank) : colormap.GetColor(span > 0 ? (trials[i] - distinct[0]) / span : 0.5);
+            // Along the colour bar by value (the bar is labelled in values), in the legend by rank.
+            var color = legend ? palette.GetColor(distinct.IndexOf(groups[i])) : colormap.GetColor(span > 0 ? (Value(groups[i]) - low) / span : 0.5);
             var xy = data.Trajectories[i].Select(plane.Project).ToArray();
             var line = plot.Add.ScatterLine(xy.Select(p => p.X).ToArray(), xy.Select(p => p.Y).ToArray(), color);
             line.LineWidth = 1.5f;
-            if (legend && labelled.Add(trials[i])) line.LegendText = data.TrajectoryTrials[i] is null ? $"trajectory {trials[i]}" : $"trial {trials[i]}";
+            if (legend && labelled.Count < MaxLegendGroups && labelled.Add(groups[i])) line.LegendText = $"{data.ColorBy} {groups[i]}";
             plot.Add.Marker(xy[0].X, xy[0].Y, MarkerShape.OpenCircle, 7, color);
         }
         if (!legend)
         {
-            var bar = plot.Add.ColorBar(new ColorScale(colormap, distinct[0], distinct[^1]), Edge.Right);
-            bar.Label = "trial";
+            var bar = plot.Add.ColorBar(new ColorScale(colormap, low, low + span), Edge.Right);
+            bar.Label = data.ColorBy ?? "";
         }
     }
 
-    /// <summary>Fixed points coloured by their input (-ColorBy Input): stable filled, unstable hollow, one legend entry per input.</summary>
-    private static void AddPointsByInput(Plot plot, (double X, double Y)[] xy, List<PlotFixedPoint> points, List<double[]?> inputs)
+    /// <summary>Fixed points in their group's colour (-ColorBy Input, or a property of the user's): stable filled, unstable hollow, one legend entry per group.</summary>
+    private static void AddPointsByGroup(Plot plot, (double X, double Y)[] xy, List<PlotFixedPoint> points, PlotData data)
     {
         var palette = new ScottPlot.Palettes.Category10();
-        var groups = Enumerable.Range(0, points.Count).GroupBy(i => inputs.Count > i && inputs[i] is { } u ? Format(u) : "?").ToList();
-        for (int g = 0; g < groups.Count; g++)
+        var groups = Enumerable.Range(0, points.Count).Select(i => data.FixedPointGroups.Count > i ? data.FixedPointGroups[i] ?? "none" : "none").ToList();
+        var distinct = Ordered(groups);
+        for (int g = 0; g < distinct.Count; g++)
         {
             var color = palette.GetColor(g);
-            var stable = groups[g].Where(i => points[i].IsStable).ToArray();
-            var unstable = groups[g].Where(i => !points[i].IsStable).ToArray();
+            var members = Enumerable.Range(0, points.Count).Where(i => groups[i] == distinct[g]).ToArray();
+            var stable = members.Where(i => points[i].IsStable).ToArray();
+            var unstable = members.Where(i => !points[i].IsStable).ToArray();
             var first = plot.Add.Markers(stable.Select(i => xy[i].X).ToArray(), stable.Select(i => xy[i].Y).ToArray(), MarkerShape.FilledCircle, 11, color);
-            first.LegendText = $"input {groups[g].Key}";
+            if (g < MaxLegendGroups) first.LegendText = $"{data.ColorBy} {distinct[g]}";
             var hollow = plot.Add.Markers(unstable.Select(i => xy[i].X).ToArray(), unstable.Select(i => xy[i].Y).ToArray(), MarkerShape.OpenCircle, 11, color);
             hollow.MarkerLineWidth = 2;
         }
-
-        static string Format(double[] u) => "(" + string.Join(", ", u.Select(v => v.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture))) + ")";
     }
 
     private static void DrawTrajectories(Plot plot, Plane plane, List<List<double[]>> trajectories, Color color)

@@ -19,6 +19,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
     private long? _lastStateIndex;
     private string? _lastStatePath;
     private int? _lastTrial;
+    private string? _lastGroup;
 
     [Parameter(Mandatory = true, Position = 0)]
     public string Path { get; set; } = null!;
@@ -52,9 +53,32 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
     [Parameter]
     public double[][]? Axes { get; set; }
 
-    /// <summary>Trial: each trial's trajectory its own colour. Input: fixed points at each input their own colour.</summary>
+    /// <summary>
+    /// A property whose values colour the trajectories and fixed points, one colour per value: Trial (Get-RnnTrajectory
+    /// -InputFile), Input (fixed points of several searches), or one of the user's own (a condition added with Add-Member).
+    /// </summary>
     [Parameter]
-    public PlotColor ColorBy { get; set; }
+    [ValidateNotNullOrEmpty]
+    public string? ColorBy { get; set; }
+
+    private bool _grouped;
+
+    /// <summary>The value of -ColorBy's property on a piped object, as text (arrays as (a, b, c)); null where it has none.</summary>
+    private string? Group(object? value)
+    {
+        value = value is PSObject o ? o.BaseObject : value;
+        if (value is null) return null;
+        _grouped = true;
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        return value switch
+        {
+            double[] v => "(" + string.Join(", ", v.Select(x => x.ToString("0.###", invariant))) + ")",
+            IFormattable f => f.ToString(null, invariant),
+            _ => value.ToString(),
+        };
+    }
+
+    private string? GroupOf() => ColorBy is null ? null : Group(InputObject.Properties[ColorBy]?.Value);
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -74,7 +98,7 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
             case RnnFixedPoint p:
                 _inputs.Add(p.Input);
                 _data.FixedPoints.Add(new PlotFixedPoint(p.State, p.IsStable, p.UnstableModes));
-                _data.FixedPointInputs.Add(p.Input);
+                _data.FixedPointGroups.Add(GroupOf());
                 _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues));
                 break;
             case RnnBranchPoint b:
@@ -111,12 +135,15 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
     /// </summary>
     private void AddState(RnnState s)
     {
-        bool continues = _lastStateIndex is long last && s.Index > last && s.Path == _lastStatePath && s.Trial == _lastTrial && _data.Trajectories.Count > 0;
+        var group = GroupOf();
+        bool continues = _lastStateIndex is long last && s.Index > last && s.Path == _lastStatePath && s.Trial == _lastTrial && group == _lastGroup
+            && _data.Trajectories.Count > 0;
         if (!continues)
         {
             _data.Trajectories.Add(new List<double[]>());
-            _data.TrajectoryTrials.Add(s.Trial);
+            _data.TrajectoryGroups.Add(group);
         }
+        _lastGroup = group;
         var trajectory = _data.Trajectories[^1];
         if (s.NextState is null) trajectory.Add(s.State);
         else
@@ -148,10 +175,9 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
         _data.ColorBy = ColorBy;
         if (Axes is not null && kind is not (PlotKind.FixedPoints or PlotKind.Trajectory))
             WriteWarning($"-Axes applies to the FixedPoints and Trajectory pictures, not {kind}" + (kind == PlotKind.FlowField ? " (give Get-RnnFlowField -Axes)." : "."));
-        if (ColorBy == PlotColor.Trial && (_data.Trajectories.Count == 0 || kind is not (PlotKind.FixedPoints or PlotKind.Trajectory)))
-            WriteWarning("-ColorBy Trial colours trajectories (RnnState objects) in the Trajectory and FixedPoints pictures; there are none here.");
-        if (ColorBy == PlotColor.Input && (_data.FixedPoints.Count == 0 || kind != PlotKind.FixedPoints))
-            WriteWarning("-ColorBy Input colours fixed points (RnnFixedPoint objects) in the FixedPoints picture; there are none here.");
+        if (ColorBy is not null && (!_grouped || kind is not (PlotKind.FixedPoints or PlotKind.Trajectory)))
+            WriteWarning($"-ColorBy {ColorBy} colours trajectories (RnnState) and fixed points (RnnFixedPoint) that have a {ColorBy} property, in the Trajectory and FixedPoints pictures; " +
+                "none here has one." + (_grouped ? "" : " (Trial comes from Get-RnnTrajectory -InputFile, Input from Find-RnnFixedPoint; add your own with Add-Member.)"));
         WriteVerbose($"Drawing {kind} into {path}.");
         if (NoClobber && File.Exists(path))
             ThrowTerminatingError(Record(new RnnException("PlotFileExists", RnnErrorKind.WriteError, $"'{path}' exists and -NoClobber was given."), path));
