@@ -103,6 +103,18 @@ internal static class TrustRegionNewton
     private const double InitialRadius = 0.1;
 
     /// <summary>
+    /// Tries per iteration, each on a radius cut to a quarter: 12 cuts shrink it 4^12 (about 1.7e7) times, below any
+    /// step that changes q in double precision; a start with no step that lowers q by then has stalled.
+    /// </summary>
+    private const int MaxTries = 12;
+
+    /// <summary>Powell's trust-region rule: below this ratio of actual to predicted decrease the radius shrinks, above <see cref="GoodAgreement"/> it may grow.</summary>
+    private const double PoorAgreement = 0.25, GoodAgreement = 0.75;
+
+    /// <summary>About two ulps of double precision: the relative rounding of a state's values, for q's floor.</summary>
+    private const double StateRounding = 4e-16;
+
+    /// <summary>
     /// What an iteration needs of each state: the gradient g = J_r^T r, the Newton step n (J_r n = -r + e, e as small
     /// as the solver leaves it; zero where the step was not needed), both row-major [B, S], and per state the numbers
     /// the dogleg and its quadratic model take (see <see cref="Field"/>).
@@ -242,7 +254,7 @@ internal static class TrustRegionNewton
         var b = new double[batch];
         var norm = new double[batch];
         var predicted = new double[batch];
-        for (int attempt = 0; attempt < 12 && pending.Any(p => p); attempt++)
+        for (int attempt = 0; attempt < MaxTries && pending.Any(p => p); attempt++)
         {
             // The tries of the rows still pending only: after the first, most rows have taken their step.
             var open = Enumerable.Range(0, batch).Where(k => pending[k]).ToArray();
@@ -270,8 +282,8 @@ internal static class TrustRegionNewton
                 bool ok = double.IsFinite(qt) && qt < q[k];
                 double rho = (q[k] - qt) / predicted[k];
                 // The radius: a quarter of the step when the model predicted badly (or the step failed), doubled when it predicted well at the edge.
-                if (!ok || !(rho >= 0.25)) radius[k] = 0.25 * norm[k];
-                else if (rho > 0.75 && norm[k] >= 0.99 * radius[k]) radius[k] *= 2;
+                if (!ok || !(rho >= PoorAgreement)) radius[k] = 0.25 * norm[k];
+                else if (rho > GoodAgreement && norm[k] >= 0.99 * radius[k]) radius[k] *= 2;
                 if (!ok) continue;
                 point.CopyTo(best.AsSpan(k * size, size));
                 (newQ[k], pending[k]) = (qt, false);
@@ -281,7 +293,7 @@ internal static class TrustRegionNewton
         for (int k = 0; k < batch; k++)
         {
             // Below q's rounding floor (residuals of a few ulps of the state's scale) no step means anything.
-            double floor = 0.5 * size * Math.Pow(4e-16 * (1 + V(k, Field.MaxH)), 2);
+            double floor = 0.5 * size * Math.Pow(StateRounding * (1 + V(k, Field.MaxH)), 2);
             moved[k] = q[k] - newQ[k] > 1e-15 * q[k] && newQ[k] > floor;
             if (newQ[k] < q[k]) best.AsSpan(k * size, size).CopyTo(h.AsSpan(k * size, size));
         }
