@@ -203,12 +203,13 @@ public static class Continuation
                     lu.Solve(delta);
                     for (int i = 0; i <= _s; i++) x[i] += delta[i];
                     if (!x.All(double.IsFinite)) return (null, iteration);
-                    if (Residual(x) > options.Tolerance) continue;
+                    double residual = Residual(x);
+                    if (residual > options.Tolerance) continue;
                     double moved = Math.Sqrt(x.Select((v, i) => (v - predicted[i]) * (v - predicted[i])).Sum());
                     if (moved > Math.Abs(ds) + 1e-9) return (null, iteration);
                     // The tangent from the last iteration's factorisation: it is off by the last correction, by then tiny.
                     kept = true;
-                    var node = Describe(x, from.Tangent, lu);
+                    var node = Describe(x, from.Tangent, lu, residual);
                     return node is null ? (null, iteration) : (node, iteration);
                 }
                 finally { if (!kept) lu.Dispose(); }
@@ -280,7 +281,7 @@ public static class Continuation
         /// factorisation of the bordered matrix given (then disposed) or made here.
         /// </summary>
         /// <remarks>Null when the tangent is not finite (the bordered system overflowed): a failed step, as a failed correction.</remarks>
-        private Node? Describe(double[] x, double[] previousTangent, Factorisation? factorisation = null)
+        private Node? Describe(double[] x, double[] previousTangent, Factorisation? factorisation = null, double? residual = null)
         {
             int n = _s + 1;
             using var lu = factorisation ?? Factorisation.Of(Bordered(x, previousTangent).M, n);
@@ -297,7 +298,7 @@ public static class Continuation
             if (!(norm > 0) || !double.IsFinite(norm)) return null;
             for (int i = 0; i < n; i++) t[i] /= norm;
             var spectrum = Spectrum.FromModel(model, new[] { InputAt(x[^1]) }, new[] { x[.._s] }, EigenSort.Magnitude, eigenvectors: false)[0];
-            return new Node(x, t, spectrum.Eigenvalues, sign, Residual(x));
+            return new Node(x, t, spectrum.Eigenvalues, sign, residual ?? Residual(x));
         }
 
         private static double[] Clamp(double[] x, double p)

@@ -180,7 +180,7 @@ public static class FixedPointGraph
                 int nearest = -1;
                 double best = double.PositiveInfinity;
                 for (int k = 0; k < stable.Count; k++)
-                    if (Distance(run.State, stable[k]) is var d && d < best) (best, nearest) = (d, k);
+                    if (FixedPoints.Distance(run.State, stable[k]) is var d && d < best) (best, nearest) = (d, k);
                 EdgeOutcome? outcome = !run.State.All(double.IsFinite) ? EdgeOutcome.Diverged
                     : best <= options.Tolerance ? EdgeOutcome.Settled
                     : moved[r] <= Stopped ? EdgeOutcome.Elsewhere
@@ -191,13 +191,6 @@ public static class FixedPointGraph
             progress?.Invoke(step, active.Count);
         }
         return runs.Select(r => r.Edge!).ToArray();
-    }
-
-    private static double Distance(double[] a, double[] b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++) sum += (a[i] - b[i]) * (a[i] - b[i]);
-        return Math.Sqrt(sum);
     }
 
     /// <summary>Keeps every Stride-th state; at PathPoints + 1 states every other one goes and the stride doubles.</summary>

@@ -295,7 +295,8 @@ public static class FixedPoints
         return true;
     }
 
-    private static double Distance(double[] a, double[] b)
+    /// <summary>Euclidean distance between two states.</summary>
+    internal static double Distance(double[] a, double[] b)
     {
         double sum = 0;
         for (int i = 0; i < a.Length; i++) sum += (a[i] - b[i]) * (a[i] - b[i]);

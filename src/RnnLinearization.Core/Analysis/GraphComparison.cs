@@ -75,7 +75,7 @@ public static class GraphComparison
     }
 
     private static double Distance(double[] x, double[] y) =>
-        x.Length != y.Length ? double.PositiveInfinity : Math.Sqrt(x.Zip(y, (p, q) => (p - q) * (p - q)).Sum());
+        x.Length != y.Length ? double.PositiveInfinity : FixedPoints.Distance(x, y);
 
     /// <summary>Whether the matching carries a's saddles (index and reach) onto b's, as multisets.</summary>
     private static bool Same(Graph a, Graph b, IReadOnlyDictionary<long, long> map)

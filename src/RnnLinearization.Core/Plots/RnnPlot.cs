@@ -145,8 +145,11 @@ public static class RnnPlot
 
     private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 
-    private static string AtInput(PlotData data) => data.Input is { } u
-        ? $" at input ({string.Join(", ", u.Select(v => v.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))})" : "";
+    private static string AtInput(PlotData data) => data.Input is { } u ? $" at input {Format(u)}" : "";
+
+    /// <summary>A vector as pictures show it: (0.2, 0, 0).</summary>
+    public static string Format(double[] v) =>
+        "(" + string.Join(", ", v.Select(x => x.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture))) + ")";
 
     // ---- the pictures ----
 

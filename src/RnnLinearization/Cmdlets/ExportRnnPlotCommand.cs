@@ -69,11 +69,10 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
         value = value is PSObject o ? o.BaseObject : value;
         if (value is null) return null;
         _grouped = true;
-        var invariant = System.Globalization.CultureInfo.InvariantCulture;
         return value switch
         {
-            double[] v => "(" + string.Join(", ", v.Select(x => x.ToString("0.###", invariant))) + ")",
-            IFormattable f => f.ToString(null, invariant),
+            double[] v => RnnPlot.Format(v),
+            IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
             _ => value.ToString(),
         };
     }
