@@ -36,7 +36,11 @@ try {
     $best = { param($body) (1..3 | ForEach-Object { (Measure-Command $body).TotalSeconds } | Measure-Object -Minimum).Minimum }
     $selection = & $best { $null = $points | Get-RnnEigen -Model $m -PerMode -LeftEigenvectors }
     $graph = & $best { $null = $points | Get-RnnFixedPointGraph -Model $m -WarningAction SilentlyContinue }
-    $continuation = & $best { $null = $stable[0] | Trace-RnnFixedPoint -Model $m -Component 0 -Range 0, -1 -MaxSteps 100 -MaxStepSize 0.005 }
+    # A path on which the branch takes its 100 steps without meeting a fold (toward -1 it turns back after about 47).
+    $trace = { $stable[0] | Trace-RnnFixedPoint -Model $m -Component 0 -Range 0, 1 -MaxSteps 101 -MaxStepSize 0.005 }   # 101 points: 100 steps
+    $steps = @(& $trace | Where-Object Event -eq None).Count - 1
+    if ($steps -ne 100) { throw "The continuation row took $steps steps, not 100: choose another path." }
+    $continuation = & $best { $null = & $trace }
     $rows = @(
         [pscustomobject]@{ Workload = "selection vectors, $($points.Count) points"; ReferenceSeconds = $reference.selection_seconds; CmdletSeconds = $selection }
         [pscustomobject]@{ Workload = "fixed-point graph, $($saddles.Count) saddles"; ReferenceSeconds = $reference.graph_seconds; CmdletSeconds = $graph }

@@ -98,9 +98,13 @@ public static class Continuation
         return new ContinuationResult(result, ends, moved);
     }
 
-    /// <summary>A point of the branch with what the next step needs: the tangent, and the test functions' values.</summary>
-    private sealed record Node(double[] X, double[] Tangent, Complex[] Eigenvalues, int BorderedSign, double Residual)
+    /// <summary>
+    /// A point of the branch with what the next step needs: the tangent, and the test functions' values. The eigenvalues
+    /// are computed when first asked for: the points tried while a fold is located never need them.
+    /// </summary>
+    private sealed record Node(double[] X, double[] Tangent, Lazy<Complex[]> Spectrum, int BorderedSign, double Residual)
     {
+        public Complex[] Eigenvalues => Spectrum.Value;
         public double Fold => Tangent[^1];
         public int RealAbove => Eigenvalues.Count(l => l.Imaginary == 0 && l.Real > 1);
         public int FlipCount => Eigenvalues.Count(l => l.Imaginary == 0 && l.Real < -1);
@@ -297,8 +301,10 @@ public static class Continuation
             double norm = Math.Sqrt(RowScale.Dot(t, t));
             if (!(norm > 0) || !double.IsFinite(norm)) return null;
             for (int i = 0; i < n; i++) t[i] /= norm;
-            var spectrum = Spectrum.FromModel(model, new[] { InputAt(x[^1]) }, new[] { x[.._s] }, EigenSort.Magnitude, eigenvectors: false)[0];
-            return new Node(x, t, spectrum.Eigenvalues, sign, residual ?? Residual(x));
+            var input = InputAt(x[^1]);
+            var spectrum = new Lazy<Complex[]>(() => Spectrum.FromModel(model, new[] { input }, new[] { x[.._s] }, EigenSort.Magnitude, eigenvectors: false)[0].Eigenvalues,
+                LazyThreadSafetyMode.None);
+            return new Node(x, t, spectrum, sign, residual ?? Residual(x));
         }
 
         private static double[] Clamp(double[] x, double p)
