@@ -98,16 +98,23 @@ Describe 'Parts of an array job join into the one-process result' {
         $groups = [System.Collections.Generic.List[object]]::new()
         foreach ($p in $all | Sort-Object Q) {
             $same = $groups | Where-Object { $g = $_; @(0..($p.State.Count - 1) | Where-Object { [math]::Abs($g.State[$_] - $p.State[$_]) -ge 1e-3 }).Count -eq 0 } | Select-Object -First 1
-            if ($same) { $same.Count += $p.StartCount } else { $groups.Add([pscustomobject]@{ State = $p.State; Q = $p.Q; Count = $p.StartCount }) }
+            if ($same) {
+                $same.Count += $p.StartCount
+                if ($p.FirstStart -ge 0 -and ($same.First -lt 0 -or $p.FirstStart -lt $same.First)) { $same.First = $p.FirstStart }
+            }
+            else { $groups.Add([pscustomobject]@{ State = $p.State; Q = $p.Q; Count = $p.StartCount; First = $p.FirstStart }) }
         }
         $all.Count | Should -BeGreaterThan $groups.Count -Because 'the shards found some points more than once'
         Join-RnnResult (Join-Path $Dir 'uq-part-*.npz') (Join-Path $Dir 'uq.npz') -Unique -Verbose 4>&1 | Out-String | Should -BeLike "*kept $($groups.Count) of $($all.Count) rows*"
-        $read = & /usr/bin/python3 -c "import numpy, json, sys; d = numpy.load(sys.argv[1]); print(json.dumps([d['Q'].tolist(), d['StartCount'].tolist(), d['State'].shape[0], d['Kind'].shape[0]]))" (Join-Path $Dir 'uq.npz') | ConvertFrom-Json
+        $read = & /usr/bin/python3 -c "import numpy, json, sys; d = numpy.load(sys.argv[1]); print(json.dumps([d['Q'].tolist(), d['StartCount'].tolist(), d['State'].shape[0], d['Kind'].shape[0], d['Index'].tolist(), d['FirstStart'].tolist()]))" (Join-Path $Dir 'uq.npz') | ConvertFrom-Json
         $read[2] | Should -Be $groups.Count
         $read[3] | Should -Be $groups.Count -Because 'every array is cut to the kept rows'
         ($read[1] | Measure-Object -Sum).Sum | Should -Be (($all | Measure-Object StartCount -Sum).Sum)
         ($read[0] | Sort-Object) | Should -Be ($groups.Q | Sort-Object)
         ($read[1] | Sort-Object) | Should -Be ($groups | ForEach-Object Count | Sort-Object)
+        $read[4] | Should -Be @(0..($groups.Count - 1)) -Because 'the parts'' Index values repeat; the kept rows are numbered afresh'
+        # A point that some start found has the group's first start, not a probe's -1.
+        ($read[5] | Sort-Object) | Should -Be ($groups | ForEach-Object First | Sort-Object)
     }
 
     It 'refuses -Unique for results other than fixed points (UniqueNeedsFixedPoints)' {

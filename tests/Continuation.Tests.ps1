@@ -139,6 +139,8 @@ Describe 'Trace-RnnFixedPoint errors' {
     It 'refuses a path that goes nowhere (InvalidInputPath)' {
         { Trace-RnnFixedPoint -Model $Fold -InitialState ([double[][]]@(, @(0.0))) -Component 0 -Range 0.5, 0.5 -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidInputPath*'
+        { Trace-RnnFixedPoint -Model $Fold -InitialState ([double[][]]@(, @(0.0))) -From 0.5 -To 0.5 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidInputPath*' -ExpectedMessage '*-From and -To*'
     }
 
     It 'refuses a component the model does not have (InvalidComponent)' {
@@ -151,6 +153,8 @@ Describe 'Trace-RnnFixedPoint errors' {
     }
 
     It 'refuses inputs of the wrong length (InputLengthMismatch)' {
-        { Trace-RnnFixedPoint -Model $Fold -InitialState ([double[][]]@(, @(0.0))) -From 0, 0 -To 1, 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InputLengthMismatch*'
+        { Trace-RnnFixedPoint -Model $Fold -InitialState ([double[][]]@(, @(0.0))) -From 0, 0 -To 1, 1 -ErrorAction Stop } | Should -Throw -ErrorId 'InputLengthMismatch*' -ExpectedMessage '-From has 2 values*'
+        { Trace-RnnFixedPoint -Model $Fold -InitialState ([double[][]]@(, @(0.0))) -InputPath ([double[][]]@(@(0.0), @(1.0, 2.0))) -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InputLengthMismatch*' -ExpectedMessage 'Row 1 of -InputPath has 2 values*'
     }
 }

@@ -122,6 +122,20 @@ Describe 'The help of <Name> is complete' -ForEach $Cmdlets {
             }
         }
     }
+
+    It 'states the same default in the prose of a parameter as the cmdlet has' {
+        # "(default 1e-12)" in a description is written by hand: it must say what the cmdlet does.
+        $instance = [Activator]::CreateInstance((Get-Command $Name).ImplementingType)
+        foreach ($p in $help.parameters.parameter) {
+            $text = $p.description.Text -join ''
+            $property = $instance.GetType().GetProperty($p.name)
+            if (-not $property -or $text -notmatch '\(default ([0-9][0-9.,e+-]*)') { continue }
+            $value = $property.GetValue($instance)
+            if ($value -isnot [ValueType] -or $value -is [bool] -or $value -is [enum]) { continue }
+            $stated = [double]($Matches[1].TrimEnd(',') -replace ',', '')
+            [double]$value | Should -Be $stated -Because "the cmdlet's default of -$($p.name) is what its help says: '$($Matches[0])'"
+        }
+    }
 }
 
 Describe 'about_RnnLinearization' {

@@ -175,6 +175,41 @@ Describe 'Compare-RnnFixedPointGraph' {
         (Compare-RnnFixedPointGraph $BundledEdges $fewer -WarningAction SilentlyContinue).Isomorphic | Should -Not -BeTrue
     }
 
+    It 'decides by counts when the saddles of some index differ, even where runs settled nowhere' {
+        function Copy-Edge($e, $outcome) {
+            [RnnLinearization.RnnFixedPointEdge]@{ From = $e.From; FromKind = $e.FromKind; FromUnstableCount = $e.FromUnstableCount; Mode = $e.Mode; Direction = $e.Direction
+                To = $(if ($outcome -eq 'Settled') { $e.To } else { $null }); Outcome = $outcome; Steps = $e.Steps; StablePoints = $e.StablePoints; ToOutput = $e.ToOutput }
+        }
+        $saddles = @($BundledEdges | Where-Object FromUnstableCount -eq 1 | ForEach-Object From | Sort-Object -Unique)
+        # One index-1 saddle fewer, and one run of another that settled nowhere.
+        $fewer = @($BundledEdges | Where-Object From -ne $saddles[0] | ForEach-Object { Copy-Edge $_ $(if ($_.From -eq $saddles[1] -and $_.Direction -eq 1) { 'NotSettled' } else { 'Settled' }) })
+        $c = Compare-RnnFixedPointGraph $BundledEdges $fewer -WarningVariable warned -WarningAction SilentlyContinue
+        $c.Isomorphic | Should -BeFalse
+        $c.MatchedBy | Should -Be 'Counts'
+    }
+
+    It 'says no matching exists (None, not Counts) when the counts agree but the saddles reach fewer stable points' {
+        # Every run that reached one memory is sent to another: as many saddles of each index, one memory unreached.
+        $stable = @($BundledEdges | Where-Object Outcome -eq Settled | ForEach-Object To | Sort-Object -Unique)
+        $moved = foreach ($e in $BundledEdges) {
+            [RnnLinearization.RnnFixedPointEdge]@{ From = $e.From; FromKind = $e.FromKind; FromUnstableCount = $e.FromUnstableCount; Mode = $e.Mode; Direction = $e.Direction
+                To = $(if ($e.To -eq $stable[0]) { $stable[1] } else { $e.To }); Outcome = $e.Outcome; Steps = $e.Steps; StablePoints = $e.StablePoints }
+        }
+        $c = Compare-RnnFixedPointGraph $BundledEdges $moved
+        $c.ReferenceSaddles | Should -Be $c.DifferenceSaddles
+        $c.ReferenceStableCount | Should -Be $c.DifferenceStableCount
+        $c.Isomorphic | Should -BeFalse
+        $c.MatchedBy | Should -Be 'None'
+    }
+
+    It 'warns when the piped points are not fixed points of -Model (found with another model)' {
+        $other = New-RnnModel -InputSize 3 -HiddenSize $Bundled.HiddenSize -Seed 3
+        $null = $BundledPoints | Get-RnnFixedPointGraph -Model $other -MaxSteps 50 -WarningVariable warned -WarningAction SilentlyContinue
+        "$warned" | Should -BeLike '*are not fixed points of this model*'
+        $null = $BundledPoints | Get-RnnFixedPointGraph -Model $Bundled -MaxSteps 50 -WarningVariable right -WarningAction SilentlyContinue
+        "$right" | Should -Not -BeLike '*are not fixed points of this model*'
+    }
+
     It 'matches by structure when the networks have no readout' {
         $noOutput = foreach ($e in $GruEdges) {
             [RnnLinearization.RnnFixedPointEdge]@{ From = $e.From; FromKind = $e.FromKind; FromUnstableCount = $e.FromUnstableCount; Mode = $e.Mode; Direction = $e.Direction; To = $e.To; Outcome = $e.Outcome; Steps = $e.Steps; StablePoints = $e.StablePoints }

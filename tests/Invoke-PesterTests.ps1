@@ -20,5 +20,7 @@ $result = Invoke-Pester -Configuration $config
 [pscustomobject]@{
     Passed = $result.PassedCount
     Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-    NotRun = $result.SkippedCount + $result.NotRunCount
+    # An inconclusive check did not check anything: it counts as not run, which fails the build, so a check cannot
+    # vanish (a missing tool, a platform it cannot read) while CI stays green.
+    NotRun = $result.SkippedCount + $result.NotRunCount + $result.InconclusiveCount
 } | ConvertTo-Json | Set-Content $SummaryPath

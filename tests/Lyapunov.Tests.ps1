@@ -148,6 +148,34 @@ Describe 'Get-RnnLyapunovSpectrum output' {
             Should -Throw -ErrorId 'LyapunovNotFinite,RnnLinearization.GetRnnLyapunovSpectrumCommand'
     }
 
+    It 'gives the exponents largest first after a short run, with their intervals and local values in the same order' {
+        # 50 steps of a random network: the QR method leaves near-equal exponents out of order this early.
+        $m = New-RnnModel -InputSize 2 -HiddenSize 16 -Seed 2
+        $l = Get-RnnLyapunovSpectrum -Model $m -Steps 50 -WarmUp 10 -Seed 1 -OrthonormalizeEvery 5 -Local
+        for ($i = 1; $i -lt $l.Exponents.Count; $i++) { $l.Exponents[$i] | Should -BeLessOrEqual $l.Exponents[$i - 1] }
+        $l.MaxExponent | Should -Be $l.Exponents[0]
+        for ($k = 0; $k -lt $l.Exponents.Count; $k++) {
+            # 10 equal segments of 5 steps: an exponent is the mean of its local values, and its interval is around it.
+            $mean = ($l.LocalExponents | ForEach-Object { $_[$k] } | Measure-Object -Average).Average
+            [math]::Abs($mean - $l.Exponents[$k]) | Should -BeLessThan 1e-12
+            $l.Lower[$k] | Should -BeLessOrEqual $l.Exponents[$k]
+            $l.Upper[$k] | Should -BeGreaterOrEqual $l.Exponents[$k]
+        }
+    }
+
+    It 'refuses a pipeline that brings no states (NoInitialStates), rather than starting from a random state' {
+        { @() | Get-RnnLyapunovSpectrum -Model $Rate -Steps 10 } | Should -Throw -ErrorId 'NoInitialStates,RnnLinearization.GetRnnLyapunovSpectrumCommand'
+        { @(1) | Where-Object { $false } | Get-RnnLyapunovSpectrum -Model $Rate -Steps 10 } | Should -Throw -ErrorId 'NoInitialStates*'
+        # Run alone, it starts from a random state, as the help says.
+        (Get-RnnLyapunovSpectrum -Model $Rate -Steps 10 -WarmUp 0 -Count 2).Exponents.Count | Should -Be 2
+    }
+
+    It 'warns when the run is too short for an interval' {
+        $l = Get-RnnLyapunovSpectrum -Model $Rate -Steps 5 -WarmUp 0 -Count 2 -WarningVariable warned -WarningAction SilentlyContinue
+        [double]::IsNaN($l.Lower[0]) | Should -BeTrue
+        "$warned" | Should -BeLike '*No interval*'
+    }
+
     It 'refuses <Case> with <Id>' -ForEach @(
         @{ Case = 'both -Input and -InputSequence'; Id = 'InputAndSequence'; Extra = @{ Input = [double[]]@(0); InputSequence = [double[][]]@(, [double[]]@(0)) } }
         @{ Case = 'more exponents than state values'; Id = 'InvalidLyapunovCount'; Extra = @{ Count = 65 } }

@@ -1,8 +1,11 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:Model = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')
-    $inputs = foreach ($t in 1..120) { $x = [double[]](0, 0, 0); if ($t % 25 -eq 0) { $x[($t / 25) % 3] = 1 - 2 * ($t % 50 -eq 0) }; , $x }
-    $script:Traj = Get-RnnTrajectory -Model $Model -InputSequence $inputs
+    $script:Inputs = foreach ($t in 1..120) { $x = [double[]](0, 0, 0); if ($t % 25 -eq 0) { $x[($t / 25) % 3] = 1 - 2 * ($t % 50 -eq 0) }; , $x }
+    $script:Traj = Get-RnnTrajectory -Model $Model -InputSequence $Inputs
+    # Fresh objects to add properties to: Add-Member on a copy of a .NET object's wrapper changes the shared object.
+    function script:New-Trajectory { Get-RnnTrajectory -Model $Model -InputSequence $Inputs }
+    function script:New-FixedPoints { $Traj | Find-RnnFixedPoint -Model $Model -Count 256 -Noise 0.5 -Seed 1 }
     $script:Fps = $Traj | Find-RnnFixedPoint -Model $Model -Count 256 -Noise 0.5 -Seed 1
     $script:Dir = Join-Path ([IO.Path]::GetTempPath()) "rnnplot-$([guid]::NewGuid().ToString('N'))"
     New-Item -ItemType Directory $Dir | Out-Null
@@ -267,6 +270,46 @@ Describe 'Export-RnnPlot -ColorBy and -Axes' {
         $text | Should -BeLike '*Condition even*'
         $text | Should -BeLike '*Condition odd*'
         $text | Should -Not -BeLike '*Condition none*'
+    }
+
+    It 'draws more than ten numeric groups along a colour bar labelled with the property, with axes and every line' {
+        # 11 groups of consecutive states: each group a trajectory of its own, coloured by value (a blank picture before).
+        $i = 0
+        $states = New-Trajectory | ForEach-Object { $_ | Add-Member -NotePropertyName Block -NotePropertyValue ([int][math]::Floor(($i++) * 11 / $Traj.Count)) -PassThru }
+        $path = Join-Path $Dir 'blocks.svg'
+        $states | Export-RnnPlot $path -ColorBy Block
+        $text = Get-SvgText $path
+        $text | Should -BeLike '*Block*' -Because 'the colour bar is labelled with the property'
+        $text | Should -BeLike '*PC 1*' -Because 'the axes are drawn'
+        $colours = [regex]::Matches($text, 'stroke="(#[0-9A-Fa-f]{6})') | ForEach-Object { $_.Groups[1].Value.ToUpperInvariant() } | Sort-Object -Unique
+        $colours.Count | Should -BeGreaterOrEqual 11 -Because 'each of the 11 groups has its own colour along the bar'
+        $png = Join-Path $Dir 'blocks.png'
+        $states | Export-RnnPlot $png -ColorBy Block
+        (Get-Item $png).Length | Should -BeGreaterThan 20KB -Because 'a picture with lines and axes, not a blank one'
+    }
+
+    It 'gives a trajectory and a fixed point of the same group the same colour, and each group one legend entry' {
+        $fresh = New-Trajectory
+        $a = $fresh | Select-Object -First 100 | ForEach-Object { $_ | Add-Member -NotePropertyName Condition -NotePropertyValue 'a' -PassThru }
+        $b = $fresh | Select-Object -Skip 100 | ForEach-Object { $_ | Add-Member -NotePropertyName Condition -NotePropertyValue 'b' -PassThru }
+        $pointsB = New-FixedPoints | ForEach-Object { $_ | Add-Member -NotePropertyName Condition -NotePropertyValue 'b' -PassThru }
+        $path = Join-Path $Dir 'shared.svg'
+        @($a) + @($b) + @($pointsB) | Export-RnnPlot $path -ColorBy Condition
+        $text = Get-SvgText $path
+        ([regex]::Matches($text, 'Condition b')).Count | Should -Be 1 -Because 'one legend entry per group, not one per kind'
+        # The palette's first colour for a, its second for b: b's points are not drawn in a's colour.
+        $palette = [ScottPlot.Palettes.Category10]::new()
+        $first = $palette.GetColor(0).ToHex().Substring(0, 7).ToUpperInvariant()
+        $second = $palette.GetColor(1).ToHex().Substring(0, 7).ToUpperInvariant()
+        $fills = [regex]::Matches($text, 'fill="(#[0-9A-Fa-f]{6})') | ForEach-Object { $_.Groups[1].Value.ToUpperInvariant() } | Sort-Object -Unique
+        $fills | Should -Contain $second
+        $fills | Should -Not -Contain $first
+    }
+
+    It 'refuses a zero second axis as zero, not as parallel (InvalidAxes)' {
+        $c = (Get-RnnJacobian -Model $Model -State $Traj[-1].State).OutputJacobian
+        $zero = [double[]]::new($Model.StateSize)
+        { $Traj | Export-RnnPlot (Join-Path $Dir 'zero.svg') -Axes $c[0], $zero -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAxes*' -ExpectedMessage '*second axis is zero*'
     }
 
     It 'warns when -ColorBy or -Axes have nothing to act on' {

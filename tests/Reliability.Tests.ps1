@@ -4,7 +4,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
     # Runs the script (after making $m, a 1,024-unit model, and $states, 64 states of it) in a PowerShell instance,
-    # stops it 3 s into its long part, and checks that Stop returned within a second and the session still works.
+    # stops it 3 s into its long part, and checks that Stop returned (well within ten seconds) and the session still works.
     function Stop-Midway([string] $Script) {
         $ps = [powershell]::Create()
         try {
@@ -22,7 +22,9 @@ BeforeAll {
             $ps.Stop()
             $watch.Stop()
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            $watch.Elapsed.TotalSeconds | Should -BeLessThan 1 -Because 'Stop returns at once; the piece in flight finishes in the background'
+            # Stop returns at once and the piece in flight finishes in the background. The Bench measures it against its
+            # one-second goal (bench/Invoke-StopBenchmark.ps1); here a generous bound catches a hang, not a slow machine.
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10 -Because 'Stop must not wait for the work to end'
             $ps.Commands.Clear()
             $null = $ps.AddScript('(Get-RnnEigen -Model (New-RnnModel -InputSize 1 -HiddenSize 2 -Seed 1) -State 0, 0 -NoEigenvectors).Eigenvalues.Count')
             $ps.Invoke() | Should -Be 2
@@ -32,7 +34,7 @@ BeforeAll {
 }
 
 Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
-    It 'stops <Name> within a second and leaves the session usable' -ForEach @(
+    It 'stops <Name> without waiting for the work and leaves the session usable' -ForEach @(
         @{ Name = 'Get-RnnEigen with eigenvectors'; Script = '$states | Get-RnnEigen -Model $m | Out-Null' }
         @{ Name = 'Get-RnnEigen of Jacobians'; Script = '$states | Get-RnnJacobian -Model $m | Get-RnnEigen | Out-Null' }
         @{ Name = 'Get-RnnJacobian'; Script = '1..100000 | ForEach-Object { $states[0] } | Get-RnnJacobian -Model $m | Out-Null' }
@@ -54,7 +56,9 @@ Describe 'Stopping long work at hidden 1,024 (what Ctrl+C does)' {
         $dir = Join-Path $TestDrive 'export'
         New-Item -ItemType Directory $dir | Out-Null
         Stop-Midway "1..100000 | ForEach-Object { `$states[0] } | Get-RnnJacobian -Model `$m | Export-RnnResult '$dir/jacobians.npz'"
-        Start-Sleep -Seconds 3   # the piece in flight ends in the background
+        # The piece in flight ends in the background, and its parts go when it does: wait for that, up to a bound.
+        $wait = [Diagnostics.Stopwatch]::StartNew()
+        while (@(Get-ChildItem $dir -Force).Count -gt 0 -and $wait.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 200 }
         @(Get-ChildItem $dir -Force).Count | Should -Be 0
     }
 }

@@ -218,10 +218,14 @@ Describe 'Get-RnnEigen -LeftEigenvectors errors and plain output' {
     It 'gives an infinite gain, of the numerator''s sign, to a mode at lambda = 1 (a perfect integrator)' {
         $j = [RnnLinearization.RnnJacobian]@{ Index = 0; State = [double[]](0, 0); StateJacobian = [double[][]]@([double[]](1, 0), [double[]](0, 0.5))
             InputJacobian = [double[][]]@([double[]](2), [double[]](1)); OutputJacobian = [double[][]]@(, [double[]](-1, 1)) }
-        $modes = $j | Get-RnnEigen -PerMode -LeftEigenvectors
+        $modes = $j | Get-RnnEigen -PerMode -LeftEigenvectors -WarningVariable warned -WarningAction SilentlyContinue
+        "$warned" | Should -BeLike '*|1 - lambda| = 0.0e+0*Gain*not reliable*'
         $one = $modes | Where-Object Real -eq 1
         [double]::IsNegativeInfinity($one.Gain[0][0]) | Should -BeTrue -Because '(C r)(l J_x) = (-1)(2) < 0'
         ($modes | Where-Object Real -eq 0.5).Gain[0][0] | Should -Be 2 -Because '(1)(1) / (1 - 0.5)'
+        $j.StateJacobian[0][0] = 0.9
+        $null = $j | Get-RnnEigen -PerMode -LeftEigenvectors -WarningVariable calm -WarningAction SilentlyContinue
+        "$calm" | Should -Not -BeLike '*1 - lambda*' -Because '|1 - lambda| = 0.1 is resolved'
     }
 
     It 'exports the per-mode rows to CSV and JSON' {

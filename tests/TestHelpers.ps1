@@ -16,7 +16,7 @@ function Get-FixtureModel([string] $Name, [string] $Extension = '.pt') {
 }
 
 # |actual - expected| <= rel * |expected| + abs, element by element, over nested arrays.
-function Assert-Close($Expected, $Actual, [double] $Rel = 1e-5, [double] $Abs = 1e-12) {
+function Assert-Close($Expected, $Actual, [double] $Rel = 1e-10, [double] $Abs = 1e-12) {
     $e = @($Expected | ForEach-Object { $_ })
     $a = @($Actual | ForEach-Object { $_ })
     $a.Count | Should -Be $e.Count

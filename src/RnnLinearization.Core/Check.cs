@@ -26,7 +26,7 @@ public static class Check
 
     public static void State(RnnModel model, double[]? state)
     {
-        if (model is LstmRnn && state is not null && state.Length == model.HiddenSize * model.NumLayers)
+        if (model.HasCellState && state is not null && state.Length == model.HiddenSize * model.NumLayers)
             throw new RnnException("StateLengthMismatch", RnnErrorKind.InvalidArgument,
                 $"The state has {state.Length} values, an LSTM's h alone; the state of an LSTM is [h; c] per layer ({model.StateSize} values: " +
                 $"{model.StateLayout}). Append the cell vector c.");

@@ -228,15 +228,28 @@ public class FuzzTests
         var original = File.ReadAllBytes(Path.Combine(Fixtures.Root, file));
         var random = new Random(seed);
         var path = Path.Combine(Path.GetTempPath(), $"fuzz-{Guid.NewGuid():N}{Path.GetExtension(file)}");
+        int read = 0, refused = 0;
         try
         {
             for (int k = 0; k < Cases; k++)
             {
                 File.WriteAllBytes(path, Mutate(original, random));
-                try { StateReader.Read(path); }
-                catch (RnnException ex) { Assert.True(Ids.Contains(ex.ErrorId), $"case {k}: unexpected id {ex.ErrorId}: {ex.Message}"); }
+                try
+                {
+                    Assert.NotNull(StateReader.Read(path));
+                    read++;
+                }
+                catch (RnnException ex)
+                {
+                    Assert.True(Ids.Contains(ex.ErrorId), $"case {k}: unexpected id {ex.ErrorId}: {ex.Message}");
+                    refused++;
+                }
             }
         }
         finally { File.Delete(path); }
+        // Both paths ran: a quarter of the cases are the file unchanged (they read), and truncations are refused.
+        Assert.Equal(Cases, read + refused);
+        Assert.True(read > 0, "no case was read, not even the unchanged file");
+        Assert.True(refused > 0, "no mutated file was refused");
     }
 }

@@ -119,4 +119,24 @@ public class LoaderAndReaderTests
     [InlineData("nothing_here.npy", "StateFileNotFound")]
     public void BadStateFilesGiveTheirErrorId(string file, string id) =>
         Assert.Equal(id, Assert.Throws<RnnException>(() => StateReader.Read(States(file))).ErrorId);
+
+    [Fact]
+    public void ShardsCutRowsIntoContiguousNearlyEqualPartsThatCoverEveryRowOnce()
+    {
+        for (long rows = 0; rows <= 40; rows++)
+            for (int count = 1; count <= 9; count++)
+            {
+                long next = 0;
+                for (int index = 0; index < count; index++)
+                {
+                    var (first, end) = new Shard(index, count).Slice(rows);
+                    Assert.Equal(next, first);
+                    // rows = q count + r: the first r shards take q + 1 rows, the others q.
+                    long expected = rows / count + (index < rows % count ? 1 : 0);
+                    Assert.Equal(expected, end - first);
+                    next = end;
+                }
+                Assert.Equal(rows, next);
+            }
+    }
 }

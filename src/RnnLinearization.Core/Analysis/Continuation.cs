@@ -77,7 +77,7 @@ public static class Continuation
         for (int k = 1; k < path.Count; k++)
             if (path[k].SequenceEqual(path[k - 1]))
                 throw new RnnException("InvalidInputPath", RnnErrorKind.InvalidArgument,
-                    $"Inputs {k - 1} and {k} of the path are the same: a path goes somewhere (give -Range two different values).");
+                    $"Inputs {k - 1} and {k} of the path are the same: a path must go somewhere (-From and -To, consecutive rows of -InputPath, and the two values of -Range must differ).");
         for (int i = 0; i < starts.Count; i++) Check.Vector(starts[i], model.StateSize, $"Start {i}", "StateLengthMismatch");
         if (!(options.StepSize > options.MinStepSize) || !(options.MinStepSize > 0) || !(options.MaxStepSize >= options.StepSize) || options.MaxSteps < 1 || !(options.Tolerance > 0))
             throw new RnnException("InvalidContinuationOption", RnnErrorKind.InvalidArgument,
@@ -298,7 +298,7 @@ public static class Continuation
                 sign = lu.DeterminantSign;
             }
             else t = (double[])previousTangent.Clone();
-            double norm = Math.Sqrt(RowScale.Dot(t, t));
+            double norm = VectorMath.Norm(t);
             if (!(norm > 0) || !double.IsFinite(norm)) return null;
             for (int i = 0; i < n; i++) t[i] /= norm;
             var input = InputAt(x[^1]);

@@ -154,7 +154,7 @@ public static class FixedPointGraph
 
     private static double[] Offset(double[] point, double[] direction, int sign, double size)
     {
-        double norm = Math.Sqrt(RowScale.Dot(direction, direction));
+        double norm = VectorMath.Norm(direction);
         return point.Select((x, i) => x + sign * size * direction[i] / norm).ToArray();
     }
 
@@ -180,7 +180,7 @@ public static class FixedPointGraph
                 int nearest = -1;
                 double best = double.PositiveInfinity;
                 for (int k = 0; k < stable.Count; k++)
-                    if (FixedPoints.Distance(run.State, stable[k]) is var d && d < best) (best, nearest) = (d, k);
+                    if (VectorMath.Distance(run.State, stable[k]) is var d && d < best) (best, nearest) = (d, k);
                 EdgeOutcome? outcome = !run.State.All(double.IsFinite) ? EdgeOutcome.Diverged
                     : best <= options.Tolerance ? EdgeOutcome.Settled
                     : moved[r] <= Stopped ? EdgeOutcome.Elsewhere

@@ -186,7 +186,7 @@ public static class FixedPoints
         var pairs = new List<(double Distance, double[] Middle)>();
         for (int i = 0; i < stable.Count; i++)
             for (int j = i + 1; j < stable.Count; j++)
-                pairs.Add((Distance(stable[i].State, stable[j].State), stable[i].State.Zip(stable[j].State, (a, b) => 0.5 * (a + b)).ToArray()));
+                pairs.Add((VectorMath.Distance(stable[i].State, stable[j].State), stable[i].State.Zip(stable[j].State, (a, b) => 0.5 * (a + b)).ToArray()));
         if (pairs.Count == 0) return (points, 0, 0);
         var middles = pairs.OrderBy(p => p.Distance).Take(MaxProbes).Select(p => p.Middle).ToList();
         var searches = Search(model, input, middles, options, progress, cancel);
@@ -229,7 +229,7 @@ public static class FixedPoints
         FixedPointOptions options, CancellationToken cancel)
     {
         int s = model.StateSize, n = states.Length;
-        int chunk = (int)Math.Clamp((64 << 20) / (8.0 * s * s), 1, 4096);   // the operator may form J: 64 MB a chunk
+        int chunk = WorkBudget.Items(WorkBudget.JacobianChunkBytes, 8.0 * s * s, 4096);   // the operator may form J
         var result = new FixedPointSearch[n];
         for (int first = 0; first < n; first += chunk)
         {
@@ -272,9 +272,9 @@ public static class FixedPoints
             var centroid = new double[s];
             foreach (var st in starts)
                 for (int i = 0; i < s; i++) centroid[i] += st[i] / starts.Count;
-            double spread = starts.Average(st => Distance(st, centroid));
+            double spread = starts.Average(st => VectorMath.Distance(st, centroid));
             if (spread > 0)
-                candidates = candidates.Where(p => Distance(p.State, centroid) / spread < options.OutlierDistance).ToList();
+                candidates = candidates.Where(p => VectorMath.Distance(p.State, centroid) / spread < options.OutlierDistance).ToList();
         }
         var kept = new List<(FixedPointSearch Point, int Count)>();
         foreach (var p in candidates.OrderBy(p => p.Q).ThenBy(p => p.Start))
@@ -295,20 +295,13 @@ public static class FixedPoints
         return true;
     }
 
-    /// <summary>Euclidean distance between two states.</summary>
-    internal static double Distance(double[] a, double[] b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++) sum += (a[i] - b[i]) * (a[i] - b[i]);
-        return Math.Sqrt(sum);
-    }
 
     /// <summary>Spectra (in bounded batches), kinds, time constants and line attractor scores; ordered by kind, then by first start.</summary>
     private static FixedPoint[] Describe(RnnModel model, double[] input, List<(FixedPointSearch Point, int Count)> kept, FixedPointOptions options,
         CancellationToken cancel)
     {
-        // Batches of bounded cost (an eigendecomposition is about 10 S^3 flops), so cancellation is checked often.
-        int s = model.StateSize, batch = (int)Math.Clamp(2e9 / (10.0 * s * s * s), 1, 1024);
+        // Batches of bounded cost, so cancellation is checked often.
+        int s = model.StateSize, batch = WorkBudget.Items(WorkBudget.SpectrumBatchFlops, WorkBudget.EigenFlops(s), 1024);
         var result = new List<FixedPoint>(kept.Count);
         for (int first = 0; first < kept.Count; first += batch)
         {

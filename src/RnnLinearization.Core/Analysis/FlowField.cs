@@ -36,8 +36,8 @@ public static class FlowField
         if (extent is not null) (ex, ey) = (extent[0], extent[^1]);
         else
         {
-            ex = 1.2 * states.Select(h => Math.Abs(Dot(Minus(h, c), a1))).DefaultIfEmpty(0).Max();
-            ey = 1.2 * states.Select(h => Math.Abs(Dot(Minus(h, c), a2))).DefaultIfEmpty(0).Max();
+            ex = 1.2 * states.Select(h => Math.Abs(VectorMath.Dot(Minus(h, c), a1))).DefaultIfEmpty(0).Max();
+            ey = 1.2 * states.Select(h => Math.Abs(VectorMath.Dot(Minus(h, c), a2))).DefaultIfEmpty(0).Max();
             if (!(ex > 0)) ex = 1;
             if (!(ey > 0)) ey = 1;
         }
@@ -63,7 +63,7 @@ public static class FlowField
             for (int i = 0; i < gridSize; i++)
                 coordinates[j * gridSize + i] = (plane.ExtentX * (2.0 * i / (gridSize - 1) - 1), plane.ExtentY * (2.0 * j / (gridSize - 1) - 1));
         var result = new FlowPoint[coordinates.Length];
-        int chunk = Math.Max(1, (1 << 22) / s);   // grid points per tensor batch: about 32 MB of states
+        int chunk = WorkBudget.Items(WorkBudget.GridChunkBytes, 8.0 * s, int.MaxValue);
         for (int first = 0; first < coordinates.Length; first += chunk)
         {
             cancel.ThrowIfCancellationRequested();
@@ -92,7 +92,7 @@ public static class FlowField
             {
                 var (x, y) = coordinates[first + k];
                 var v = velocity[k];
-                result[first + k] = new FlowPoint(x, y, Dot(v, plane.Axis1), Dot(v, plane.Axis2), Norm(v), points[k], v);
+                result[first + k] = new FlowPoint(x, y, VectorMath.Dot(v, plane.Axis1), VectorMath.Dot(v, plane.Axis2), VectorMath.Norm(v), points[k], v);
             }
         }
         return result;
@@ -131,10 +131,11 @@ public static class FlowField
         Check.Vector(axes[0], s, "The first axis", "StateLengthMismatch");
         Check.Vector(axes[1], s, "The second axis", "StateLengthMismatch");
         var a1 = Normalised(axes[0]) ?? throw Degenerate("The first axis is zero.");
+        if (Normalised(axes[1]) is null) throw Degenerate("The second axis is zero.");
         var rest = (double[])axes[1].Clone();
-        double along = Dot(rest, a1);
+        double along = VectorMath.Dot(rest, a1);
         for (int i = 0; i < s; i++) rest[i] -= along * a1[i];
-        var a2 = Normalised(rest, Norm(axes[1])) ?? throw Degenerate("The two axes are parallel.");
+        var a2 = Normalised(rest, VectorMath.Norm(axes[1])) ?? throw Degenerate("The two axes are parallel.");
         return (a1, a2);
     }
 
@@ -149,11 +150,9 @@ public static class FlowField
 
     private static double[]? Normalised(double[] v, double? scale = null)
     {
-        double n = Norm(v);
+        double n = VectorMath.Norm(v);
         return n > 1e-12 * (scale ?? n) && n > 0 ? v.Select(e => e / n).ToArray() : null;
     }
 
     private static double[] Minus(double[] a, double[] b) => a.Select((e, i) => e - b[i]).ToArray();
-    internal static double Dot(double[] a, double[] b) { double sum = 0; for (int i = 0; i < a.Length; i++) sum += a[i] * b[i]; return sum; }
-    private static double Norm(double[] v) => Math.Sqrt(Dot(v, v));
 }

@@ -32,8 +32,11 @@ public static class GraphComparison
     {
         var (a, b) = (Build(reference), Build(difference));
         static string Indices(Graph g) => string.Join(",", g.Saddles.Select(x => x.Index).OrderBy(i => i));
-        if (a.Stable.Length != b.Stable.Length || Indices(a) != Indices(b))
+        if (Indices(a) != Indices(b))
             return new GraphMatch(false, "Counts", Array.Empty<(long, long)>());
+        // As many saddles of each index, but not as many stable points reached from them: no matching carries one onto the other.
+        if (a.Stable.Length != b.Stable.Length)
+            return new GraphMatch(false, "None", Array.Empty<(long, long)>());
         // First the matching a scientist would make: each memory to the one with the nearest readout.
         if (ByOutput(a, b) is { } byOutput && Same(a, b, byOutput))
             return new GraphMatch(true, "Output", Pairs(byOutput));
@@ -75,7 +78,7 @@ public static class GraphComparison
     }
 
     private static double Distance(double[] x, double[] y) =>
-        x.Length != y.Length ? double.PositiveInfinity : FixedPoints.Distance(x, y);
+        x.Length != y.Length ? double.PositiveInfinity : VectorMath.Distance(x, y);
 
     /// <summary>Whether the matching carries a's saddles (index and reach) onto b's, as multisets.</summary>
     private static bool Same(Graph a, Graph b, IReadOnlyDictionary<long, long> map)

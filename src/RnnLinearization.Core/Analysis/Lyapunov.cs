@@ -26,7 +26,7 @@ public sealed class LyapunovOptions
 }
 
 /// <summary>
-/// A Lyapunov spectrum estimated along trajectories: exponents per step (largest first, as the QR method orders them),
+/// A Lyapunov spectrum estimated along trajectories: exponents per step (largest first),
 /// their 95% interval, and what follows from them. Interval: "trajectories" when several were run (the spread of their
 /// estimates), else "segments" (the spread of the segments' estimates of the one trajectory: batch means).
 /// </summary>
@@ -191,7 +191,12 @@ public static class Lyapunov
             lower[i] = exponents[i] - half;
             upper[i] = exponents[i] + half;
         }
-        return new LyapunovResult(exponents, lower, upper, byTrajectory ? "trajectories" : "segments", b, steps, local);
+        // Largest first. The QR method orders the vectors so in the limit; over a finite run two near-equal exponents can
+        // come out of order, and then the vectors are put in order of their means (intervals and local values with them).
+        var order = Enumerable.Range(0, m).OrderByDescending(i => exponents[i]).ToArray();
+        T[] Sorted<T>(T[] values) => order.Select(i => values[i]).ToArray();
+        var sortedLocal = local.Select(trajectory => trajectory.Select(Sorted).ToArray()).ToArray();
+        return new LyapunovResult(Sorted(exponents), Sorted(lower), Sorted(upper), byTrajectory ? "trajectories" : "segments", b, steps, sortedLocal);
     }
 
     private static double StandardDeviation(double[] x)

@@ -270,7 +270,7 @@ public static class Spectrum
             for (int step = 0; step < 3; step++)
             {
                 DenseLu.Solve(m, size, swaps, x);
-                double norm = Math.Sqrt(RowScale.Dot(x, x));
+                double norm = VectorMath.Norm(x);
                 for (int i = 0; i < size; i++) x[i] /= norm;
             }
             return x;

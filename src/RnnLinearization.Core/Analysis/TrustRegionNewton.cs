@@ -25,7 +25,7 @@ internal static class TrustRegionNewton
         FixedPointOptions options, Action<FixedPointProgress>? progress, CancellationToken cancel)
     {
         int s = model.StateSize, total = starts.Count;
-        int chunk = (int)Math.Clamp(1e9 / ((double)s * s * s + 1), 1, 4096);
+        int chunk = WorkBudget.Items(WorkBudget.NewtonChunkFlops, (double)s * s * s, 4096);
         var states = new double[total][];
         var iterations = new int[total];
         var capped = new bool[total];
@@ -42,7 +42,7 @@ internal static class TrustRegionNewton
             var h = new double[n * s];
             for (int k = 0; k < n; k++) starts[first + k].CopyTo(h, k * s);
             var u = TensorData.FromRows(new[] { input }, model.InputSize);
-            var radius = starts.Skip(first).Take(n).Select(st => InitialRadius * (1 + Math.Sqrt(RowScale.Dot(st, st)))).ToArray();
+            var radius = starts.Skip(first).Take(n).Select(st => InitialRadius * (1 + Math.Sqrt(VectorMath.Dot(st, st)))).ToArray();
             // q and |grad q| StallWindow iterations ago, per start, to see whether it still moves.
             var history = new (double Q, double Gradient)[n, StallWindow];
             var active = Enumerable.Range(0, n).ToArray();
@@ -205,13 +205,13 @@ internal static class TrustRegionNewton
                 r[i] = next[i] - hk[i];
                 maxH = Math.Max(maxH, Math.Abs(hk[i]));
             }
-            for (int i = 0; i < s; i++) RowScale.MultiplyAdd(j.AsSpan(i * s, s), r[i], g);   // J_r^T r, row by row
-            for (int i = 0; i < s; i++) jg[i] = RowScale.Dot(j.AsSpan(i * s, s), g);
+            for (int i = 0; i < s; i++) VectorMath.MultiplyAdd(j.AsSpan(i * s, s), r[i], g);   // J_r^T r, row by row
+            for (int i = 0; i < s; i++) jg[i] = VectorMath.Dot(j.AsSpan(i * s, s), g);
             var f = d.AsSpan(k * fields, fields);
-            f[(int)Field.GG] = RowScale.Dot(g, g);
-            f[(int)Field.JgJg] = RowScale.Dot(jg, jg);
-            f[(int)Field.RR] = RowScale.Dot(r, r);
-            f[(int)Field.RJg] = RowScale.Dot(r, jg);
+            f[(int)Field.GG] = VectorMath.Dot(g, g);
+            f[(int)Field.JgJg] = VectorMath.Dot(jg, jg);
+            f[(int)Field.RR] = VectorMath.Dot(r, r);
+            f[(int)Field.RJg] = VectorMath.Dot(r, jg);
             f[(int)Field.MaxH] = maxH;
             if (!NeedsNewton(f[(int)Field.GG], f[(int)Field.JgJg], radius[k]) || !DenseLu.Factor(j, s, swaps)) continue;
             var n = nAll.AsSpan(k * s, s);
@@ -220,8 +220,8 @@ internal static class TrustRegionNewton
             bool usable = true;
             foreach (double v in n) usable &= double.IsFinite(v);
             if (!usable) { n.Clear(); continue; }
-            f[(int)Field.NN] = RowScale.Dot(n, n);
-            f[(int)Field.GN] = RowScale.Dot(g, n);
+            f[(int)Field.NN] = VectorMath.Dot(n, n);
+            f[(int)Field.GN] = VectorMath.Dot(g, n);
             f[(int)Field.Usable] = 1;
         }
         return new Basis(gAll, nAll, d);

@@ -67,7 +67,8 @@ public static class NpzJoin
                 }
             }
             var (ordered, order, overlap) = Order(zips.Select(z => (z.Path, z.Zip)).ToList(), names);
-            var (keep, counts) = uniqueTolerance is { } tolerance ? Unique(ordered, names, tolerance) : (null, null);
+            var (keep, counts, firstStarts) = uniqueTolerance is { } tolerance ? Unique(ordered, names, tolerance) : (null, null, null);
+            long[]? Merged(string name) => name switch { "StartCount" => counts, "FirstStart" => firstStarts, _ => null };
             AtomicFile.Write(destination, file =>
             {
                 using var output = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true);
@@ -80,11 +81,14 @@ public static class NpzJoin
                     int itemSize = descr.StartsWith("<U") ? 4 * int.Parse(descr[2..], CultureInfo.InvariantCulture) : first.ItemSize;
                     using var entry = output.CreateEntry(name + ".npy", CompressionLevel.NoCompression).Open();
                     Npy.Header(entry, descr, new[] { rows }.Concat(first.Shape.Skip(1)).ToArray());
-                    if (counts is not null && name == "StartCount" && first.Descr == "<i8" && first.Shape.Length == 1)
+                    if (keep is not null && first.Descr == "<i8" && first.Shape.Length == 1 && (name == "Index" || Merged(name) is not null))
                     {
-                        // The kept rows' sums: every start that found the point, in whichever part.
-                        for (int r = 0; r < keep!.Length; r++)
-                            if (keep[r]) entry.Write(BitConverter.GetBytes(counts[r]));
+                        // Merged rows: StartCount sums every start that found the point, in whichever part; FirstStart is
+                        // the first start of the group (not a probe's -1 where a start found it too); Index numbers the kept
+                        // rows afresh, as the parts' own numbers repeat.
+                        var merged = Merged(name);
+                        for (int r = 0, kept = 0; r < keep.Length; r++)
+                            if (keep[r]) entry.Write(BitConverter.GetBytes(merged is null ? kept++ : merged[r]));
                         continue;
                     }
                     long offset = 0;
@@ -116,9 +120,10 @@ public static class NpzJoin
 
     /// <summary>
     /// Which rows of the joined parts to keep so that no two kept States are within the tolerance (the lowest Q of each
-    /// group first), and each kept row's StartCount summed over its group (null without that column).
+    /// group first), each kept row's StartCount summed over its group, and its group's first FirstStart that is a start
+    /// (not a probe's -1); null without those columns.
     /// </summary>
-    private static (bool[] Keep, long[]? Counts) Unique(List<(string Path, ZipArchive Zip)> parts, List<string> names, double tolerance)
+    private static (bool[] Keep, long[]? Counts, long[]? FirstStarts) Unique(List<(string Path, ZipArchive Zip)> parts, List<string> names, double tolerance)
     {
         if (!(tolerance > 0) || double.IsInfinity(tolerance))
             throw new RnnException("InvalidUniqueTolerance", RnnErrorKind.InvalidArgument, $"-UniqueTolerance must be finite and above 0, not {tolerance}.");
@@ -129,25 +134,31 @@ public static class NpzJoin
         var states = new List<double[]>();
         var q = new List<double>();
         var startCounts = new List<long>();
-        bool hasQ = names.Contains("Q"), hasCounts = names.Contains("StartCount");
+        var firstStart = new List<long>();
+        bool hasQ = names.Contains("Q"), hasCounts = names.Contains("StartCount"), hasFirst = names.Contains("FirstStart");
         foreach (var (path, zip) in parts)
         {
             var rows = Column(zip, path, "State", 2);
             states.AddRange(rows);
             if (hasQ) q.AddRange(Column(zip, path, "Q", 1).Select(r => r[0]));
             if (hasCounts) startCounts.AddRange(Column(zip, path, "StartCount", 1).Select(r => (long)r[0]));
+            if (hasFirst) firstStart.AddRange(Column(zip, path, "FirstStart", 1).Select(r => (long)r[0]));
         }
         int n = states.Count;
         var keep = new bool[n];
         var counts = hasCounts ? new long[n] : null;
+        var first = hasFirst ? new long[n] : null;
         var kept = new List<int>();
         foreach (int i in Enumerable.Range(0, n).OrderBy(i => hasQ ? q[i] : 0))   // stable: ties keep the order given
         {
             int match = kept.FindIndex(k => FixedPoints.Within(states[k], states[i], tolerance));
-            if (match < 0) { kept.Add(i); keep[i] = true; if (counts is not null) counts[i] = startCounts[i]; }
-            else if (counts is not null) counts[kept[match]] += startCounts[i];
+            int into = match < 0 ? i : kept[match];
+            if (match < 0) { kept.Add(i); keep[i] = true; }
+            if (counts is not null) counts[into] = (match < 0 ? 0 : counts[into]) + startCounts[i];
+            if (first is not null)
+                first[into] = match < 0 ? firstStart[i] : firstStart[i] < 0 ? first[into] : first[into] < 0 ? firstStart[i] : Math.Min(first[into], firstStart[i]);
         }
-        return (keep, counts);
+        return (keep, counts, first);
     }
 
     /// <summary>A float64 or integer array of 1 or 2 dimensions as rows (one value per row for 1-D).</summary>

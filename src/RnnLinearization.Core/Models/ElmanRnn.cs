@@ -16,8 +16,8 @@ public sealed class ElmanRnn : StackedRnn
     private Tensor PreActivation(int layer, Tensor below, Tensor hidden)
     {
         var type = below.dtype;
-        var a = below.mm(P($"weight_ih_l{layer}", type).t()) + hidden.mm(P($"weight_hh_l{layer}", type).t());
-        return HasBias == true ? a + P($"bias_ih_l{layer}", type) + P($"bias_hh_l{layer}", type) : a;
+        var a = below.mm(CachedParameter($"weight_ih_l{layer}", type).t()) + hidden.mm(CachedParameter($"weight_hh_l{layer}", type).t());
+        return HasBias == true ? a + CachedParameter($"bias_ih_l{layer}", type) + CachedParameter($"bias_hh_l{layer}", type) : a;
     }
 
     private Tensor Activate(Tensor a) => Nonlinearity == Core.Nonlinearity.Tanh ? a.tanh() : a.relu();
@@ -35,7 +35,7 @@ public sealed class ElmanRnn : StackedRnn
         var fa = Activate(a);
         var slope = Derivative(a, fa);
         int h = HiddenSize;
-        return (fa, new[] { new RowTerm(0, h, slope, $"weight_hh_l{layer}", 0, h, 0) },
-            new[] { new RowTerm(0, h, slope, $"weight_ih_l{layer}", 0, layer == 0 ? InputSize : h, 0) });
+        return (fa, new[] { RowTerm.Weighted(slope, $"weight_hh_l{layer}", gateRow: 0, columns: h) },
+            new[] { RowTerm.Weighted(slope, $"weight_ih_l{layer}", gateRow: 0, columns: layer == 0 ? InputSize : h) });
     }
 }

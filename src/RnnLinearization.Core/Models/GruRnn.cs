@@ -17,9 +17,9 @@ public sealed class GruRnn : StackedRnn
     private (Tensor Gi, Tensor Gh) Gates(int layer, Tensor below, Tensor hidden)
     {
         var type = below.dtype;
-        var gi = below.mm(P($"weight_ih_l{layer}", type).t());
-        var gh = hidden.mm(P($"weight_hh_l{layer}", type).t());
-        return HasBias == true ? (gi + P($"bias_ih_l{layer}", type), gh + P($"bias_hh_l{layer}", type)) : (gi, gh);
+        var gi = below.mm(CachedParameter($"weight_ih_l{layer}", type).t());
+        var gh = hidden.mm(CachedParameter($"weight_hh_l{layer}", type).t());
+        return HasBias == true ? (gi + CachedParameter($"bias_ih_l{layer}", type), gh + CachedParameter($"bias_hh_l{layer}", type)) : (gi, gh);
     }
 
     private (Tensor R, Tensor Z, Tensor N, Tensor GhN) Forward(int layer, Tensor below, Tensor hidden)
@@ -52,7 +52,15 @@ public sealed class GruRnn : StackedRnn
         var viaZ = (hidden - n) * z * (1.0 - z);
         string wh = $"weight_hh_l{layer}", wi = $"weight_ih_l{layer}";
         return ((1.0 - z) * n + z * hidden,
-            new RowTerm[] { new(0, H, keep * r, wh, 2 * H, H, 0), new(0, H, viaR, wh, 0, H, 0), new(0, H, viaZ, wh, H, H, 0), new(0, H, z, null, 0, 0, 0) },
-            new RowTerm[] { new(0, H, keep, wi, 2 * H, inputs, 0), new(0, H, viaR, wi, 0, inputs, 0), new(0, H, viaZ, wi, H, inputs, 0) });
+            new[]
+            {
+                RowTerm.Weighted(keep * r, wh, gateRow: 2 * H, columns: H), RowTerm.Weighted(viaR, wh, gateRow: 0, columns: H),
+                RowTerm.Weighted(viaZ, wh, gateRow: H, columns: H), RowTerm.Diagonal(z),
+            },
+            new[]
+            {
+                RowTerm.Weighted(keep, wi, gateRow: 2 * H, columns: inputs), RowTerm.Weighted(viaR, wi, gateRow: 0, columns: inputs),
+                RowTerm.Weighted(viaZ, wi, gateRow: H, columns: inputs),
+            });
     }
 }

@@ -17,8 +17,10 @@ public sealed class LstmRnn : StackedRnn
 
     protected override string[] LayerVectors => new[] { "h", "c" };
 
+    public override bool HasCellState => true;
+
     /// <summary>A state [h_l0; c_l0; h_l1; ...] split into all layers' h and all layers' c, each in layer order.</summary>
-    public (double[] Hidden, double[] Cell) Split(double[] state)
+    public override (double[] Hidden, double[] Cell)? SplitCellState(double[] state)
     {
         Check.State(this, state);
         int h = HiddenSize;
@@ -36,8 +38,8 @@ public sealed class LstmRnn : StackedRnn
     {
         var type = below.dtype;
         var h = state.narrow(1, 0, HiddenSize);
-        var a = below.mm(P($"weight_ih_l{layer}", type).t()) + h.mm(P($"weight_hh_l{layer}", type).t());
-        if (HasBias == true) a = a + P($"bias_ih_l{layer}", type) + P($"bias_hh_l{layer}", type);
+        var a = below.mm(CachedParameter($"weight_ih_l{layer}", type).t()) + h.mm(CachedParameter($"weight_hh_l{layer}", type).t());
+        if (HasBias == true) a = a + CachedParameter($"bias_ih_l{layer}", type) + CachedParameter($"bias_hh_l{layer}", type);
         var g = a.chunk(4, 1);
         return (g[0].sigmoid(), g[1].sigmoid(), g[2].tanh(), g[3].sigmoid(), state.narrow(1, HiddenSize, HiddenSize));
     }
@@ -67,9 +69,10 @@ public sealed class LstmRnn : StackedRnn
         var hRows = new (Tensor Coefficient, int Gate)[] { (t * o * (1.0 - o), 3), (toC * viaF, 1), (toC * viaI, 0), (toC * viaG, 2) };
         var cRows = new (Tensor Coefficient, int Gate)[] { (viaF, 1), (viaI, 0), (viaG, 2) };
         RowTerm[] Terms(string w, int columns) =>
-            hRows.Select(x => new RowTerm(0, H, x.Coefficient, w, x.Gate * H, columns, 0))
-                .Concat(cRows.Select(x => new RowTerm(H, H, x.Coefficient, w, x.Gate * H, columns, 0))).ToArray();
-        var diagonal = new RowTerm[] { new(0, H, toC * f, null, 0, 0, H), new(H, H, f, null, 0, 0, H) };
+            hRows.Select(x => RowTerm.Weighted(x.Coefficient, w, gateRow: x.Gate * H, columns))
+                .Concat(cRows.Select(x => RowTerm.Weighted(x.Coefficient, w, gateRow: x.Gate * H, columns, rowStart: H))).ToArray();
+        // d h'/d c and d c'/d c: the c columns of the state, which start at H.
+        var diagonal = new[] { RowTerm.Diagonal(toC * f, columnStart: H), RowTerm.Diagonal(f, rowStart: H, columnStart: H) };
         return (torch.cat(new[] { o * t, c2 }, 1), Terms($"weight_hh_l{layer}", H).Concat(diagonal).ToArray(),
             Terms($"weight_ih_l{layer}", layer == 0 ? InputSize : H));
     }

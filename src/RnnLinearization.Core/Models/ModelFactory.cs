@@ -288,7 +288,7 @@ public static class ModelFactory
             : "-ParameterMap @{ weight_ih_l0 = '<input [H, I]>'; weight_hh_l0 = '<recurrent [H, H]>'; bias_ih_l0 = '<[H]>' }";
     }
 
-    private static string Article(Architecture a) => a is Architecture.LeakyRnn ? "a LeakyRnn" : $"an {a}";
+    private static string Article(Architecture a) => a switch { Architecture.Rnn or Architecture.Lstm => $"an {a}", _ => $"a {a}" };   // "an Rnn", "an Lstm"; "a Gru", "a LeakyRnn"
 
     /// <summary>A new network with PyTorch's default initialisation: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).</summary>
     public static RnnModel Create(Architecture architecture, int inputSize, int hiddenSize, int numLayers,

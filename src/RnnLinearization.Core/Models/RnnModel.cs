@@ -70,6 +70,12 @@ public abstract class RnnModel
     /// <summary>What the state's values are, in order: "h_l0 [0, 64), c_l0 [64, 128)" for a one-layer LSTM.</summary>
     public string StateLayout => string.Join(", ", StateParts().Select(p => $"{p.Name} [{p.Start}, {p.Start + p.Length})"));
 
+    /// <summary>Whether each layer's state holds a cell vector beside h (an LSTM's [h; c], 2H per layer).</summary>
+    public virtual bool HasCellState => false;
+
+    /// <summary>A state split into all layers' h and all layers' c, each in layer order; null for a model with no cell state.</summary>
+    public virtual (double[] Hidden, double[] Cell)? SplitCellState(double[] state) => null;
+
     /// <summary>The named parts of the state vector, in order.</summary>
     protected virtual IEnumerable<(string Name, int Start, int Length)> StateParts()
     {

@@ -21,7 +21,7 @@ public abstract class StackedRnn : RnnModel
         : base(architecture, inputSize, hiddenSize, numLayers, nonlinearity, hasBias, parameters) { }
 
     /// <summary>A parameter as a tensor of the computation's type, made once and kept for the model's life.</summary>
-    protected Tensor P(string key, ScalarType type)
+    protected Tensor CachedParameter(string key, ScalarType type)
     {
         lock (_gate)
         {
@@ -60,7 +60,7 @@ public abstract class StackedRnn : RnnModel
 
     private Tensor Assemble(RowTerm[] terms, long columns, Tensor next)
     {
-        Tensor WeightRows(RowTerm t) => Rows(t.Coefficient, P(t.Weight!, next.dtype).narrow(0, t.WeightRow, t.Count).unsqueeze(0));
+        Tensor WeightRows(RowTerm t) => Rows(t.Coefficient, CachedParameter(t.Weight!, next.dtype).narrow(0, t.WeightRow, t.Count).unsqueeze(0));
         // A term that fills the whole matrix is the matrix (one B x W x W allocation, not two: at large sizes that is the cost).
         var whole = Array.FindIndex(terms, t => t.Weight is not null && t.RowStart == 0 && t.Count == LayerWidth && t.ColumnStart == 0 && t.Columns == columns);
         var m = whole >= 0 ? WeightRows(terms[whole]) : torch.zeros(next.shape[0], LayerWidth, columns, next.dtype);
@@ -91,7 +91,19 @@ public abstract class StackedRnn : RnnModel
     /// the parameter Weight (Columns wide) added from column ColumnStart on; with no Weight, Coefficient[b, k] on the
     /// diagonal column ColumnStart + k. The built-in cells' Jacobians are sums of such terms.
     /// </summary>
-    protected sealed record RowTerm(int RowStart, int Count, Tensor Coefficient, string? Weight, int WeightRow, int Columns, int ColumnStart);
+    protected sealed record RowTerm(int RowStart, int Count, Tensor Coefficient, string? Weight, int WeightRow, int Columns, int ColumnStart)
+    {
+        /// <summary>
+        /// Rows rowStart + k (k below H, the coefficient's width) get coefficient[b, k] times row gateRow + k of the
+        /// weight, all its columns.
+        /// </summary>
+        public static RowTerm Weighted(Tensor coefficient, string weight, int gateRow, int columns, int rowStart = 0) =>
+            new(rowStart, (int)coefficient.shape[1], coefficient, weight, gateRow, columns, 0);
+
+        /// <summary>Rows rowStart + k get coefficient[b, k] in column columnStart + k.</summary>
+        public static RowTerm Diagonal(Tensor coefficient, int rowStart = 0, int columnStart = 0) =>
+            new(rowStart, (int)coefficient.shape[1], coefficient, null, 0, 0, columnStart);
+    }
 
     /// <summary>Writes Jacobian rows from row terms, with the coefficients copied out of their tensors once.</summary>
     private sealed class RowTermWriter
@@ -107,7 +119,7 @@ public abstract class StackedRnn : RnnModel
             _weights = terms.Select(t => t.Weight is null ? null : parameters[t.Weight].Data).ToArray();
         }
 
-        // Optimised from the first call, as RowScale: this is the inner loop of every one-layer Jacobian.
+        // Optimised from the first call, as VectorMath: this is the inner loop of every one-layer Jacobian.
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Write(int b, int i, Span<double> row)
         {
@@ -125,11 +137,11 @@ public abstract class StackedRnn : RnnModel
                     row[t.ColumnStart + j] += c;
                 }
                 else if (!written && t.ColumnStart == 0 && t.Columns == row.Length)
-                    RowScale.Multiply(w.AsSpan((t.WeightRow + j) * t.Columns, t.Columns), c, row);   // the first full-width term writes
+                    VectorMath.Multiply(w.AsSpan((t.WeightRow + j) * t.Columns, t.Columns), c, row);   // the first full-width term writes
                 else
                 {
                     if (!written) row.Clear();
-                    RowScale.MultiplyAdd(w.AsSpan((t.WeightRow + j) * t.Columns, t.Columns), c, row.Slice(t.ColumnStart, t.Columns));
+                    VectorMath.MultiplyAdd(w.AsSpan((t.WeightRow + j) * t.Columns, t.Columns), c, row.Slice(t.ColumnStart, t.Columns));
                 }
                 written = true;
             }
@@ -243,14 +255,14 @@ public abstract class StackedRnn : RnnModel
         {
             var scaled = Coefficient(t, rows) * v.narrow(1, t.RowStart, t.Count);
             if (t.Weight is null) result.narrow(1, t.ColumnStart, t.Count).add_(scaled);
-            else result.narrow(1, t.ColumnStart, t.Columns).add_(scaled.mm(P(t.Weight, v.dtype).narrow(0, t.WeightRow, t.Count)));
+            else result.narrow(1, t.ColumnStart, t.Columns).add_(scaled.mm(CachedParameter(t.Weight, v.dtype).narrow(0, t.WeightRow, t.Count)));
         }
         return result;
     }
 
     /// <summary>A term's weight rows applied to each row of v [N, columns] (or, for a diagonal term, v's part): [N, Count].</summary>
     private Tensor Along(RowTerm t, Tensor v) => t.Weight is null ? v.narrow(1, t.ColumnStart, t.Count)
-        : v.narrow(1, t.ColumnStart, t.Columns).mm(P(t.Weight, v.dtype).narrow(0, t.WeightRow, t.Count).t());
+        : v.narrow(1, t.ColumnStart, t.Columns).mm(CachedParameter(t.Weight, v.dtype).narrow(0, t.WeightRow, t.Count).t());
 
     /// <summary>Scales row i of each [B, R, C] matrix by v[b, i]: diag(v) M, batched.</summary>
     protected static Tensor Rows(Tensor v, Tensor m) => v.unsqueeze(2) * m;

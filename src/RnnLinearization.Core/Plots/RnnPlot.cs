@@ -114,13 +114,13 @@ public static class RnnPlot
 
     private static Plot Draw(PlotData data, PlotKind kind) => kind switch
     {
-        PlotKind.Spectrum => Spectrum(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
-        PlotKind.FixedPoints => FixedPoints(Need(data.FixedPoints, kind, "RnnFixedPoint objects (Find-RnnFixedPoint)"), data),
-        PlotKind.FlowField => FlowField(Need(data.Flow, kind, "RnnFlowPoint objects (Get-RnnFlowField)"), data.FixedPoints, data.Trajectories),
-        PlotKind.Trajectory => Trajectory(Need(data.Trajectories, kind, "states (Get-RnnTrajectory or Import-RnnState)"), data),
-        PlotKind.Timescales => Timescales(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
-        PlotKind.Lyapunov => Lyapunov(Need(data.Lyapunov, kind, "Lyapunov spectra (Get-RnnLyapunovSpectrum)")),
-        PlotKind.Bifurcation => Bifurcation(Need(data.Branches, kind, "RnnBranchPoint objects (Trace-RnnFixedPoint)")),
+        PlotKind.Spectrum => DrawSpectrum(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
+        PlotKind.FixedPoints => DrawFixedPoints(Need(data.FixedPoints, kind, "RnnFixedPoint objects (Find-RnnFixedPoint)"), data),
+        PlotKind.FlowField => DrawFlowField(Need(data.Flow, kind, "RnnFlowPoint objects (Get-RnnFlowField)"), data.FixedPoints, data.Trajectories),
+        PlotKind.Trajectory => DrawTrajectory(Need(data.Trajectories, kind, "states (Get-RnnTrajectory or Import-RnnState)"), data),
+        PlotKind.Timescales => DrawTimescales(Need(data.Spectra, kind, "eigenvalues (Get-RnnEigen or Find-RnnFixedPoint)")),
+        PlotKind.Lyapunov => DrawLyapunov(Need(data.Lyapunov, kind, "Lyapunov spectra (Get-RnnLyapunovSpectrum)")),
+        PlotKind.Bifurcation => DrawBifurcation(Need(data.Branches, kind, "RnnBranchPoint objects (Trace-RnnFixedPoint)")),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -153,7 +153,7 @@ public static class RnnPlot
 
     // ---- the pictures ----
 
-    private static Plot Spectrum(List<PlotSpectrum> spectra)
+    private static Plot DrawSpectrum(List<PlotSpectrum> spectra)
     {
         var plot = new Plot();
         var circle = plot.Add.Circle(0, 0, 1);
@@ -170,18 +170,19 @@ public static class RnnPlot
         plot.XLabel("Re λ");
         plot.YLabel("Im λ");
         plot.Axes.SquareUnits();
-        plot.ShowLegend(Edge.Right);   // outside the axes: it never hides a point
+        ShowLegend(plot, Edge.Right);   // outside the axes: it never hides a point
         return plot;
     }
 
-    private static Plot FixedPoints(List<PlotFixedPoint> points, PlotData data)
+    private static Plot DrawFixedPoints(List<PlotFixedPoint> points, PlotData data)
     {
         var (trajectories, edges) = (data.Trajectories, data.Edges);
         var plane = trajectories.Sum(t => t.Count) >= 2
             ? Plane.For(trajectories.SelectMany(t => t).ToList(), data.Axes)
             : Plane.For(points.Select(p => p.State).ToList(), data.Axes);
         var plot = new Plot();
-        if (data.ColorBy is not null && data.TrajectoryGroups.Any(g => g is not null)) DrawGroups(plot, plane, data);
+        var colors = data.ColorBy is not null ? new GroupColors(data) : null;
+        if (colors is not null && data.TrajectoryGroups.Any(g => g is not null)) DrawGroups(plot, plane, data, colors);
         else DrawTrajectories(plot, plane, trajectories, Colors.LightGray);
         // The runs off the saddles under the points: the graph's edges, each the path it took.
         for (int i = 0; i < edges.Count; i++)
@@ -203,15 +204,16 @@ public static class RnnPlot
                 line.LineWidth = 2;
                 line.MarkerSize = 0;
             }
-        if (data.ColorBy is not null && data.FixedPointGroups.Any(g => g is not null)) AddPointsByGroup(plot, xy, points, data);
+        if (colors is not null && data.FixedPointGroups.Any(g => g is not null)) AddPointsByGroup(plot, xy, points, data, colors);
         else AddPoints(plot, xy, points, legend: true, modes: true);
         plot.XLabel(plane.XLabel);
         plot.YLabel(plane.YLabel);
-        plot.ShowLegend(Edge.Right);
+        if (colors is not null) colors.Finish(plot);
+        else ShowLegend(plot, Edge.Right);
         return plot;
     }
 
-    private static Plot FlowField(List<FlowPoint> flow, List<PlotFixedPoint> points, List<List<double[]>> trajectories)
+    private static Plot DrawFlowField(List<FlowPoint> flow, List<PlotFixedPoint> points, List<List<double[]>> trajectories)
     {
         var plane = Plane.OfGrid(flow);
         var plot = new Plot();
@@ -239,24 +241,25 @@ public static class RnnPlot
         if (points.Count > 0)
         {
             AddPoints(plot, points.Select(p => plane.Project(p.State)).ToArray(), points, legend: true, modes: false);
-            plot.ShowLegend(Edge.Bottom);   // the colour bar has the right
+            ShowLegend(plot, Edge.Bottom);   // the colour bar has the right
         }
         plot.XLabel("plane axis 1");
         plot.YLabel("plane axis 2");
         return plot;
     }
 
-    private static Plot Trajectory(List<List<double[]>> trajectories, PlotData data)
+    private static Plot DrawTrajectory(List<List<double[]>> trajectories, PlotData data)
     {
         var all = trajectories.SelectMany(t => t).ToList();
         var plane = Plane.For(all, data.Axes);
         var plot = new Plot();
         if (data.ColorBy is not null && data.TrajectoryGroups.Any(g => g is not null))
         {
-            DrawGroups(plot, plane, data);
+            var colors = new GroupColors(data);
+            DrawGroups(plot, plane, data, colors);
             plot.XLabel(plane.XLabel);
             plot.YLabel(plane.YLabel);
-            plot.ShowLegend(Edge.Right);
+            colors.Finish(plot);
             return plot;
         }
         var colormap = new ScottPlot.Colormaps.Viridis();
@@ -278,7 +281,7 @@ public static class RnnPlot
         bar.Label = "step";
         plot.XLabel(plane.XLabel);
         plot.YLabel(plane.YLabel);
-        plot.ShowLegend(Edge.Bottom);
+        ShowLegend(plot, Edge.Bottom);
         return plot;
     }
 
@@ -287,7 +290,7 @@ public static class RnnPlot
     /// against the path parameter; the readout's first output on the vertical axis (else the states' first principal
     /// component); bifurcations as markers, one legend entry per kind.
     /// </summary>
-    private static Plot Bifurcation(List<PlotBranchPoint> points)
+    private static Plot DrawBifurcation(List<PlotBranchPoint> points)
     {
         bool readout = points.All(p => p.Output is { Length: > 0 }), scalar = points[0].State.Length == 1;
         var plane = readout || scalar ? null : Plane.Principal(points.Select(p => p.State).ToList());
@@ -328,12 +331,12 @@ public static class RnnPlot
         }
         plot.XLabel(points[0].ParameterName is { Length: > 0 } name ? name : "path parameter");
         plot.YLabel(readout ? "readout output 0" : scalar ? "h" : plane!.XLabel);
-        plot.ShowLegend(Edge.Right);
+        ShowLegend(plot, Edge.Right);
         return plot;
     }
 
     /// <summary>Each spectrum's exponents against their index (1 = largest), the interval as error bars, and zero.</summary>
-    private static Plot Lyapunov(List<PlotLyapunov> spectra)
+    private static Plot DrawLyapunov(List<PlotLyapunov> spectra)
     {
         var plot = new Plot();
         var zero = plot.Add.HorizontalLine(0);
@@ -357,7 +360,7 @@ public static class RnnPlot
         }
         plot.XLabel("exponent index (1 = largest)");
         plot.YLabel($"Lyapunov exponent ({spectra[0].Unit})");
-        if (spectra.Count > 1) plot.ShowLegend(Edge.Right);
+        if (spectra.Count > 1) ShowLegend(plot, Edge.Right);
         return plot;
     }
 
@@ -365,7 +368,7 @@ public static class RnnPlot
     /// Spectral radius and slowest time constant against the index, one line per run: a run is the spectra in the order
     /// they came while the index grows (several trajectories piped one after another are several runs).
     /// </summary>
-    private static Plot Timescales(List<PlotSpectrum> spectra)
+    private static Plot DrawTimescales(List<PlotSpectrum> spectra)
     {
         var runs = new List<List<PlotSpectrum>>();
         foreach (var sp in spectra)
@@ -394,7 +397,7 @@ public static class RnnPlot
         plot.XLabel("index");
         plot.YLabel("spectral radius");
         plot.Axes.Right.Label.Text = "slowest time constant (steps)";
-        plot.ShowLegend(Edge.Bottom);
+        ShowLegend(plot, Edge.Bottom);
         return plot;
     }
 
@@ -417,6 +420,15 @@ public static class RnnPlot
         }
     }
 
+    /// <summary>
+    /// The legend on an edge, where something has a legend text: ScottPlot 5.1 renders a picture with a legend on an
+    /// edge but no entries as a blank page (seen with eleven groups along a colour bar).
+    /// </summary>
+    private static void ShowLegend(Plot plot, Edge edge)
+    {
+        if (plot.GetPlottables().Any(p => p.LegendItems.Any(i => !string.IsNullOrEmpty(i.LabelText)))) plot.ShowLegend(edge);
+    }
+
     /// <summary>Groups in the legend one by one up to this many; more numeric ones are coloured along a colour bar.</summary>
     private const int MaxLegendGroups = 10;
 
@@ -429,49 +441,79 @@ public static class RnnPlot
             : distinct.OrderBy(g => g, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Each trajectory in its group's colour (-ColorBy), its start marked: a legend up to 10 groups, a colour bar for more numeric ones.</summary>
-    private static void DrawGroups(Plot plot, Plane plane, PlotData data)
+    /// <summary>
+    /// One colour per -ColorBy value, shared by trajectories and fixed points: the palette's, by rank, for up to
+    /// MaxLegendGroups values or for values that are not all numbers (each in the legend once); more numeric values
+    /// along a colour bar, by value.
+    /// </summary>
+    private sealed class GroupColors
     {
-        var groups = data.TrajectoryGroups.Select(g => g ?? "none").ToList();
-        var distinct = Ordered(groups);
-        var palette = new ScottPlot.Palettes.Category10();
-        var colormap = new ScottPlot.Colormaps.Turbo();
-        bool numeric = distinct.All(g => double.TryParse(g, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
-        bool legend = distinct.Count <= MaxLegendGroups || !numeric;
-        double Value(string g) => double.Parse(g, System.Globalization.CultureInfo.InvariantCulture);
-        double low = numeric ? Value(distinct[0]) : 0, span = numeric ? Value(distinct[^1]) - low : 0;
-        var labelled = new HashSet<string>();
-        for (int i = 0; i < data.Trajectories.Count; i++)
+        private static readonly ScottPlot.Palettes.Category10 Palette = new();
+        private static readonly ScottPlot.Colormaps.Turbo Colormap = new();
+        private readonly List<string> _distinct;
+        private readonly double _low, _span;
+        private readonly HashSet<string> _labelled = new();
+        private readonly string? _name;
+
+        public GroupColors(PlotData data)
         {
-            // Along the colour bar by value (the bar is labelled in values), in the legend by rank.
-            var color = legend ? palette.GetColor(distinct.IndexOf(groups[i])) : colormap.GetColor(span > 0 ? (Value(groups[i]) - low) / span : 0.5);
-            var xy = data.Trajectories[i].Select(plane.Project).ToArray();
-            var line = plot.Add.ScatterLine(xy.Select(p => p.X).ToArray(), xy.Select(p => p.Y).ToArray(), color);
-            line.LineWidth = 1.5f;
-            if (legend && labelled.Count < MaxLegendGroups && labelled.Add(groups[i])) line.LegendText = $"{data.ColorBy} {groups[i]}";
-            plot.Add.Marker(xy[0].X, xy[0].Y, MarkerShape.OpenCircle, 7, color);
+            _name = data.ColorBy;
+            _distinct = Ordered(data.TrajectoryGroups.Concat(data.FixedPointGroups).Select(g => g ?? "none"));
+            bool numeric = _distinct.All(g => double.TryParse(g, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
+            Legend = _distinct.Count <= MaxLegendGroups || !numeric;
+            if (!Legend) (_low, _span) = (Value(_distinct[0]), Value(_distinct[^1]) - Value(_distinct[0]));
         }
-        if (!legend)
+
+        /// <summary>Whether the groups are in the legend (else along a colour bar, which takes the right edge).</summary>
+        public bool Legend { get; }
+
+        private static double Value(string g) => double.Parse(g, System.Globalization.CultureInfo.InvariantCulture);
+
+        public Color Of(string group) => Legend ? Palette.GetColor(_distinct.IndexOf(group))
+            : Colormap.GetColor(_span > 0 ? (Value(group) - _low) / _span : 0.5);
+
+        /// <summary>The legend text for the first plottable of a group, once per group; empty after, or along a colour bar.</summary>
+        public string Label(string group) => Legend && _labelled.Count < MaxLegendGroups && _labelled.Add(group) ? $"{_name} {group}" : "";
+
+        /// <summary>The colour bar, when the groups are along one; and the legend, on the edge the bar leaves free.</summary>
+        public void Finish(Plot plot)
         {
-            var bar = plot.Add.ColorBar(new ColorScale(colormap, low, low + span), Edge.Right);
-            bar.Label = data.ColorBy ?? "";
+            if (!Legend)
+            {
+                var bar = plot.Add.ColorBar(new ColorScale(Colormap, _low, _low + _span), Edge.Right);
+                bar.Label = _name ?? "";
+            }
+            ShowLegend(plot, Legend ? Edge.Right : Edge.Bottom);
         }
     }
 
-    /// <summary>Fixed points in their group's colour (-ColorBy Input, or a property of the user's): stable filled, unstable hollow, one legend entry per group.</summary>
-    private static void AddPointsByGroup(Plot plot, (double X, double Y)[] xy, List<PlotFixedPoint> points, PlotData data)
+    /// <summary>Each trajectory in its group's colour (-ColorBy), its start marked with a hollow circle.</summary>
+    private static void DrawGroups(Plot plot, Plane plane, PlotData data, GroupColors colors)
     {
-        var palette = new ScottPlot.Palettes.Category10();
-        var groups = Enumerable.Range(0, points.Count).Select(i => data.FixedPointGroups.Count > i ? data.FixedPointGroups[i] ?? "none" : "none").ToList();
-        var distinct = Ordered(groups);
-        for (int g = 0; g < distinct.Count; g++)
+        var groups = data.TrajectoryGroups.Select(g => g ?? "none").ToList();
+        for (int i = 0; i < data.Trajectories.Count; i++)
         {
-            var color = palette.GetColor(g);
-            var members = Enumerable.Range(0, points.Count).Where(i => groups[i] == distinct[g]).ToArray();
+            var color = colors.Of(groups[i]);
+            var xy = data.Trajectories[i].Select(plane.Project).ToArray();
+            var line = plot.Add.ScatterLine(xy.Select(p => p.X).ToArray(), xy.Select(p => p.Y).ToArray(), color);
+            line.LineWidth = 1.5f;
+            line.LegendText = colors.Label(groups[i]);
+            plot.Add.Marker(xy[0].X, xy[0].Y, MarkerShape.OpenCircle, 7, color);
+        }
+    }
+
+    /// <summary>Fixed points in their group's colour (-ColorBy Input, or a property of the user's): stable filled, unstable hollow.</summary>
+    private static void AddPointsByGroup(Plot plot, (double X, double Y)[] xy, List<PlotFixedPoint> points, PlotData data, GroupColors colors)
+    {
+        var groups = Enumerable.Range(0, points.Count).Select(i => data.FixedPointGroups.Count > i ? data.FixedPointGroups[i] ?? "none" : "none").ToList();
+        foreach (var group in Ordered(groups))
+        {
+            var color = colors.Of(group);
+            var members = Enumerable.Range(0, points.Count).Where(i => groups[i] == group).ToArray();
             var stable = members.Where(i => points[i].IsStable).ToArray();
             var unstable = members.Where(i => !points[i].IsStable).ToArray();
             var first = plot.Add.Markers(stable.Select(i => xy[i].X).ToArray(), stable.Select(i => xy[i].Y).ToArray(), MarkerShape.FilledCircle, 11, color);
-            if (g < MaxLegendGroups) first.LegendText = $"{data.ColorBy} {distinct[g]}";
+            first.LegendText = colors.Label(group);
             var hollow = plot.Add.Markers(unstable.Select(i => xy[i].X).ToArray(), unstable.Select(i => xy[i].Y).ToArray(), MarkerShape.OpenCircle, 11, color);
             hollow.MarkerLineWidth = 2;
         }
@@ -523,7 +565,7 @@ public static class RnnPlot
         private Plane(double[] center, double[] a1, double[] a2, string xLabel, string yLabel)
         {
             (_center, _a1, _a2, XLabel, YLabel) = (center, a1, a2, xLabel, yLabel);
-            (_g11, _g12, _g22) = (RnnLinearization.Core.FlowField.Dot(a1, a1), RnnLinearization.Core.FlowField.Dot(a1, a2), RnnLinearization.Core.FlowField.Dot(a2, a2));
+            (_g11, _g12, _g22) = (VectorMath.Dot(a1, a1), VectorMath.Dot(a1, a2), VectorMath.Dot(a2, a2));
             _det = _g11 * _g22 - _g12 * _g12;
         }
 

@@ -29,17 +29,18 @@ public sealed class CompareRnnFixedPointGraphCommand : RnnCmdlet
         var (a, b) = (Links(ReferenceEdge), Links(_difference));
         int stableA = ReferenceEdge.Select(e => e.StablePoints).DefaultIfEmpty(0).Max(), stableB = _difference.Select(e => e.StablePoints).DefaultIfEmpty(0).Max();
         int unsettled = ReferenceEdge.Concat(_difference).Count(e => e.Outcome != EdgeOutcome.Settled);
-        // Undecided where the graphs are incomplete: a run that reached no known stable point, or no saddle to leave.
+        static string Saddles(IEnumerable<RnnFixedPointEdge> edges) => string.Join(", ", edges.GroupBy(e => e.From).Select(g => g.First().FromUnstableCount)
+            .GroupBy(i => i).OrderBy(g => g.Key).Select(g => $"{g.Count()} of index {g.Key}"));
+        // Counts decide first, whatever became of the runs: the stable points piped, and the saddles of each index.
+        // Past them, undecided where the graphs are incomplete: a run that reached no known stable point, or no saddle to leave.
         var match = ReferenceEdge.Length == 0 || _difference.Count == 0 ? new GraphMatch(null, "NoEdges", Array.Empty<(long, long)>())
-            : stableA != stableB ? new GraphMatch(false, "Counts", Array.Empty<(long, long)>())
+            : stableA != stableB || Saddles(ReferenceEdge) != Saddles(_difference) ? new GraphMatch(false, "Counts", Array.Empty<(long, long)>())
             : unsettled > 0 ? new GraphMatch(null, "Unsettled", Array.Empty<(long, long)>())
             : GraphComparison.Compare(a, b);
         if (match.MatchedBy == "NoEdges")
             WriteWarning("A graph without edges (a network without saddles, or nothing piped) has no topology to compare: compare the fixed points' counts instead.");
         if (match.MatchedBy == "Unsettled")
             WriteWarning($"{unsettled} run(s) reached no piped stable point, so the graphs are incomplete and Isomorphic is left empty: pipe all of Find-RnnFixedPoint's points to Get-RnnFixedPointGraph, or raise -MaxSteps.");
-        static string Saddles(IEnumerable<RnnFixedPointEdge> edges) => string.Join(", ", edges.GroupBy(e => e.From).Select(g => g.First().FromUnstableCount)
-            .GroupBy(i => i).OrderBy(g => g.Key).Select(g => $"{g.Count()} of index {g.Key}"));
         if (match.MatchedBy == "SearchLimit")
             WriteWarning("The search for a matching of the stable points was cut off: Isomorphic is left empty.");
         WriteObject(new RnnFixedPointGraphComparison

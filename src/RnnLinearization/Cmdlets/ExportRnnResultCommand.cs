@@ -9,7 +9,7 @@ namespace RnnLinearization;
 /// </summary>
 [Cmdlet(VerbsData.Export, "RnnResult", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportRnnResultCommand : RnnCmdlet, IDisposable
+public sealed class ExportRnnResultCommand : RnnCmdlet
 {
     private NpzWriter? _writer;
     private string? _type;
@@ -80,5 +80,5 @@ public sealed class ExportRnnResultCommand : RnnCmdlet, IDisposable
     }
 
     /// <summary>Called by PowerShell when the pipeline ends, stopped or not: the temporary parts go, and no half file is left under the real name.</summary>
-    public void Dispose() => _writer?.Dispose();
+    protected override void Release() => _writer?.Dispose();
 }

@@ -11,6 +11,9 @@ namespace RnnLinearization;
 [OutputType(typeof(RnnFixedPoint))]
 public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
 {
+    /// <summary>The Core's defaults, the one source of each parameter's default.</summary>
+    private static readonly FixedPointOptions Defaults = new();
+
     /// <summary>The constant input u of F(h, u); zeros when not given. Piped objects' inputs are not used.</summary>
     [Parameter]
     public double[]? Input { get; set; }
@@ -34,19 +37,19 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
     public int? Seed { get; set; }
 
     [Parameter]
-    public FixedPointMethod Method { get; set; } = FixedPointMethod.Newton;
+    public FixedPointMethod Method { get; set; } = Defaults.Method;
 
     [Parameter, Alias("tol_q")]
     [ValidateRange(0.0, double.MaxValue)]
-    public double TolQ { get; set; } = 1e-12;
+    public double TolQ { get; set; } = Defaults.TolQ;
 
     [Parameter, Alias("tol_grad")]
     [ValidateRange(0.0, double.MaxValue)]
-    public double TolGrad { get; set; } = 1e-6;
+    public double TolGrad { get; set; } = Defaults.TolGrad;
 
     [Parameter, Alias("tol_dq")]
     [ValidateRange(0.0, double.MaxValue)]
-    public double TolDq { get; set; } = 1e-20;
+    public double TolDq { get; set; } = Defaults.TolDq;
 
     [Parameter, Alias("max_iters")]
     [ValidateRange(1, int.MaxValue)]
@@ -54,19 +57,19 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
 
     [Parameter, Alias("lr_init")]
     [ValidateRange(double.Epsilon, double.MaxValue)]
-    public double LearningRate { get; set; } = 1.0;
+    public double LearningRate { get; set; } = Defaults.LearningRate;
 
     [Parameter, Alias("lr_factor")]
     [ValidateRange(double.Epsilon, 0.999999)]
-    public double LearningRateFactor { get; set; } = 0.95;
+    public double LearningRateFactor { get; set; } = Defaults.LearningRateFactor;
 
     [Parameter, Alias("lr_patience")]
     [ValidateRange(0, int.MaxValue)]
-    public int LearningRatePatience { get; set; } = 2;
+    public int LearningRatePatience { get; set; } = Defaults.LearningRatePatience;
 
     [Parameter, Alias("lr_cooldown")]
     [ValidateRange(0, int.MaxValue)]
-    public int LearningRateCooldown { get; set; }
+    public int LearningRateCooldown { get; set; } = Defaults.LearningRateCooldown;
 
     [Parameter]
     [ValidateRange(0.0, double.MaxValue)]
@@ -74,11 +77,11 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
 
     [Parameter, Alias("tol_unique")]
     [ValidateRange(0.0, double.MaxValue)]
-    public double UniqueTolerance { get; set; } = 1e-3;
+    public double UniqueTolerance { get; set; } = Defaults.UniqueTolerance;
 
     [Parameter, Alias("outlier_distance_scale")]
     [ValidateRange(0.0, double.MaxValue)]
-    public double OutlierDistance { get; set; } = 10;
+    public double OutlierDistance { get; set; } = Defaults.OutlierDistance;
 
     [Parameter]
     public SwitchParameter All { get; set; }
@@ -134,6 +137,8 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
                 EigenSort.Magnitude)), Model);
             if (selections.Count(x => x.Modes is null) is var defective && defective > 0)
                 WriteWarning($"{defective} point(s) have a defective Jacobian (no basis of eigenvectors): their Modes are empty.");
+            if (selections.Select((x, i) => x.Modes is null ? null : GetRnnEigenCommand.NearUnitGains($"Point {i}", x.Spectrum.Eigenvalues)).FirstOrDefault(w => w is not null) is { } nearUnit)
+                WriteWarning(nearUnit);
         }
         for (int i = 0; i < points.Length; i++)
         {

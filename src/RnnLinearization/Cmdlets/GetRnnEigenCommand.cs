@@ -65,7 +65,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     }
 
     /// <summary>An eigendecomposition costs about 10 S^3 operations, 25 S^3 with eigenvectors.</summary>
-    protected override double FlopsPerState(int matrixSize) => (Wanted switch { Vectors.None => 10.0, Vectors.Right => 25.0, _ => 35.0 }) * matrixSize * matrixSize * matrixSize;
+    protected override double FlopsPerState(int matrixSize) => WorkBudget.EigenFlops(matrixSize, Wanted);
 
     protected override void EndProcessing()
     {
@@ -85,7 +85,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             // One bad matrix must not take the batch with it: decompose one by one and report the bad ones.
             foreach (var j in batch)
             {
-                try { Emit(j, Spectrum.FromMatrices(new[] { j.StateJacobian }, Sort, Wanted)[0]); }
+                try { Emit(j, Interruptible(() => Spectrum.FromMatrices(new[] { j.StateJacobian }, Sort, Wanted)[0])); }
                 catch (RnnException ex) { WriteError(Record(ex, j)); }
             }
             return;
@@ -130,7 +130,17 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 
     /// <summary>An eigenvalue condition number above which the mode's vectors are not reliable (relative error about kappa^2 eps).</summary>
     private const double IllConditioned = 1e8;
-    private bool _warned;
+    private bool _warned, _warnedNearUnit;
+
+    /// <summary>|1 - lambda| below which a mode's gain, a division by it, is below what the Jacobian's rounding resolves.</summary>
+    private const double NearUnit = 1e-8;
+
+    /// <summary>The warning for gains divided by a near-zero 1 - lambda (null when none is): said once per command by the callers.</summary>
+    internal static string? NearUnitGains(string where, Complex[] lambda) =>
+        lambda.Select(l => (Complex.One - l).Magnitude).DefaultIfEmpty(1).Min() is var nearest && nearest < NearUnit
+            ? $"{where}: a mode has |1 - lambda| = {nearest:0.0e+0}, so its Gain, (C r)(l J_x) / (1 - lambda), divides by less than the Jacobian's " +
+              "rounding resolves and is not reliable (an exact line attractor's gain is infinite). Said once per command."
+            : null;
 
     /// <summary>One RnnEigenMode per eigenvalue; an RnnEigenModeSelection, with its selection quantities, where they are given.</summary>
     /// <remarks>With the model's time step <paramref name="dt"/>, times are in its unit and each mode has its continuous-time eigenvalue.</remarks>
@@ -170,6 +180,11 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             _warned = true;
             WriteWarning($"State {index}: a mode has eigenvalue condition number {worst:0.0e+0}, so the Jacobian is defective or nearly so there; " +
                 "the left eigenvectors, overlaps and gains of such modes (ConditionNumber above 1e8) are not reliable. Said once per command.");
+        }
+        if (modes is not null && !_warnedNearUnit && NearUnitGains($"State {index}", lambda) is { } nearUnit)
+        {
+            _warnedNearUnit = true;
+            WriteWarning(nearUnit);
         }
         if (PerMode)
         {

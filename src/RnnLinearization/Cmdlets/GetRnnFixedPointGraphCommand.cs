@@ -11,6 +11,9 @@ namespace RnnLinearization;
 [OutputType(typeof(RnnFixedPointEdge))]
 public sealed class GetRnnFixedPointGraphCommand : RnnCmdlet
 {
+    /// <summary>The Core's defaults, the one source of each parameter's default.</summary>
+    private static readonly GraphOptions Defaults = new();
+
     private readonly List<RnnFixedPoint> _points = new();
 
     [Parameter(Mandatory = true)]
@@ -23,19 +26,19 @@ public sealed class GetRnnFixedPointGraphCommand : RnnCmdlet
 
     [Parameter]
     [ValidateRange(double.Epsilon, double.MaxValue)]
-    public double Perturbation { get; set; } = 1e-3;
+    public double Perturbation { get; set; } = Defaults.Perturbation;
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int MaxSteps { get; set; } = 5000;
+    public int MaxSteps { get; set; } = Defaults.MaxSteps;
 
     [Parameter]
     [ValidateRange(double.Epsilon, double.MaxValue)]
-    public double Tolerance { get; set; } = 1e-3;
+    public double Tolerance { get; set; } = Defaults.Tolerance;
 
     [Parameter]
     [ValidateRange(1, 360)]
-    public int CircleDirections { get; set; } = 4;
+    public int CircleDirections { get; set; } = Defaults.CircleDirections;
 
     protected override void ProcessRecord() => _points.Add(InputObject);
 
@@ -50,6 +53,14 @@ public sealed class GetRnnFixedPointGraphCommand : RnnCmdlet
         var stable = _points.Where(p => p.Kind == FixedPointKind.Stable).ToList();
         if (stable.Count == 0)
             WriteWarning("No stable point was piped: no run can settle at a known point (pipe all of Find-RnnFixedPoint's points).");
+        // Points found with another model are not fixed points of this one: the runs from them would describe nothing.
+        var used = sources.Concat(stable).ToList();
+        var next = Terminating(() => Linearization.Step(Model, used.Select(_ => input).ToArray(), used.Select(p => p.State).ToArray()), Model);
+        int moved = Enumerable.Range(0, used.Count).Count(i =>
+            next[i].Select((v, k) => Math.Abs(v - used[i].State[k])).Max() > Math.Max(1e-6, 10 * Math.Sqrt(2 * used[i].Q)));
+        if (moved > 0)
+            WriteWarning($"{moved} of the {used.Count} piped point(s) are not fixed points of this model at their input (|F(h, u) - h| above 1e-6): " +
+                "were they found with another model? Pipe the points that Find-RnnFixedPoint finds with -Model.");
         var options = new GraphOptions(Perturbation, MaxSteps, Tolerance, CircleDirections);
         string activity = $"Runs off {sources.Count} unstable point(s) toward {stable.Count} stable one(s)";
         GraphEdge[] edges;

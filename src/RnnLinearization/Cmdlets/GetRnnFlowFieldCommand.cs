@@ -64,7 +64,7 @@ public sealed class GetRnnFlowFieldCommand : RnnCmdlet
         FlowPoint[] points;
         try
         {
-            points = Terminating(() => FlowField.Compute(Model, input, plane, GridSize, Linear ? AroundState : null, StopToken), Model);
+            points = Terminating(() => Interruptible(() => FlowField.Compute(Model, input, plane, GridSize, Linear ? AroundState : null, StopToken)), Model);
         }
         catch (OperationCanceledException) { return; }
         for (int i = 0; i < points.Length; i++)

@@ -11,6 +11,9 @@ namespace RnnLinearization;
 [OutputType(typeof(RnnLyapunovSpectrum), typeof(RnnLyapunovExponent))]
 public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
 {
+    /// <summary>The Core's defaults, the one source of each parameter's default.</summary>
+    private static readonly LyapunovOptions Defaults = new();
+
     /// <summary>The input held at every step; zeros when neither this nor -InputSequence is given.</summary>
     [Parameter]
     public double[]? Input { get; set; }
@@ -25,15 +28,15 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int Steps { get; set; } = 1000;
+    public int Steps { get; set; } = Defaults.Steps;
 
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
-    public int WarmUp { get; set; } = 200;
+    public int WarmUp { get; set; } = Defaults.WarmUp;
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int OrthonormalizeEvery { get; set; } = 10;
+    public int OrthonormalizeEvery { get; set; } = Defaults.OrthonormalizeEvery;
 
     /// <summary>How many exponents (the largest); all of them when not given.</summary>
     [Parameter]
@@ -47,11 +50,11 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
 
     [Parameter]
     [ValidateRange(2, 100_000)]
-    public int Segments { get; set; } = 10;
+    public int Segments { get; set; } = Defaults.Segments;
 
     /// <summary>Seed of the random orthonormal tangent vectors.</summary>
     [Parameter]
-    public int Seed { get; set; } = 1;
+    public int Seed { get; set; } = Defaults.Seed;
 
     /// <summary>Adds each segment's exponents (LocalExponents).</summary>
     [Parameter]
@@ -67,12 +70,18 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
             ThrowTerminatingError(Record(new RnnException("InputAndSequence", RnnErrorKind.InvalidArgument,
                 "Give one of -Input (held at every step), -InputSequence (one per step) and -InputFile (one sequence per trial)."), Input));
         var starts = StartingStates;
-        if (starts.Count == 0 && ParameterSetName == PipelineSet && PipedCount == 0)
+        if (starts.Count == 0 && ParameterSetName == PipelineSet && PipedCount == 0 && !MyInvocation.ExpectingInput)
         {
-            // Nothing piped: one trajectory from a seeded random state, as the rate-network literature starts.
+            // Run alone: one trajectory from a seeded random state, as the rate-network literature starts.
             starts = FixedPoints.Starts(new[] { new double[Model.StateSize] }, 1, 0.5, Seed);
             WriteVerbose($"No initial state given: one trajectory from a random state (s.d. 0.5, -Seed {Seed}).");
         }
+        if (starts.Count == 0)
+            // A pipeline that brought nothing (an empty search, a filter that kept nothing) is not a request for a random start.
+            ThrowTerminatingError(Record(new RnnException("NoInitialStates", RnnErrorKind.InvalidArgument,
+                PipedCount == 0
+                    ? "Nothing was piped in, so there is no state to start from: the command before gave no results. Pipe states, give -InitialState, or run the command alone to start from a random state (-Seed)."
+                    : $"None of the {PipedCount} piped state(s) could be used (see the errors above)."), null));
         IReadOnlyList<double[]> drive = InputSequence ?? new[] { Input ?? new double[Model.InputSize] };
         var inputs = starts.Select(_ => drive).ToArray();
         if (InputFile is not null)
@@ -96,6 +105,9 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
         }
         catch (OperationCanceledException) { return; }
         WriteProgress(new ProgressRecord(0, "Get-RnnLyapunovSpectrum", activity) { RecordType = ProgressRecordType.Completed });
+        if (result.Lower.Any(double.IsNaN))
+            WriteWarning($"No interval (Lower and Upper are NaN): one trajectory of {Steps} steps gives fewer than two segments with steps to compare. " +
+                "Run longer (-Steps), with more -Segments, or from several initial states.");
         // The model's own time step unless -Dt says otherwise.
         double? step = Dt ?? Model.Dt;
         double dt = step ?? 1;

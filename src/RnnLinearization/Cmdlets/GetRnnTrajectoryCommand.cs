@@ -43,10 +43,10 @@ public sealed class GetRnnTrajectoryCommand : RnnCmdlet
     {
         int total = inputs.Length, every = Math.Max(1, total / 100);
         var activity = $"{what} {total} steps";
-        var states = Terminating(() => Linearization.Trajectory(Model, inputs, InitialState, t =>
+        var states = Terminating(() => Interruptible(report => Linearization.Trajectory(Model, inputs, InitialState, t =>
         {
-            if (t % every == 0) WriteProgress(new ProgressRecord(0, "Get-RnnTrajectory", activity) { PercentComplete = 100 * t / Math.Max(1, total) });
-        }, StopToken), (object?)InputFile ?? InputSequence);
+            if (t % every == 0) report(new ProgressRecord(0, "Get-RnnTrajectory", activity) { PercentComplete = 100 * t / Math.Max(1, total) });
+        }, StopToken)), (object?)InputFile ?? InputSequence);
         // Each record is the step taken at time t: from the state before it, under its input, to the state after it.
         var start = InitialState ?? new double[Model.StateSize];
         for (int t = 0; t < states.Length; t++)

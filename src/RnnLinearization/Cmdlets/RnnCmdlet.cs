@@ -4,7 +4,7 @@ using RnnLinearization.Core;
 namespace RnnLinearization;
 
 /// <summary>What every cmdlet of the module shares: libtorch loaded up front, core errors as ErrorRecords.</summary>
-public abstract class RnnCmdlet : PSCmdlet
+public abstract class RnnCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
 
@@ -12,6 +12,20 @@ public abstract class RnnCmdlet : PSCmdlet
     protected CancellationToken StopToken => _stop.Token;
 
     protected override void StopProcessing() => _stop.Cancel();
+
+    /// <summary>
+    /// Called by PowerShell when the pipeline ends, stopped or not. A piece left running by Stop may still read the
+    /// token, which stays readable after the source is disposed (Core never registers callbacks on it).
+    /// </summary>
+    public void Dispose()
+    {
+        Release();
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>What a cmdlet holds beyond the pipeline (a half-written file), released when it ends.</summary>
+    protected virtual void Release() { }
 
     /// <summary>
     /// A state piped from a file (its Path, as Import-RnnState gives it) of the wrong width: a file's rows all have one
@@ -25,7 +39,7 @@ public abstract class RnnCmdlet : PSCmdlet
         int s = model.StateSize, n = model.InputSize, width = state.Length;
         string cause = width == s + 1 ? " The extra column is likely an index: name it 'index' in the header (Import-RnnState reads it as Index)."
             : width == s + n ? $" The extra {n} columns are likely the inputs: name them input_0 .. input_{n - 1} in the header."
-            : model is LstmRnn && width == model.HiddenSize * model.NumLayers ? $" That is an LSTM's h alone; its state is [h; c] per layer ({model.StateLayout})."
+            : model.HasCellState && width == model.HiddenSize * model.NumLayers ? $" That is an LSTM's h alone; its state is [h; c] per layer ({model.StateLayout})."
             : width < s && s % width == 0 && model.NumLayers > 1 ? $" That is one layer's width; a {model.NumLayers}-layer model's state is every layer's ({model.StateLayout})."
             : " The file may belong to another model: Get-RnnFileContent and the model's StateLayout show what each expects.";
         ThrowTerminatingError(Record(new RnnException("StateFileWidthMismatch", RnnErrorKind.InvalidData,
@@ -78,18 +92,17 @@ public abstract class RnnCmdlet : PSCmdlet
     /// </summary>
     protected void WriteResult(object result, RnnModel? model, double[] state, double[]? next = null)
     {
-        if (model is not LstmRnn lstm)
+        if (model?.SplitCellState(state) is not var (hidden, cell))
         {
             WriteObject(result);
             return;
         }
         var o = PSObject.AsPSObject(result);
-        var (hidden, cell) = lstm.Split(state);
         o.Properties.Add(new PSNoteProperty("Hidden", hidden));
         o.Properties.Add(new PSNoteProperty("Cell", cell));
         if (next is not null)
         {
-            var (nextHidden, nextCell) = lstm.Split(next);
+            var (nextHidden, nextCell) = model.SplitCellState(next)!.Value;
             o.Properties.Add(new PSNoteProperty("NextHidden", nextHidden));
             o.Properties.Add(new PSNoteProperty("NextCell", nextCell));
         }

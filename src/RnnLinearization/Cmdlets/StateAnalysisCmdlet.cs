@@ -53,12 +53,6 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
     [Parameter]
     public Precision Precision { get; set; } = Precision.Double;
 
-    /// <summary>Bytes one batch's S x S matrices may take; -BatchSize is capped so that a batch of large states fits.</summary>
-    private const long MaxBatchBytes = 512L << 20;
-
-    /// <summary>Floating-point operations one batch may take (about a second on one core), so that a stopped command's last piece ends soon.</summary>
-    private const double MaxBatchFlops = 4e9;
-
     private int _batch = -1;
 
     /// <summary>The work of one state, in floating-point operations, for the cost bound on batches (0: bound by memory alone).</summary>
@@ -66,15 +60,16 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
 
     /// <summary>
     /// -BatchSize, capped so that a batch's S x S matrices (and, for spectra, as many eigenvectors) stay near
-    /// 512 MB (64 states at S = 1,024) and its work near MaxBatchFlops. Says so once, as a verbose message, when it caps.
+    /// WorkBudget.StateBatchBytes (64 states at S = 1,024) and its work near WorkBudget.StateBatchFlops. Says so once, as a
+    /// verbose message, when it caps.
     /// </summary>
     protected int EffectiveBatchSize(int matrixSize)
     {
         if (_batch > 0) return _batch;
-        long byMemory = MaxBatchBytes / (8L * matrixSize * matrixSize);
+        int byMemory = WorkBudget.Items(WorkBudget.StateBatchBytes, 8.0 * matrixSize * matrixSize, int.MaxValue);
         double flops = FlopsPerState(matrixSize);
-        long byWork = flops > 0 ? (long)(MaxBatchFlops / flops) : long.MaxValue;
-        _batch = (int)Math.Clamp(Math.Min(byMemory, byWork), 1, BatchSize);
+        int byWork = flops > 0 ? WorkBudget.Items(WorkBudget.StateBatchFlops, flops, int.MaxValue) : int.MaxValue;
+        _batch = Math.Clamp(Math.Min(byMemory, byWork), 1, BatchSize);
         if (_batch < BatchSize)
             WriteVerbose($"Batches of {_batch} states instead of {BatchSize}: one state's {matrixSize} x {matrixSize} matrix takes {8L * matrixSize * matrixSize / (1 << 20)} MB" +
                 (byWork < byMemory ? $" and about {flops:0.0e+0} operations." : "."));

@@ -12,6 +12,9 @@ namespace RnnLinearization;
 [OutputType(typeof(RnnBranchPoint))]
 public sealed class TraceRnnFixedPointCommand : RnnCmdlet
 {
+    /// <summary>The Core's defaults, the one source of each parameter's default.</summary>
+    private static readonly ContinuationOptions Defaults = new();
+
     private const string SegmentSet = "Segment", PathSet = "Path", ComponentSet = "Component";
     private readonly List<double[]> _starts = new();
 
@@ -49,19 +52,19 @@ public sealed class TraceRnnFixedPointCommand : RnnCmdlet
 
     [Parameter]
     [ValidateRange(1e-12, 10.0)]
-    public double StepSize { get; set; } = 0.02;
+    public double StepSize { get; set; } = Defaults.StepSize;
 
     [Parameter]
     [ValidateRange(1e-12, 10.0)]
-    public double MaxStepSize { get; set; } = 0.1;
+    public double MaxStepSize { get; set; } = Defaults.MaxStepSize;
 
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
-    public int MaxSteps { get; set; } = 2000;
+    public int MaxSteps { get; set; } = Defaults.MaxSteps;
 
     [Parameter]
     [ValidateRange(1e-15, 1e-3)]
-    public double Tolerance { get; set; } = 1e-10;
+    public double Tolerance { get; set; } = Defaults.Tolerance;
 
     /// <summary>How many eigenvalues nearest the unit circle each point carries.</summary>
     private const int Nearest = 3;
@@ -141,6 +144,10 @@ public sealed class TraceRnnFixedPointCommand : RnnCmdlet
         switch (ParameterSetName)
         {
             case PathSet:
+                for (int k = 0; k < InputPath.Length; k++)
+                    if (InputPath[k]?.Length != Model.InputSize)
+                        ThrowTerminatingError(Record(new RnnException("InputLengthMismatch", RnnErrorKind.InvalidArgument,
+                            $"Row {k} of -InputPath has {InputPath[k]?.Length ?? 0} values; the model takes {Model.InputSize} inputs."), InputPath));
                 return InputPath.ToList();
             case ComponentSet:
                 if (Component >= Model.InputSize)
@@ -155,6 +162,10 @@ public sealed class TraceRnnFixedPointCommand : RnnCmdlet
                 (a[Component], b[Component]) = (Range[0], Range[1]);
                 return new List<double[]> { a, b };
             default:
+                foreach (var (name, u) in new[] { ("-From", From), ("-To", To) })
+                    if (u.Length != Model.InputSize)
+                        ThrowTerminatingError(Record(new RnnException("InputLengthMismatch", RnnErrorKind.InvalidArgument,
+                            $"{name} has {u.Length} values; the model takes {Model.InputSize} inputs."), u));
                 return new List<double[]> { From, To };
         }
     }

@@ -4,8 +4,11 @@ using System.Runtime.InteropServices;
 
 namespace RnnLinearization.Core;
 
-/// <summary>destination = source * factor, and dot products, vectorised: the inner loops of the closed-form Jacobians and of small dense solves.</summary>
-internal static class RowScale
+/// <summary>
+/// The vector arithmetic of the analyses, in one place: destination = source * factor and dot products vectorised (the
+/// inner loops of the closed-form Jacobians and of small dense solves), norms and distances.
+/// </summary>
+internal static class VectorMath
 {
     // Optimised from the first call: under tiered compilation a fresh process would otherwise run this (and any
     // library equivalent, which relies on inlining) unoptimised through its first hundred thousand rows.
@@ -57,5 +60,16 @@ internal static class RowScale
         }
         for (; i < a.Length; i++) sum += a[i] * b[i];
         return sum;
+    }
+
+    /// <summary>The Euclidean norm |v|.</summary>
+    public static double Norm(ReadOnlySpan<double> v) => Math.Sqrt(Dot(v, v));
+
+    /// <summary>The Euclidean distance between two states.</summary>
+    public static double Distance(double[] a, double[] b)
+    {
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += (a[i] - b[i]) * (a[i] - b[i]);
+        return Math.Sqrt(sum);
     }
 }
