@@ -62,8 +62,30 @@ internal static class VectorMath
         return sum;
     }
 
+    /// <summary>The dot product in float (the preconditioner of the Newton steps runs in float).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int i = 0;
+        float sum = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && a.Length >= 2 * System.Numerics.Vector<float>.Count)
+        {
+            var va = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(a);
+            var vb = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(b);
+            var acc = System.Numerics.Vector<float>.Zero;
+            for (int k = 0; k < va.Length; k++) acc += va[k] * vb[k];
+            sum = System.Numerics.Vector.Sum(acc);
+            i = va.Length * System.Numerics.Vector<float>.Count;
+        }
+        for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
     /// <summary>The Euclidean norm |v|.</summary>
     public static double Norm(ReadOnlySpan<double> v) => Math.Sqrt(Dot(v, v));
+
+    /// <summary>The Euclidean norm of a complex vector, sqrt(sum |v_i|^2).</summary>
+    public static double Norm(Complex[] v) => Math.Sqrt(v.Sum(x => x.Real * x.Real + x.Imaginary * x.Imaginary));
 
     /// <summary>The Euclidean distance between two states.</summary>
     public static double Distance(double[] a, double[] b)

@@ -321,7 +321,7 @@ public class FixedPointTests
         var path = Path.Combine(Path.GetTempPath(), $"readout-{Guid.NewGuid()}.safetensors");
         try
         {
-            ModelFactory.Export(model, path);
+            ModelWriter.Export(model, path);
             var again = ModelLoader.Load(path);
             Assert.Equal(1, again.OutputSize);
             Assert.Equal(new[] { 2.0 - 1 + 0.5 * 3 }, again.Output(new[] { 2.0, 1, 3 }));

@@ -67,7 +67,7 @@ public class LoaderAndReaderTests
         var path = Path.Combine(Path.GetTempPath(), $"rnnlin-{Guid.NewGuid():N}.safetensors");
         try
         {
-            ModelFactory.Export(model, path);
+            ModelWriter.Export(model, path);
             var back = ModelLoader.Load(path);
             Assert.Equal(nl, back.Nonlinearity);
             Assert.Equal(layers, back.NumLayers);

@@ -69,6 +69,8 @@ internal static class DenseLu
             Unsafe.Add(ref v, i) = (Unsafe.Add(ref v, i) - Dot(ref Unsafe.Add(ref m, i * n + i + 1), ref Unsafe.Add(ref v, i + 1), n - i - 1)) / Unsafe.Add(ref m, i * n + i);
     }
 
+    // The LU's own kernels, on refs and inlined into its loops (VectorMath's span versions give the same numbers, but a
+    // call per row costs a tenth of a small factorisation).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MultiplyAdd(ref double source, double factor, ref double destination, int length)
     {

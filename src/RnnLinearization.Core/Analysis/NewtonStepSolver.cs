@@ -159,26 +159,9 @@ internal sealed class NewtonStepSolver
         for (int i = 0; i < n; i++)
             if (swaps[i] != i) (x[i], x[swaps[i]]) = (x[swaps[i]], x[i]);
         for (int i = 1; i < n; i++)
-            x[i] -= Dot(lu.AsSpan(i * n, i), x.AsSpan(0, i));
+            x[i] -= VectorMath.Dot(lu.AsSpan(i * n, i), x.AsSpan(0, i));
         for (int i = n - 1; i >= 0; i--)
-            x[i] = (x[i] - Dot(lu.AsSpan(i * n + i + 1, n - i - 1), x.AsSpan(i + 1))) / lu[i * n + i];
-    }
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        int i = 0;
-        float sum = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated && a.Length >= 2 * System.Numerics.Vector<float>.Count)
-        {
-            var va = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(a);
-            var vb = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(b);
-            var acc = System.Numerics.Vector<float>.Zero;
-            for (int k = 0; k < va.Length; k++) acc += va[k] * vb[k];
-            sum = System.Numerics.Vector.Sum(acc);
-            i = va.Length * System.Numerics.Vector<float>.Count;
-        }
-        for (; i < a.Length; i++) sum += a[i] * b[i];
-        return sum;
+            x[i] = (x[i] - VectorMath.Dot(lu.AsSpan(i * n + i + 1, n - i - 1), x.AsSpan(i + 1))) / lu[i * n + i];
     }
 
     /// <summary>Fresh LUs at the positions given: their steps written to n, their factors kept in their starts' slots.</summary>

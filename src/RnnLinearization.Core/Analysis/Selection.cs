@@ -51,7 +51,7 @@ public static class Selection
                     ? (o * x).Real is var n && n != 0 ? Math.CopySign(double.PositiveInfinity, n) : 0
                     : (o * x / denominator).Real).ToArray()).ToArray();
             }
-            modes[k] = new ModeSelection(input, output, gain, Norm(left[k]) * Norm(right[k]));
+            modes[k] = new ModeSelection(input, output, gain, VectorMath.Norm(left[k]) * VectorMath.Norm(right[k]));
         }
         return modes;
     }
@@ -76,5 +76,4 @@ public static class Selection
         return result;
     }
 
-    private static double Norm(Complex[] v) => Math.Sqrt(v.Sum(x => x.Real * x.Real + x.Imaginary * x.Imaginary));
 }

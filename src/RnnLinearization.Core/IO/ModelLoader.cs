@@ -82,7 +82,4 @@ public static class ModelLoader
         return model;
     }
 
-    internal static RnnException NotYet(string what) =>
-        new("ArchitectureNotSupported", RnnErrorKind.NotImplemented,
-            $"{what} models are not supported; this version analyses nn.RNN (Elman), nn.GRU, nn.LSTM, leaky rate (LeakyRnn) networks and TorchScript cells.");
 }

@@ -160,7 +160,7 @@ public static class ModelFactory
         if (architecture is { } given && given != inferred)
             throw new RnnException("ArchitectureMismatch", RnnErrorKind.InvalidData,
                 $"The weights are those of {inferred} (weight_hh_l0 has {whh0.Rows} rows for hidden size {hidden}), not {given}.");
-        if (inferred is not (Architecture.Rnn or Architecture.Gru or Architecture.Lstm)) throw ModelLoader.NotYet(inferred.ToString());
+        if (inferred is not (Architecture.Rnn or Architecture.Gru or Architecture.Lstm)) throw NotYet(inferred.ToString());
         bool assumed = false;
         if (inferred is Architecture.Gru or Architecture.Lstm)
         {
@@ -341,31 +341,9 @@ public static class ModelFactory
         return FromStateDict(sd, architecture, nonlinearity, "");
     }
 
-    /// <summary>Writes the model as safetensors under PyTorch's key names, with architecture and nonlinearity as metadata.</summary>
-    public static void Export(RnnModel model, string path, string? noClobberId = null)
-    {
-        if (model is ScriptedRnn)
-            throw new RnnException("ExportNotSupported", RnnErrorKind.InvalidArgument,
-                "A TorchScript cell is its archive: copy the file it was imported from; safetensors cannot hold its code.");
-        if (!string.Equals(System.IO.Path.GetExtension(path), ".safetensors", StringComparison.OrdinalIgnoreCase))
-            throw new RnnException("ExportExtension", RnnErrorKind.InvalidArgument,
-                $"Export-RnnModel writes safetensors, not torch.save's format: name the file .safetensors, not '{System.IO.Path.GetFileName(path)}' " +
-                "(in Python: safetensors.torch.load_file(path)).");
-        var metadata = new Dictionary<string, string>
-        {
-            ["architecture"] = model.Architecture.ToString(),
-            ["nonlinearity"] = model.Nonlinearity?.ToString().ToLowerInvariant() ?? "",
-            ["format"] = "pt",
-        };
-        if (model is LeakyRnn leaky) metadata["alpha"] = leaky.Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-        var parameters = model.Readout is null ? model.Parameters
-            : model.Parameters.Concat(model.Readout.Keys()).ToDictionary(kv => kv.Key, kv => kv.Value);
-        try { SafeTensors.Write(path, parameters, metadata, noClobberId); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new RnnException("ModelFileUnwritable", RnnErrorKind.WriteError, $"'{path}' cannot be written: {ex.Message}", ex);
-        }
-    }
+    private static RnnException NotYet(string what) =>
+        new("ArchitectureNotSupported", RnnErrorKind.NotImplemented,
+            $"{what} models are not supported; this version analyses nn.RNN (Elman), nn.GRU, nn.LSTM, leaky rate (LeakyRnn) networks and TorchScript cells.");
 
     private static string ResolvePrefix(IReadOnlyDictionary<string, Parameter> sd, string? prefix, Architecture? architecture)
     {

@@ -29,7 +29,7 @@ public sealed class ExportRnnModelCommand : RnnCmdlet
             ThrowTerminatingError(Record(new RnnException("ModelFileExists", RnnErrorKind.WriteError,
                 $"'{path}' exists and -NoClobber was given."), path));
         if (!ShouldProcess(path, "Export RNN model")) return;
-        Terminating(() => { ModelFactory.Export(Model, path, NoClobber ? "ModelFileExists" : null); return 0; }, path);
+        Terminating(() => { ModelWriter.Export(Model, path, NoClobber ? "ModelFileExists" : null); return 0; }, path);
         if (PassThru) WriteObject(new FileInfo(path));
     }
 }

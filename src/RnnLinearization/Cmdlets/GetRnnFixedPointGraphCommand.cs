@@ -55,9 +55,7 @@ public sealed class GetRnnFixedPointGraphCommand : RnnCmdlet
             WriteWarning("No stable point was piped: no run can settle at a known point (pipe all of Find-RnnFixedPoint's points).");
         // Points found with another model are not fixed points of this one: the runs from them would describe nothing.
         var used = sources.Concat(stable).ToList();
-        var next = Terminating(() => Linearization.Step(Model, used.Select(_ => input).ToArray(), used.Select(p => p.State).ToArray()), Model);
-        int moved = Enumerable.Range(0, used.Count).Count(i =>
-            next[i].Select((v, k) => Math.Abs(v - used[i].State[k])).Max() > Math.Max(1e-6, 10 * Math.Sqrt(2 * used[i].Q)));
+        int moved = Terminating(() => FixedPoints.NotFixed(Model, input, used.Select(p => p.State).ToList(), used.Select(p => p.Q).ToList()), Model);
         if (moved > 0)
             WriteWarning($"{moved} of the {used.Count} piped point(s) are not fixed points of this model at their input (|F(h, u) - h| above 1e-6): " +
                 "were they found with another model? Pipe the points that Find-RnnFixedPoint finds with -Model.");

@@ -33,7 +33,7 @@ public sealed class JoinRnnResultCommand : RnnCmdlet
     public SwitchParameter Unique { get; set; }
 
     [Parameter]
-    public double UniqueTolerance { get; set; } = 1e-3;
+    public double UniqueTolerance { get; set; } = new FixedPointOptions().UniqueTolerance;   // the rule Find-RnnFixedPoint merges by
 
     protected override void ProcessRecord()
     {
