@@ -5,7 +5,7 @@ using RnnLinearization.Core;
 namespace RnnLinearization;
 
 [Cmdlet(VerbsCommon.Get, "RnnEigen", DefaultParameterSetName = JacobianSet)]
-[OutputType(typeof(RnnEigen), typeof(RnnEigenMode), typeof(RnnEigenModeSelection))]
+[OutputType(typeof(RnnEigen), typeof(RnnEigenMode), typeof(RnnEigenModeSelection), typeof(RnnTopEigen))]
 public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 {
     private const string JacobianSet = "Jacobian";
@@ -23,6 +23,18 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     [ArgumentCompleter(typeof(RegionCompleter))]
     public string? Region { get; set; }
 
+    /// <summary>
+    /// Only the k modes nearest 1 (the slowest and unstable ones), or the k largest with -ByMagnitude: a partial
+    /// decomposition (Krylov-Schur), each pair certified by its residual; emits RnnTopEigen.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Top { get; set; }
+
+    /// <summary>With -Top: the k modes of largest magnitude instead of those nearest 1.</summary>
+    [Parameter]
+    public SwitchParameter ByMagnitude { get; set; }
+
     private UnitRange? _region;
 
     protected override void BeginProcessing()
@@ -30,6 +42,12 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         if (LeftEigenvectors && NoEigenvectors)
             ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
                 "-LeftEigenvectors needs the eigenvectors: leave out -NoEigenvectors."), null));
+        if (ByMagnitude && Top is null)
+            ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
+                "-ByMagnitude chooses which modes -Top finds: give -Top k too (the full decomposition is already sorted by magnitude)."), null));
+        if (Top is not null && LeftEigenvectors)
+            ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
+                "-LeftEigenvectors needs the full decomposition (V^-1): leave out -Top."), null));
         base.BeginProcessing();
         if (Region is not null) _region = Terminating(() => Regions.Find(Model, Region), Region);
     }
@@ -73,11 +91,22 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         else base.EndProcessing();
     }
 
+    private TopTarget Target => ByMagnitude ? TopTarget.Magnitude : TopTarget.NearestOne;
+
     private void FlushJacobians()
     {
         if (_jacobians.Count == 0) return;
         var batch = _jacobians.ToArray();
         _jacobians.Clear();
+        if (Top is { } k)
+        {
+            foreach (var j in batch)
+            {
+                try { EmitTop(j.Index, j.SourceRow, j.Trial, j.Input, j.State, Interruptible(() => TopModes.Of(j.StateJacobian, k, Target, !NoEigenvectors && !PerMode)), null); }
+                catch (RnnException ex) { WriteError(Record(ex, j)); }
+            }
+            return;
+        }
         EigenResult[] spectra;
         try { spectra = Interruptible(() => Spectrum.FromMatrices(batch.Select(j => j.StateJacobian).ToArray(), Sort, Wanted)); }
         catch (RnnException)
@@ -113,6 +142,19 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 
     protected override void ProcessBatch(IReadOnlyList<PendingState> batch)
     {
+        if (Top is { } k)
+        {
+            var region = _region;
+            var top = Interruptible(() =>
+            {
+                var jacobians = Linearization.Jacobians(Model, Inputs(batch), States(batch), Precision);
+                return TopModes.FromMatrices(Enumerable.Range(0, batch.Count).Select(i => Block(jacobians[i].StateJacobian, region)).ToArray(),
+                    k, Target, !NoEigenvectors && !PerMode, StopToken);
+            });
+            for (int i = 0; i < batch.Count; i++)
+                EmitTop(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, top[i], Model);
+            return;
+        }
         if (LeftEigenvectors)
         {
             var results = Interruptible(() => Selection.FromModel(Model, Inputs(batch), States(batch), Sort, Precision, _region));
@@ -127,6 +169,46 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         for (int i = 0; i < batch.Count; i++)
             Emit(batch[i].Index, batch[i].SourceRow, batch[i].Trial, batch[i].Input, batch[i].State, spectra[i], null);
     }
+
+    /// <summary>A region's own block of a state Jacobian, or the whole of it.</summary>
+    private static double[][] Block(double[][] j, UnitRange? region) =>
+        region is null ? j : j.Skip(region.Start).Take(region.Count).Select(row => row.AsSpan(region.Start, region.Count).ToArray()).ToArray();
+
+    private void EmitTop(long index, long? sourceRow, int? trial, double[]? input, double[] state, TopEigenResult top, RnnModel? model)
+    {
+        var lambda = top.Eigenvalues;
+        if (!top.Converged && !_warnedTop)
+        {
+            _warnedTop = true;
+            WriteWarning($"State {index}: the partial decomposition stopped before every mode met its tolerance; the Residuals say how far each is from an eigenpair. Said once per command.");
+        }
+        if (PerMode)
+        {
+            foreach (var mode in Modes(index, sourceRow, trial, new EigenResult(lambda, null), null, model?.Dt)) WriteObject(mode);
+            return;
+        }
+        WriteResult(new RnnTopEigen
+        {
+            Index = index,
+            SourceRow = sourceRow,
+            Trial = trial,
+            Input = input,
+            State = state,
+            Target = Target,
+            Eigenvalues = lambda,
+            Real = lambda.Select(l => l.Real).ToArray(),
+            Imaginary = lambda.Select(l => l.Imaginary).ToArray(),
+            Magnitude = lambda.Select(l => l.Magnitude).ToArray(),
+            Eigenvectors = top.Eigenvectors,
+            Residuals = top.Residuals,
+            Converged = top.Converged,
+            Separated = top.Separated,
+            SpectralRadius = Target == TopTarget.Magnitude && top.Converged ? lambda[0].Magnitude : null,
+            Region = _region?.Name,
+        }, model, state);
+    }
+
+    private bool _warnedTop;
 
     /// <summary>An eigenvalue condition number above which the mode's vectors are not reliable (relative error about kappa^2 eps).</summary>
     private const double IllConditioned = 1e8;

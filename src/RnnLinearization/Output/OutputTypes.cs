@@ -84,6 +84,33 @@ public sealed class RnnEigen
     public string? Region { get; init; }
 }
 
+/// <summary>
+/// Get-RnnEigen -Top: the k modes a partial decomposition found (Target NearestOne: nearest 1 first, the slowest and
+/// unstable modes; Magnitude: largest first), each certified by Residuals[i] = |J v_i - lambda_i v_i| (|v_i| = 1).
+/// Converged: every residual met the tolerance. Separated: mode k is apart from the next candidate by more than both
+/// their uncertainties (false in a near-tie, where "the first k" is not well posed). SpectralRadius only by magnitude
+/// (|lambda_1|); the stability of the whole spectrum is not known from a part of it.
+/// </summary>
+public sealed class RnnTopEigen
+{
+    public long Index { get; init; }
+    public long? SourceRow { get; init; }
+    public int? Trial { get; init; }
+    public double[]? Input { get; init; }
+    public double[] State { get; init; } = Array.Empty<double>();
+    public Core.TopTarget Target { get; init; }
+    public Complex[] Eigenvalues { get; init; } = Array.Empty<Complex>();
+    public double[] Real { get; init; } = Array.Empty<double>();
+    public double[] Imaginary { get; init; } = Array.Empty<double>();
+    public double[] Magnitude { get; init; } = Array.Empty<double>();
+    public Complex[][]? Eigenvectors { get; init; }
+    public double[] Residuals { get; init; } = Array.Empty<double>();
+    public bool Converged { get; init; }
+    public bool Separated { get; init; }
+    public double? SpectralRadius { get; init; }
+    public string? Region { get; init; }
+}
+
 /// <summary>One eigenvalue as a row: for tables and Export-Csv. TimeConstant and Period are in steps, or in the model's time unit when it has a Dt.</summary>
 public class RnnEigenMode
 {

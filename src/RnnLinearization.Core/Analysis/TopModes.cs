@@ -1,0 +1,355 @@
+using System.Numerics;
+
+namespace RnnLinearization.Core;
+
+/// <summary>Which modes a partial decomposition looks for.</summary>
+public enum TopTarget
+{
+    /// <summary>The modes nearest 1 in the complex plane: the slowest and the unstable ones (shift-invert about 1).</summary>
+    NearestOne,
+    /// <summary>The modes of largest magnitude (the spectral radius first).</summary>
+    Magnitude,
+}
+
+/// <summary>
+/// The k modes a partial decomposition found, in order of the target (nearest 1, or largest magnitude, first).
+/// Residuals[i] = |J v_i - lambda_i v_i| with |v_i| = 1, computed with J itself: each pair is an exact eigenpair of a
+/// matrix within that distance of J. Converged: every residual met the tolerance. Separated: mode k is apart from the
+/// next candidate by more than both their uncertainties, so which k modes are "the first k" is well posed (in the
+/// bulk of a trained spectrum, near-ties make it not). Eigenvectors only when asked for.
+/// </summary>
+public sealed record TopEigenResult(Complex[] Eigenvalues, Complex[][]? Eigenvectors, double[] Residuals, bool Converged, bool Separated);
+
+/// <summary>
+/// A few eigenvalues of a dense Jacobian without the full decomposition: Krylov-Schur (Stewart 2001) on an operator
+/// whose largest eigenvalues are the wanted ones, (J - I)^-1 for the modes nearest 1 (one LU, then a solve per step)
+/// or J for the largest. The Krylov decomposition A U = U B + f b' is extended by Arnoldi (classical Gram-Schmidt,
+/// twice) to m vectors, and restarted by keeping the real invariant subspace of B for the wanted Ritz values (a
+/// complex pair is kept whole), which is Krylov-Schur's truncation without the Schur form. The start vector is seeded,
+/// so results repeat bit for bit. Small matrices (or k near S) take the full decomposition instead.
+/// </summary>
+public static class TopModes
+{
+    /// <summary>Relative residual of a Ritz pair of the operator at which it counts as converged.</summary>
+    private const double Tolerance = 1e-13;
+
+    /// <summary>Restarts before the search stops and reports what it has, Converged false.</summary>
+    private const int MaxRestarts = 60;
+
+    /// <summary>Below this size the full decomposition is as fast, and exact.</summary>
+    private const int FullBelow = 48;
+
+    public static TopEigenResult[] FromMatrices(IReadOnlyList<double[][]> matrices, int k, TopTarget target, bool eigenvectors, CancellationToken cancel = default)
+    {
+        if (k < 1)
+            throw new RnnException("InvalidTopCount", RnnErrorKind.InvalidArgument, $"-Top takes how many modes to find, 1 or more, not {k}.");
+        var result = new TopEigenResult[matrices.Count];
+        for (int i = 0; i < matrices.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            result[i] = Of(matrices[i], k, target, eigenvectors);
+        }
+        return result;
+    }
+
+    /// <summary>The top k modes of one square matrix (rows), checked: square and finite.</summary>
+    public static TopEigenResult Of(double[][] j, int k, TopTarget target, bool eigenvectors)
+    {
+        int n = j.Length;
+        foreach (var row in j)
+        {
+            if (row is null || row.Length != n)
+                throw new RnnException("JacobianNotSquare", RnnErrorKind.InvalidArgument, $"The matrix has {n} rows but a row of {row?.Length ?? 0} values; a Jacobian must be square.");
+            Check.Finite(row, "The Jacobian");
+        }
+        k = Math.Min(k, n);
+        if (n < FullBelow || k + 12 >= n) return FromFull(j, k, target, eigenvectors);
+        Factorisation? lu = null;
+        if (target == TopTarget.NearestOne)
+        {
+            var shifted = new double[n * n];
+            for (int r = 0; r < n; r++)
+            {
+                j[r].CopyTo(shifted, r * n);
+                shifted[r * n + r] -= 1;
+            }
+            using var factor = Factorisation.Of(shifted, n);
+            if (factor is null) return FromFull(j, k, target, eigenvectors);   // an eigenvalue at 1 to working precision
+            lu = factor.Managed();
+        }
+        using (lu)
+        {
+            void Apply(double[] x, double[] y)
+            {
+                if (lu is not null) { x.CopyTo(y, 0); lu.Solve(y); }
+                else for (int r = 0; r < n; r++) y[r] = VectorMath.Dot(j[r], x);
+            }
+            var search = new KrylovSchur(n, k, Apply);
+            var (theta, vectors, converged) = search.Run();
+            return Finish(j, theta, vectors, k, target, eigenvectors, converged, search.Uncertainty);
+        }
+    }
+
+    /// <summary>The operator's Ritz values mapped back to J's eigenvalues, certified by J's own residuals.</summary>
+    private static TopEigenResult Finish(double[][] j, Complex[] theta, Complex[][] ritz, int k, TopTarget target, bool eigenvectors, bool converged,
+        Func<int, double> uncertainty)
+    {
+        // The k-th mode and its conjugate stay together: a pair is never split.
+        int count = Math.Min(k, theta.Length);
+        if (count < theta.Length && theta[count - 1].Imaginary != 0 && Complex.Abs(theta[count] - Complex.Conjugate(theta[count - 1])) <= 1e-9 * theta[count - 1].Magnitude)
+            count++;
+        var lambda = theta.Take(count).Select(t => target == TopTarget.NearestOne ? 1 + 1 / t : t).ToArray();
+        var vectors = ritz.Take(count).Select(Unit).ToArray();
+        // A pair's member with the positive imaginary part first, as LAPACK orders them (1 / (lambda - 1) flips its sign).
+        for (int i = 0; i + 1 < count; i++)
+            if (lambda[i].Imaginary < 0 && Complex.Abs(lambda[i + 1] - Complex.Conjugate(lambda[i])) <= 1e-9 * lambda[i].Magnitude)
+            {
+                (lambda[i], lambda[i + 1]) = (lambda[i + 1], lambda[i]);
+                (vectors[i], vectors[i + 1]) = (vectors[i + 1], vectors[i]);
+                i++;
+            }
+        var residuals = new double[count];
+        for (int i = 0; i < count; i++) residuals[i] = Residual(j, lambda[i], vectors[i]);
+        // Mode k is apart from the next candidate when the operator's magnitudes differ by more than their uncertainties.
+        bool separated = count >= theta.Length ||
+            theta[count - 1].Magnitude - theta[count].Magnitude > uncertainty(count - 1) + uncertainty(count) + 1e-10 * theta[count - 1].Magnitude;
+        return new TopEigenResult(lambda, eigenvectors ? vectors : null, residuals, converged, separated);
+    }
+
+    /// <summary>The full decomposition, ordered by the target: for small matrices, and where the LU about 1 is singular.</summary>
+    private static TopEigenResult FromFull(double[][] j, int k, TopTarget target, bool eigenvectors)
+    {
+        var full = Spectrum.FromMatrices(new[] { j }, EigenSort.None, Vectors.Right)[0];
+        var order = Enumerable.Range(0, full.Eigenvalues.Length)
+            .OrderByDescending(i => target == TopTarget.NearestOne ? -Complex.Abs(full.Eigenvalues[i] - 1) : full.Eigenvalues[i].Magnitude).ToArray();
+        // In the operator's terms (its magnitude decides the order), so that pairs and separation are judged as above.
+        var theta = order.Select(i => target == TopTarget.NearestOne ? 1 / (full.Eigenvalues[i] - 1) : full.Eigenvalues[i]).ToArray();
+        var ritz = order.Select(i => full.Eigenvectors![i]).ToArray();
+        return Finish(j, theta, ritz, k, target, eigenvectors, converged: true, _ => 0);
+    }
+
+    private static Complex[] Unit(Complex[] v)
+    {
+        double norm = VectorMath.Norm(v);
+        return v.Select(x => x / norm).ToArray();
+    }
+
+    /// <summary>|J v - lambda v| for a complex v and real J.</summary>
+    private static double Residual(double[][] j, Complex lambda, Complex[] v)
+    {
+        int n = v.Length;
+        var re = v.Select(x => x.Real).ToArray();
+        var im = v.Select(x => x.Imaginary).ToArray();
+        double sum = 0;
+        for (int r = 0; r < n; r++)
+        {
+            var jv = new Complex(VectorMath.Dot(j[r], re), VectorMath.Dot(j[r], im));
+            sum += (jv - lambda * v[r]).Magnitude * (jv - lambda * v[r]).Magnitude;
+        }
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// The Krylov-Schur iteration in real arithmetic: U (n x count, orthonormal columns), B (count x count), b and f with
+    /// A U = U B + f b'. Ritz values are the eigenvalues of B, largest magnitude first; the residual of Ritz pair (theta, s)
+    /// is |f| |b' s|.
+    /// </summary>
+    private sealed class KrylovSchur
+    {
+        private readonly int _n, _k, _m, _keep;
+        private readonly Action<double[], double[]> _apply;
+        private readonly List<double[]> _u = new();
+        private double[,] _b;
+        private double[] _bRow;
+        private double[] _f;
+        private double[] _estimates = Array.Empty<double>();
+        private double _scale = 1;   // the largest coefficient met: the scale of the breakdown test
+
+        public KrylovSchur(int n, int k, Action<double[], double[]> apply)
+        {
+            (_n, _k, _apply) = (n, k, apply);
+            _m = Math.Min(n - 1, Math.Max(2 * k + 20, k + 32));
+            _keep = Math.Min(_m - 8, k + Math.Max(6, (_m - k) / 2));
+            _b = new double[0, 0];
+            _bRow = Array.Empty<double>();
+            _f = new double[n];
+        }
+
+        /// <summary>The error bound of Ritz value i of the last round (its residual estimate), for the separation test.</summary>
+        public double Uncertainty(int i) => i < _estimates.Length ? _estimates[i] : double.PositiveInfinity;
+
+        public (Complex[] Theta, Complex[][] Vectors, bool Converged) Run()
+        {
+            var random = new Random(20261130);
+            var start = new double[_n];
+            for (int i = 0; i < _n; i++) start[i] = FixedPoints.Gaussian(random);
+            Normalise(start);
+            _u.Add(start);
+            _b = new double[_m + 1, _m + 1];
+            var w = new double[_n];
+            _apply(start, w);
+            var h = Orthogonalise(w);
+            _b[0, 0] = h[0];
+            _f = w;
+            _bRow = new double[_m + 1];
+            _bRow[0] = 1;
+            for (int restart = 0; ; restart++)
+            {
+                Extend(random);
+                var (theta, s) = RitzPairs();
+                double beta = Norm(_f);
+                _estimates = s.Select(v => beta * Complex.Abs(Dot(v))).ToArray();
+
+                // Relative to the mode's own magnitude, but not below rounding of the largest one (the operator's scale).
+                bool done = Enumerable.Range(0, Math.Min(_k, theta.Length))
+                    .All(i => _estimates[i] <= Tolerance * Math.Max(theta[i].Magnitude, 1e-3 * theta[0].Magnitude));
+                if (done || restart >= MaxRestarts)
+                    return (theta, s.Take(_k + 2).Select(Lift).ToArray(), done);   // the k wanted, a pair's partner, and the next
+                Truncate(theta, s);
+            }
+        }
+
+        /// <summary>b' s for a complex s (b real).</summary>
+        private Complex Dot(Complex[] s)
+        {
+            Complex sum = 0;
+            for (int i = 0; i < s.Length; i++) sum += _bRow[i] * s[i];
+            return sum;
+        }
+
+        /// <summary>Arnoldi steps until U has m columns: the new vector is f/|f| (or a random one orthogonal to U where f vanished).</summary>
+        private void Extend(Random random)
+        {
+            while (_u.Count < _m)
+            {
+                int c = _u.Count;
+                double beta = Norm(_f);
+                var u = _f;
+                if (!(beta > 1e-12 * _scale))
+                {
+                    // An invariant subspace: the decomposition holds with f = 0; go on from a fresh direction.
+                    beta = 0;
+                    u = new double[_n];
+                    for (int i = 0; i < _n; i++) u[i] = FixedPoints.Gaussian(random);
+                    Orthogonalise(u);
+                }
+                Normalise(u);
+                for (int col = 0; col < c; col++) _b[c, col] = beta * _bRow[col];
+                _u.Add(u);
+                var w = new double[_n];
+                _apply(u, w);
+                var h = Orthogonalise(w);
+                for (int row = 0; row <= c; row++) _b[row, c] = h[row];
+                _scale = Math.Max(_scale, h.Max(Math.Abs));
+                _f = w;
+                Array.Clear(_bRow);
+                _bRow[c] = 1;
+            }
+        }
+
+        /// <summary>Eigenpairs of B, largest magnitude first (unit eigenvectors).</summary>
+        private (Complex[] Theta, Complex[][] S) RitzPairs()
+        {
+            int c = _u.Count;
+            var rows = new double[c][];
+            for (int r = 0; r < c; r++)
+            {
+                rows[r] = new double[c];
+                for (int col = 0; col < c; col++) rows[r][col] = _b[r, col];
+            }
+            var eig = Spectrum.FromMatrices(new[] { rows }, EigenSort.None, Vectors.Right)[0];
+            // Largest first; ties by the imaginary part's sign, so a pair's positive member comes first.
+            var order = Enumerable.Range(0, c).OrderByDescending(i => eig.Eigenvalues[i].Magnitude).ThenByDescending(i => eig.Eigenvalues[i].Imaginary).ToArray();
+            return (order.Select(i => eig.Eigenvalues[i]).ToArray(), order.Select(i => eig.Eigenvectors![i]).ToArray());
+        }
+
+        /// <summary>Keeps the real invariant subspace of B for the first wanted Ritz values (whole pairs): U := U Q, B := Q' B Q, b := Q' b.</summary>
+        private void Truncate(Complex[] theta, Complex[][] s)
+        {
+            int c = _u.Count;
+            var basis = new List<double[]>();
+            for (int i = 0; i < theta.Length && basis.Count < _keep; i++)
+            {
+                if (theta[i].Imaginary < 0) continue;   // the conjugate of one already kept (or about to be)
+                basis.Add(s[i].Select(x => x.Real).ToArray());
+                if (theta[i].Imaginary > 0) basis.Add(s[i].Select(x => x.Imaginary).ToArray());
+            }
+            var q = new List<double[]>();
+            foreach (var v in basis)
+            {
+                var x = (double[])v.Clone();
+                for (int pass = 0; pass < 2; pass++)
+                    foreach (var y in q) { double d = VectorMath.Dot(x, y); for (int i = 0; i < c; i++) x[i] -= d * y[i]; }
+                double norm = VectorMath.Norm(x);
+                if (norm > 1e-10) q.Add(x.Select(e => e / norm).ToArray());
+            }
+            int p = q.Count;
+            var u = new List<double[]>(p);
+            for (int a = 0; a < p; a++)
+            {
+                var v = new double[_n];
+                for (int i = 0; i < c; i++) VectorMath.MultiplyAdd(_u[i], q[a][i], v);
+                u.Add(v);
+            }
+            var bq = new double[c, p];
+            for (int r = 0; r < c; r++)
+                for (int a = 0; a < p; a++)
+                {
+                    double sum = 0;
+                    for (int i = 0; i < c; i++) sum += _b[r, i] * q[a][i];
+                    bq[r, a] = sum;
+                }
+            var b = new double[_m + 1, _m + 1];
+            var bRow = new double[_m + 1];
+            for (int a = 0; a < p; a++)
+            {
+                for (int col = 0; col < p; col++)
+                {
+                    double sum = 0;
+                    for (int i = 0; i < c; i++) sum += q[a][i] * bq[i, col];
+                    b[a, col] = sum;
+                }
+                double t = 0;
+                for (int i = 0; i < c; i++) t += q[a][i] * _bRow[i];
+                bRow[a] = t;
+            }
+            _u.Clear();
+            _u.AddRange(u);
+            (_b, _bRow) = (b, bRow);
+        }
+
+        /// <summary>U s: a Ritz vector of the operator.</summary>
+        private Complex[] Lift(Complex[] s)
+        {
+            var re = new double[_n];
+            var im = new double[_n];
+            for (int i = 0; i < s.Length; i++)
+            {
+                VectorMath.MultiplyAdd(_u[i], s[i].Real, re);
+                VectorMath.MultiplyAdd(_u[i], s[i].Imaginary, im);
+            }
+            return re.Select((x, i) => new Complex(x, im[i])).ToArray();
+        }
+
+        /// <summary>w minus its projection on U, twice (classical Gram-Schmidt with reorthogonalisation); the coefficients.</summary>
+        private double[] Orthogonalise(double[] w)
+        {
+            var h = new double[_u.Count];
+            for (int pass = 0; pass < 2; pass++)
+            {
+                var d = new double[_u.Count];
+                for (int i = 0; i < _u.Count; i++) d[i] = VectorMath.Dot(_u[i], w);
+                for (int i = 0; i < _u.Count; i++) { VectorMath.MultiplyAdd(_u[i], -d[i], w); h[i] += d[i]; }
+            }
+            return h;
+        }
+
+        private static double Norm(double[] v) => VectorMath.Norm(v);
+
+        private static void Normalise(double[] v)
+        {
+            double norm = VectorMath.Norm(v);
+            for (int i = 0; i < v.Length; i++) v[i] /= norm;
+        }
+    }
+}

@@ -1,0 +1,133 @@
+# Get-RnnEigen -Top: the modes nearest 1 and the largest, by a partial decomposition, against numpy's full eigvals of
+# PyTorch autograd Jacobians (tests/fixtures/generate_topmodes.py), and matrices whose spectra are known in closed form.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $script:Dir = Join-Path $script:Fixtures 'topmodes'
+    $script:Expected = Get-Content (Join-Path $Dir 'expected.json') -Raw | ConvertFrom-Json -AsHashtable
+    function script:Complex($pair) { [Numerics.Complex]::new($pair[0], $pair[1]) }
+    function script:Distance([Numerics.Complex] $a, [Numerics.Complex] $b) { [math]::Sqrt(($a.Real - $b.Real) * ($a.Real - $b.Real) + ($a.Imaginary - $b.Imaginary) * ($a.Imaginary - $b.Imaginary)) }
+    # A symmetric matrix Q diag(d) Q' (Q orthogonal from a seeded QR): its eigenvalues are d, its eigenvectors Q's columns.
+    function script:Symmetric([double[]] $d, [int] $seed) {
+        $n = $d.Count
+        $r = [Random]::new($seed)
+        $q = [double[][]](1..$n | ForEach-Object { , [double[]](1..$n | ForEach-Object { $r.NextDouble() - 0.5 }) })
+        for ($i = 0; $i -lt $n; $i++) {   # Gram-Schmidt on the columns, twice
+            for ($pass = 0; $pass -lt 2; $pass++) {
+                for ($k = 0; $k -lt $i; $k++) {
+                    $dot = 0.0; for ($t = 0; $t -lt $n; $t++) { $dot += $q[$t][$i] * $q[$t][$k] }
+                    for ($t = 0; $t -lt $n; $t++) { $q[$t][$i] -= $dot * $q[$t][$k] }
+                }
+            }
+            $norm = 0.0; for ($t = 0; $t -lt $n; $t++) { $norm += $q[$t][$i] * $q[$t][$i] }
+            $norm = [math]::Sqrt($norm); for ($t = 0; $t -lt $n; $t++) { $q[$t][$i] /= $norm }
+        }
+        [double[][]](0..($n - 1) | ForEach-Object { $a = $_; , [double[]](0..($n - 1) | ForEach-Object { $b = $_; $s = 0.0; for ($k = 0; $k -lt $n; $k++) { $s += $q[$a][$k] * $d[$k] * $q[$b][$k] }; $s }) })
+    }
+    function script:AsJacobian([double[][]] $j) {
+        [RnnLinearization.RnnJacobian]@{ Index = 0; State = [double[]]::new($j.Count); StateJacobian = $j; InputJacobian = [double[][]](1..$j.Count | ForEach-Object { , [double[]](0) }) }
+    }
+}
+
+Describe 'Get-RnnEigen -Top against numpy''s full decomposition (<Name>)' -ForEach @(@{ Name = 'rnn_i3_h96' }, @{ Name = 'gru_i2_h40_2layers' }) {
+    BeforeAll {
+        $script:Network = $Expected.networks | Where-Object { $_.name -eq $Name }
+        $script:M = Import-RnnModel (Join-Path $Dir $Network.model) -WarningAction SilentlyContinue
+    }
+
+    It 'finds the <K> modes nearest 1, each within 1e-10 of numpy''s, certified by residuals below 1e-10' -ForEach @(@{ K = 1 }, @{ K = 6 }, @{ K = 12 }) {
+        foreach ($case in $Network.cases) {
+            $all = $case.eigenvalues | ForEach-Object { Complex $_ } | Sort-Object { Distance $_ ([Numerics.Complex]::One) }
+            $top = Get-RnnEigen -Model $M -State ([double[]]$case.state) -Input ([double[]]$case.input) -Top $K
+            $top.Target | Should -Be 'NearestOne'
+            $top.Converged | Should -BeTrue
+            $top.Eigenvalues.Count | Should -BeIn @($K, ($K + 1)) -Because 'a complex pair is never split'
+            $c = $top.Eigenvalues.Count
+            for ($i = 0; $i -lt $c; $i++) {
+                # As sets: numpy orders a pair's members either way.
+                ($top.Eigenvalues | ForEach-Object { Distance $_ $all[$i] } | Measure-Object -Minimum).Minimum | Should -BeLessThan 1e-10 -Because "numpy's mode $i nearest 1 ($($all[$i])) is found"
+                [math]::Abs((Distance $top.Eigenvalues[$i] ([Numerics.Complex]::One)) - (Distance $all[$i] ([Numerics.Complex]::One))) | Should -BeLessThan 1e-10 -Because 'in order, nearest 1 first'
+                $top.Residuals[$i] | Should -BeLessThan 1e-10
+            }
+            $gap = (Distance $all[$c] ([Numerics.Complex]::One)) - (Distance $all[$c - 1] ([Numerics.Complex]::One))
+            if ($gap -gt 1e-6) { $top.Separated | Should -BeTrue -Because "numpy's next mode is $gap farther from 1" }
+        }
+    }
+
+    It 'finds the 5 largest with -ByMagnitude, with the spectral radius' {
+        foreach ($case in $Network.cases) {
+            $all = $case.eigenvalues | ForEach-Object { Complex $_ } | Sort-Object { - $_.Magnitude }
+            $top = Get-RnnEigen -Model $M -State ([double[]]$case.state) -Input ([double[]]$case.input) -Top 5 -ByMagnitude
+            $top.Target | Should -Be 'Magnitude'
+            for ($i = 0; $i -lt $top.Eigenvalues.Count; $i++) {
+                $top.Eigenvalues[$i].Magnitude | Should -BeGreaterOrEqual ($all[$top.Eigenvalues.Count].Magnitude - 1e-10)
+                ($all | ForEach-Object { Distance $_ $top.Eigenvalues[$i] } | Measure-Object -Minimum).Minimum | Should -BeLessThan 1e-10
+            }
+            [math]::Abs($top.SpectralRadius - $all[0].Magnitude) | Should -BeLessThan 1e-10
+        }
+    }
+
+    It 'gives unit eigenvectors with J v = lambda v, as the residuals say' {
+        $case = $Network.cases[0]
+        $j = (Get-RnnJacobian -Model $M -State ([double[]]$case.state) -Input ([double[]]$case.input)).StateJacobian
+        $top = Get-RnnEigen -Model $M -State ([double[]]$case.state) -Input ([double[]]$case.input) -Top 4
+        for ($i = 0; $i -lt $top.Eigenvalues.Count; $i++) {
+            $v = $top.Eigenvectors[$i]
+            $l = $top.Eigenvalues[$i]
+            $norm = 0.0; $res = 0.0
+            for ($r = 0; $r -lt $v.Count; $r++) {
+                $norm += $v[$r].Magnitude * $v[$r].Magnitude
+                $jv = [Numerics.Complex]::Zero
+                for ($c = 0; $c -lt $v.Count; $c++) { $jv += $j[$r][$c] * $v[$c] }
+                $d = $jv - $l * $v[$r]
+                $res += $d.Magnitude * $d.Magnitude
+            }
+            [math]::Abs($norm - 1) | Should -BeLessThan 1e-12
+            [math]::Sqrt($res) | Should -BeLessThan 1e-10
+        }
+    }
+}
+
+Describe 'Get-RnnEigen -Top on spectra known in closed form' {
+    It 'says mode k is not separated when the next is as near 1 (0.9 and 1.1), and separated when both are taken' {
+        $d = [double[]](@(0.9, 1.1) + (1..62 | ForEach-Object { 0.5 * [math]::Sin($_) }))
+        $j = AsJacobian (Symmetric $d 5)
+        $one = $j | Get-RnnEigen -Top 1
+        $one.Eigenvalues.Count | Should -Be 1
+        [math]::Abs([math]::Abs($one.Eigenvalues[0].Real - 1) - 0.1) | Should -BeLessThan 1e-10
+        $one.Separated | Should -BeFalse -Because '0.9 and 1.1 are both 0.1 from 1: which is "the nearest" is not well posed'
+        $two = $j | Get-RnnEigen -Top 2
+        ($two.Eigenvalues | ForEach-Object Real | Sort-Object | ForEach-Object { [math]::Round($_, 10) }) | Should -Be @(0.9, 1.1)
+        $two.Separated | Should -BeTrue
+    }
+
+    It 'keeps a complex pair whole: -Top 1 gives both members when a pair is nearest 1' {
+        # A rotation by 0.2 rad scaled by 0.97 in one plane (the pair 0.97 e^(+-0.2i)), the rest well inside.
+        $n = 60
+        $rows = [double[][]](0..($n - 1) | ForEach-Object { , [double[]]::new($n) })
+        $rows[0][0] = 0.97 * [math]::Cos(0.2); $rows[0][1] = -0.97 * [math]::Sin(0.2)
+        $rows[1][0] = 0.97 * [math]::Sin(0.2); $rows[1][1] = 0.97 * [math]::Cos(0.2)
+        for ($i = 2; $i -lt $n; $i++) { $rows[$i][$i] = 0.3 * [math]::Cos($i); if ($i -lt $n - 1) { $rows[$i][$i + 1] = 0.1 } }
+        $top = AsJacobian $rows | Get-RnnEigen -Top 1
+        $top.Eigenvalues.Count | Should -Be 2
+        $top.Eigenvalues[0].Imaginary | Should -BeGreaterThan 0 -Because 'the positive member first, as LAPACK orders a pair'
+        [math]::Abs($top.Eigenvalues[0].Magnitude - 0.97) | Should -BeLessThan 1e-12
+        [math]::Abs($top.Eigenvalues[0].Phase - 0.2) | Should -BeLessThan 1e-12
+        $top.Eigenvalues[1].Imaginary | Should -Be (-$top.Eigenvalues[0].Imaginary)
+    }
+
+    It 'gives the time constants of the top modes with -PerMode' {
+        $d = [double[]](@(0.99, 0.95) + (1..48 | ForEach-Object { 0.4 * [math]::Cos($_) }))
+        $modes = AsJacobian (Symmetric $d 9) | Get-RnnEigen -Top 2 -PerMode
+        $modes.Count | Should -Be 2
+        [math]::Abs($modes[0].TimeConstant - (-1 / [math]::Log(0.99))) | Should -BeLessThan 1e-6
+        [math]::Abs($modes[1].TimeConstant - (-1 / [math]::Log(0.95))) | Should -BeLessThan 1e-6
+    }
+
+    It 'refuses <Case> (<Id>)' -ForEach @(
+        @{ Case = '-ByMagnitude without -Top'; Id = 'ConflictingParameters'; Extra = @{ ByMagnitude = $true } }
+        @{ Case = '-Top with -LeftEigenvectors'; Id = 'ConflictingParameters'; Extra = @{ Top = 2; LeftEigenvectors = $true } }
+    ) {
+        $m = New-RnnModel -InputSize 1 -HiddenSize 4 -Seed 1
+        { Get-RnnEigen -Model $m -State ([double[]](0, 0, 0, 0)) @Extra -ErrorAction Stop } | Should -Throw -ErrorId "$Id,RnnLinearization.GetRnnEigenCommand"
+    }
+}
