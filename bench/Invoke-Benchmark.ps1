@@ -7,7 +7,8 @@
     core API (CoreTimer.cs) and its cmdlets (module imported, as a user runs them) on the same files, then the
     pipeline, memory and import-time workloads, then the fixed-point rows (Invoke-FixedPointBenchmark.ps1) and the
     Lyapunov rows (Invoke-LyapunovBenchmark.ps1), and the rows of selection vectors, the fixed-point graph and
-    continuation (Invoke-DynamicsBenchmark.ps1), and how long Stop takes (Invoke-StopBenchmark.ps1). Threads are set to the same count on every side. Prints a table
+    continuation (Invoke-DynamicsBenchmark.ps1), -Top against the full decomposition and LAPACK
+    (Invoke-TopModesBenchmark.ps1), and how long Stop takes (Invoke-StopBenchmark.ps1). Threads are set to the same count on every side. Prints a table
     of per-state times and ratios and writes out/bench/bench.json. Ratios are measured in this one run.
 #>
 param(
@@ -182,6 +183,9 @@ $lyapunov = & (Join-Path $PSScriptRoot 'Invoke-LyapunovBenchmark.ps1') -ModulePa
 Write-Host 'Selection vectors, the fixed-point graph and continuation against numpy (bench/Invoke-DynamicsBenchmark.ps1)...' -ForegroundColor Cyan
 $dynamics = & (Join-Path $PSScriptRoot 'Invoke-DynamicsBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir
 
+Write-Host 'Spectra at scale: -Top 10 against the full decomposition and bare LAPACK (bench/Invoke-TopModesBenchmark.ps1)...' -ForegroundColor Cyan
+$topModes = & (Join-Path $PSScriptRoot 'Invoke-TopModesBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir -WarningAction SilentlyContinue
+
 Write-Host 'Stop (what Ctrl+C does) from long work at hidden 1,024 (bench/Invoke-StopBenchmark.ps1)...' -ForegroundColor Cyan
 $stops = & (Join-Path $PSScriptRoot 'Invoke-StopBenchmark.ps1') -ModulePath $ModulePath
 
@@ -197,6 +201,7 @@ $summary = [ordered]@{
     FixedPoints = $fixedPointRows
     Lyapunov = $lyapunov
     Dynamics = $dynamics
+    TopModes = $topModes
     Stop = $stops
 }
 # Written beside and moved into place, as the module writes its files: an interrupted run leaves the last report whole.
