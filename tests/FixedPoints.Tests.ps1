@@ -141,6 +141,34 @@ Describe 'Fixed points in closed form' {
     }
 }
 
+Describe 'Memories no start reached, on a cube of them (tests/fixtures/generate_cube.py)' {
+    BeforeAll {
+        $script:Cube = Import-RnnModel (Join-Path $script:Fixtures 'cube/cube3.pt')
+        $script:CubeExpected = Get-Content (Join-Path $script:Fixtures 'cube/expected.json') -Raw | ConvertFrom-Json
+        # Starts near six of the eight corners: none near (x*, x*, x*) or (-x*, -x*, -x*).
+        $script:CubeStarts = [double[][]]@(@(0.9, 0.9, -0.9), @(0.9, -0.9, 0.9), @(-0.9, 0.9, 0.9), @(-0.9, -0.9, 0.9), @(-0.9, 0.9, -0.9), @(0.9, -0.9, -0.9))
+    }
+
+    It 'finds the two corners A + B - C completes, and then all 27 fixed points, each where the closed form puts it' {
+        $points = @(Find-RnnFixedPoint -Model $Cube -InitialState $CubeStarts)
+        $points.Count | Should -Be $CubeExpected.fixed_points
+        $stable = @($points | Where-Object Kind -eq Stable)
+        $stable.Count | Should -Be 8
+        foreach ($corner in $CubeExpected.corners) {
+            ($stable | ForEach-Object { $p = $_; (0..2 | ForEach-Object { [math]::Abs($p.State[$_] - $corner[$_]) } | Measure-Object -Maximum).Maximum } | Measure-Object -Minimum).Minimum |
+                Should -BeLessThan 1e-12 -Because "corner ($($corner -join ', ')) is a memory"
+        }
+        # Every point's coordinates are -x*, 0 or x*; its index is the number of zeros.
+        foreach ($p in $points) {
+            $zeros = @($p.State | Where-Object { [math]::Abs($_) -lt 1e-12 }).Count
+            @($p.State | Where-Object { [math]::Abs([math]::Abs($_) - $CubeExpected.x_star) -lt 1e-12 }).Count | Should -Be (3 - $zeros)
+            $p.UnstableCount | Should -Be $zeros
+        }
+        $without = @(Find-RnnFixedPoint -Model $Cube -InitialState $CubeStarts -NoProbes)
+        @($without | Where-Object Kind -eq Stable).Count | Should -Be 6 -Because 'the starts reach six corners alone'
+    }
+}
+
 Describe 'An honest account of every start' {
     BeforeAll {
         # h' = relu(2h + 1): q = 1/2 (relu(2h + 1) - h)^2 falls towards the kink at h = -1/2 from both sides, where
@@ -343,6 +371,40 @@ Describe 'Fixed points and flow fields: errors' {
         $errs[0].FullyQualifiedErrorId | Should -Be 'StateLengthMismatch,RnnLinearization.FindRnnFixedPointCommand'
         $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
         @($found).Count | Should -BeGreaterThan 0
+    }
+
+    It 'says none of the piped states could be used, rather than that none were piped' {
+        { @([double[]](1, 2), [double[]](3, 4)) | ForEach-Object { [pscustomobject]@{ State = $_ } } | Find-RnnFixedPoint -Model $m -ErrorAction SilentlyContinue -ErrorVariable e } |
+            Should -Throw -ErrorId 'NoInitialStates,RnnLinearization.FindRnnFixedPointCommand' -ExpectedMessage '*None of the 2 piped state(s)*'
+    }
+
+    It 'reports a piped object without a State (InputObjectHasNoState)' {
+        $errs = $null
+        $found = @([pscustomobject]@{ State = [double[]](0.1, 0.2, 0.3) }, 'not a state') | Find-RnnFixedPoint -Model $m -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs[0].FullyQualifiedErrorId | Should -Be 'InputObjectHasNoState,RnnLinearization.FindRnnFixedPointCommand'
+        @($found).Count | Should -BeGreaterThan 0
+    }
+
+    It 'warns when every piped state carries one input other than -Input, and not for a driven trajectory' {
+        $held = 1..5 | ForEach-Object { [pscustomobject]@{ State = [double[]]((0.1 * $_), 0, 0); Input = [double[]](0, 1) } }
+        $null = $held | Find-RnnFixedPoint -Model $m -WarningVariable w -WarningAction SilentlyContinue
+        "$w" | Should -BeLike '*All 5 piped states carry the input (0, 1), but the search runs at -Input (0, 0)*-Input 0,1*'
+        $null = $held | Find-RnnFixedPoint -Model $m -Input 0, 1 -WarningVariable same -WarningAction SilentlyContinue
+        "$same" | Should -Not -BeLike '*piped states carry*'
+        $driven = 1..5 | ForEach-Object { [pscustomobject]@{ State = [double[]]((0.1 * $_), 0, 0); Input = [double[]](0, (0.5 * ($_ % 2))) } }
+        $null = $driven | Find-RnnFixedPoint -Model $m -WarningVariable varied -WarningAction SilentlyContinue
+        "$varied" | Should -Not -BeLike '*piped states carry*' -Because 'states met under varying inputs are only starts'
+    }
+
+    It 'says so when a shard holds no starts' {
+        $found = Find-RnnFixedPoint -Model $m -InitialState @(, [double[]](0, 0, 0)) -Shard 1 -ShardCount 2 -WarningVariable w -WarningAction SilentlyContinue
+        @($found).Count | Should -Be 0
+        "$w" | Should -BeLike '*Shard 1 of 2 holds no starts*'
+    }
+
+    It 'names the missing cell vector when an LSTM start holds h alone' {
+        $lstm = New-RnnModel -Architecture Lstm -InputSize 1 -HiddenSize 3 -Seed 1
+        { Find-RnnFixedPoint -Model $lstm -InitialState @(, [double[]](0, 0, 0)) -ErrorAction Stop } | Should -Throw -ExpectedMessage "*an LSTM's h alone*"
     }
 
     It 'refuses an input of the wrong length' {

@@ -70,6 +70,48 @@ Describe 'Import-RnnState reads inputs, indices and paths' {
     }
 }
 
+Describe 'State files as people write them' {
+    It 'reads back the States of an Export-RnnResult file, with their Index and Input' {
+        $m = New-RnnModel -InputSize 2 -HiddenSize 4 -Seed 2
+        $traj = Get-RnnTrajectory -Model $m -InputSequence ([double[][]]@(@(0.1, 0.2), @(0.3, -0.1), @(0, 0.5)))
+        $file = Join-Path $TestDrive 'traj.npz'
+        $traj | Export-RnnResult $file -WarningAction SilentlyContinue
+        $back = @(Import-RnnState $file)
+        $back.Count | Should -Be 3
+        for ($k = 0; $k -lt 3; $k++) {
+            $back[$k].State | Should -Be $traj[$k].State
+            $back[$k].Input | Should -Be $traj[$k].Input
+            $back[$k].Index | Should -Be $traj[$k].Index
+        }
+    }
+
+    It 'reads the header np.savetxt writes ("# index,h0,h1")' {
+        $file = Join-Path $TestDrive 'savetxt.csv'
+        Set-Content $file "# index,h0,h1`n7,0.5,-0.25`n8,1,2"
+        $rows = @(Import-RnnState $file)
+        $rows.Index | Should -Be @(7, 8)
+        $rows[0].State | Should -Be @(0.5, -0.25)
+    }
+
+    It 'says which columns were taken as inputs when a header leaves no state column' {
+        $file = Join-Path $TestDrive 'xcolumns.csv'
+        Set-Content $file "x0,x1,x2`n1,2,3"
+        { Import-RnnState $file -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidStateFile*' -ExpectedMessage '*names no state column*h0, h1*'
+    }
+
+    It 'names a leaky network''s state h, as every state (x0, x1, ... name inputs in state files)' {
+        (New-RnnModel -Architecture LeakyRnn -Alpha 0.5 -InputSize 1 -HiddenSize 5 -Seed 1).StateLayout | Should -Be 'h [0, 5)'
+    }
+
+    It 'refuses bare values in Export-RnnResult (NotAResult)' {
+        $errs = $null
+        # Each bare value is refused; with nothing left to write, the command then ends with NoResultsToWrite.
+        { 'a', 'b' | Export-RnnResult (Join-Path $TestDrive 'strings.npz') -ErrorVariable script:errs -ErrorAction SilentlyContinue } | Should -Throw -ErrorId 'NoResultsToWrite*'
+        $script:errs[0].FullyQualifiedErrorId | Should -Be 'NotAResult,RnnLinearization.ExportRnnResultCommand'
+        Test-Path (Join-Path $TestDrive 'strings.npz') | Should -BeFalse
+    }
+}
+
 Describe 'Export-RnnState writes what Import-RnnState reads, exactly' {
     BeforeAll {
         $m = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt')

@@ -24,13 +24,13 @@ public static class Check
         }
     }
 
-    public static void State(RnnModel model, double[]? state)
+    public static void State(RnnModel model, double[]? state, string what = "The state")
     {
         if (model.HasCellState && state is not null && state.Length == model.HiddenSize * model.NumLayers)
             throw new RnnException("StateLengthMismatch", RnnErrorKind.InvalidArgument,
-                $"The state has {state.Length} values, an LSTM's h alone; the state of an LSTM is [h; c] per layer ({model.StateSize} values: " +
+                $"{what} has {state.Length} values, an LSTM's h alone; the state of an LSTM is [h; c] per layer ({model.StateSize} values: " +
                 $"{model.StateLayout}). Append the cell vector c.");
-        Vector(state, model.StateSize, "The state", "StateLengthMismatch");
+        Vector(state, model.StateSize, what, "StateLengthMismatch");
     }
 
     public static void Input(RnnModel model, double[]? input) =>

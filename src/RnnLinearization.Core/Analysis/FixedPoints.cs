@@ -84,6 +84,47 @@ public static class FixedPoints
     private static (FixedPoint[] Points, int Probes, int Found) Probe(RnnModel model, double[] input, IReadOnlyList<double[]> starts,
         FixedPoint[] points, FixedPointOptions options, Action<FixedPointProgress>? progress, CancellationToken cancel)
     {
+        int probes = 0, found = 0;
+        // Corners first. Where memories sit at the corners of a cube (a flip-flop's: one per pattern of bits), a corner
+        // that no start reached is A + B - C for three that were: C and two of its nearest memories, a face's fourth
+        // corner. Measured on two public flip-flops from trajectory starts: the two corners (1,1,1) and (-1,-1,-1), which
+        // the toolkits' Adam finds, and then, by the midpoints below, the saddles beside them. Two rounds, as new corners
+        // complete more faces.
+        for (int round = 0; round < 2; round++)
+        {
+            int stableBefore = points.Count(p => p.Kind == FixedPointKind.Stable);
+            var (more, tried, added) = Completions(model, input, starts, points, options, progress, cancel);
+            (points, probes, found) = (more, probes + tried, found + added);
+            if (points.Count(p => p.Kind == FixedPointKind.Stable) == stableBefore) break;   // no new corner: no new face
+        }
+        var (withSaddles, middleProbes, middleFound) = Midpoints(model, input, starts, points, options, progress, cancel);
+        return (withSaddles, probes + middleProbes, found + middleFound);
+    }
+
+    /// <summary>The face completions A + B - C (C and two of its four nearest stable points) not already a known point.</summary>
+    private static (FixedPoint[] Points, int Probes, int Found) Completions(RnnModel model, double[] input, IReadOnlyList<double[]> starts,
+        FixedPoint[] points, FixedPointOptions options, Action<FixedPointProgress>? progress, CancellationToken cancel)
+    {
+        var stable = points.Where(p => p.Kind == FixedPointKind.Stable).Select(p => p.State).ToList();
+        var candidates = new List<double[]>();
+        foreach (var c in stable)
+        {
+            var near = stable.Where(x => !ReferenceEquals(x, c)).OrderBy(x => VectorMath.Distance(x, c)).Take(4).ToList();
+            for (int a = 0; a < near.Count; a++)
+                for (int b = a + 1; b < near.Count; b++)
+                {
+                    var corner = near[a].Select((v, i) => v + near[b][i] - c[i]).ToArray();
+                    if (!points.Any(p => Within(p.State, corner, options.UniqueTolerance)) && !candidates.Any(x => Within(x, corner, options.UniqueTolerance)))
+                        candidates.Add(corner);
+                }
+        }
+        return Fresh(model, input, starts, points, candidates.Take(MaxProbes).ToList(), options, progress, cancel);
+    }
+
+    /// <summary>The midpoints of pairs of stable points (the nearest pairs first), where saddles sit.</summary>
+    private static (FixedPoint[] Points, int Probes, int Found) Midpoints(RnnModel model, double[] input, IReadOnlyList<double[]> starts,
+        FixedPoint[] points, FixedPointOptions options, Action<FixedPointProgress>? progress, CancellationToken cancel)
+    {
         var stable = points.Where(p => p.Kind == FixedPointKind.Stable).ToList();
         var pairs = new List<(double Distance, double[] Middle)>();
         for (int i = 0; i < stable.Count; i++)
@@ -91,13 +132,21 @@ public static class FixedPoints
                 pairs.Add((VectorMath.Distance(stable[i].State, stable[j].State), stable[i].State.Zip(stable[j].State, (a, b) => 0.5 * (a + b)).ToArray()));
         if (pairs.Count == 0) return (points, 0, 0);
         var middles = pairs.OrderBy(p => p.Distance).Take(MaxProbes).Select(p => p.Middle).ToList();
-        var searches = Search(model, input, middles, options, progress, cancel);
+        return Fresh(model, input, starts, points, middles, options, progress, cancel);
+    }
+
+    /// <summary>Searches from the probes and adds the points they find that are new (StartCount 0, FirstStart -1).</summary>
+    private static (FixedPoint[] Points, int Probes, int Found) Fresh(RnnModel model, double[] input, IReadOnlyList<double[]> starts,
+        FixedPoint[] points, List<double[]> probes, FixedPointOptions options, Action<FixedPointProgress>? progress, CancellationToken cancel)
+    {
+        if (probes.Count == 0) return (points, 0, 0);
+        var searches = Search(model, input, probes, options, progress, cancel);
         var fresh = Filter(searches, starts, options)
             .Where(k => !points.Any(p => Within(p.State, k.Point.State, options.UniqueTolerance)))
             .Select(k => (k.Point with { Start = -1 }, 0)).ToList();
-        if (fresh.Count == 0) return (points, middles.Count, 0);
+        if (fresh.Count == 0) return (points, probes.Count, 0);
         var all = points.Concat(Describe(model, input, fresh, options, cancel)).OrderBy(f => f.Kind).ThenBy(f => f.FirstStart < 0 ? int.MaxValue : f.FirstStart).ToArray();
-        return (all, middles.Count, fresh.Count);
+        return (all, probes.Count, fresh.Count);
     }
 
     /// <summary>Runs the search from every start; one result per start, in order, each with its outcome.</summary>
@@ -106,7 +155,7 @@ public static class FixedPoints
     {
         Check.Input(model, input);
         for (int i = 0; i < starts.Count; i++)
-            Check.Vector(starts[i], model.StateSize, $"Initial state {i}", "StateLengthMismatch");
+            Check.State(model, starts[i], $"Initial state {i}");
         if (options.Iterations < 1)
             throw new RnnException("InvalidIterations", RnnErrorKind.InvalidArgument, $"MaxIterations must be at least 1, not {options.Iterations}.");
         if (!(options.TolQ >= 0) || !(options.TolGrad >= 0) || !(options.LearningRate > 0) || !(options.LearningRateFactor is > 0 and < 1))

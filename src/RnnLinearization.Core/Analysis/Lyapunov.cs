@@ -151,7 +151,7 @@ public static class Lyapunov
             throw new RnnException("InputCountMismatch", RnnErrorKind.InvalidArgument, $"{initialStates.Count} trajectories but inputs for {inputs.Count}.");
         for (int k = 0; k < initialStates.Count; k++)
         {
-            Core.Check.Vector(initialStates[k], model.StateSize, $"Initial state {k}", "StateLengthMismatch");
+            Core.Check.State(model, initialStates[k], $"Initial state {k}");
             if (inputs[k].Count == 0) throw new RnnException("EmptyInputSequence", RnnErrorKind.InvalidArgument, $"Trajectory {k} has no input.");
             for (int t = 0; t < inputs[k].Count; t++)
                 Core.Check.Vector(inputs[k][t], model.InputSize, $"Input {t} of trajectory {k}", "InputLengthMismatch");

@@ -44,7 +44,7 @@ public readonly record struct Shard(int Index, int Count)
 /// Reads states, one per row, from .csv, .npy, .npz or .json files (chosen by extension). CSV: a header row names
 /// the columns: "index" is the row's Index, names starting with "input" (or x0, u0, ...) are the input, every other
 /// column is the state; without a header every column is the state. NPZ: arrays "states" [N, S], optional "inputs"
-/// [N, I] and "index" [N] (int64). JSON: an array of number arrays or of objects with State (and Input, Index), or one
+/// [N, I] and "index" [N] (int64), or Export-RnnResult's State, Input and Index. JSON: an array of number arrays or of objects with State (and Input, Index), or one
 /// such object.
 /// </summary>
 public static class StateReader
@@ -115,7 +115,8 @@ public static class StateReader
             if (first)
             {
                 first = false;
-                if (Parse(line) is null) { header = line.Split(',').Select(f => f.Trim().Trim('"').ToLowerInvariant()).ToArray(); continue; }
+                // np.savetxt(..., header=...) writes "# " before the names (comments='# '): not part of the first name.
+                if (Parse(line) is null) { header = line.TrimStart().TrimStart('#').Split(',').Select(f => f.Trim().Trim('"').ToLowerInvariant()).ToArray(); continue; }
             }
             if (shard.Count == 1) break;   // the whole file: no need to count
             rows++;
@@ -136,7 +137,10 @@ public static class StateReader
             if (width >= 0 && values.Length != width)
                 throw Bad(path, $"line {lineNumber} has {values.Length} columns; {(header is null ? "the first row" : "the header")} has {width}.");
             width = values.Length;
-            result.Add(Numbered(header is null ? new StateRecord(values, null) : Split(values, header), row));
+            var record = header is null ? new StateRecord(values, null) : Split(values, header);
+            if (record.State.Length == 0)
+                throw Bad(path, $"its header names no state column: 'index' is the row's Index, and names starting with 'input' or like x0, x_0, u0 are inputs ({string.Join(", ", header!.Take(4))}{(header!.Length > 4 ? ", ..." : "")}). Name the state's columns h0, h1, ... or state_0, state_1, ....");
+            result.Add(Numbered(record, row));
             row++;
         }
         if (row == 0) throw Empty(path);
@@ -189,7 +193,10 @@ public static class StateReader
     private static List<StateRecord> ReadNpz(string path, Shard shard)
     {
         using var zip = Npy.OpenNpz(path);
-        var statesEntry = zip.GetEntry("states.npy")
+        // np.savez(path, states=..., inputs=..., index=...), or Export-RnnResult's columns State, Input and Index.
+        var (statesName, inputsName, indexName) = zip.GetEntry("states.npy") is null && zip.GetEntry("State.npy") is not null
+            ? ("State", "Input", "Index") : ("states", "inputs", "index");
+        var statesEntry = zip.GetEntry(statesName + ".npy")
             ?? throw Bad(path, $"it has no array 'states' (it has {string.Join(", ", zip.Entries.Select(e => e.Name))}); save with np.savez(path, states=..., inputs=...).");
         long rows;
         using (var stream = statesEntry.Open()) rows = Npy.ReadHeader(stream, statesEntry.Length, $"{path} (states)", Bad).Rows;
@@ -200,13 +207,13 @@ public static class StateReader
             if (entry is null) return null;
             using var stream = entry.Open();
             var info = Npy.ReadHeader(stream, entry.Length, $"{path} ({name})", Bad, integers);
-            if (name == "index" && info.Shape.Length == 1) info = info with { Shape = new[] { info.Shape[0], 1L } };   // [N]: one value per row
+            if (name == indexName && info.Shape.Length == 1) info = info with { Shape = new[] { info.Shape[0], 1L } };   // [N]: one value per row
             if (info.Rows != rows) throw Bad(path, $"it has {rows} states but {info.Rows} {name}; give one per state.");
             return Rows(Npy.ReadRows(stream, info, first, end, $"{path} ({name})", Bad), info.Columns);
         }
-        var states = Array("states")!;
-        var inputs = Array("inputs");
-        var index = Array("index", integers: true);
+        var states = Array(statesName)!;
+        var inputs = Array(inputsName);
+        var index = Array(indexName, integers: true);
         return states.Select((r, k) => new StateRecord(r, inputs?[k], index is null ? first + k : (long)index[k][0]) { Row = first + k }).ToList();
     }
 

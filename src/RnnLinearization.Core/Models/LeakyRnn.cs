@@ -31,7 +31,9 @@ public sealed class LeakyRnn : RnnModel
 
     protected override IEnumerable<(string Name, int Start, int Length)> StateParts()
     {
-        yield return ("x", 0, StateSize);
+        // "h", as every state in the module (State, F(h, u)); in mRNN's own notation above it is x, but x0, x1, ...
+        // name inputs in state files.
+        yield return ("h", 0, StateSize);
     }
 
     /// <summary>dt / tau: the fraction of the way to the target rate taken in one step.</summary>

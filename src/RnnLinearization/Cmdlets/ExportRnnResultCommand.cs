@@ -44,6 +44,13 @@ public sealed class ExportRnnResultCommand : RnnCmdlet
     protected override void ProcessRecord()
     {
         if (_writer is null) return;
+        if (InputObject.BaseObject is string or ValueType or Array)
+        {
+            // A bare value's only properties are its own (a string's Length): nothing a result file is for.
+            WriteError(Record(new RnnException("NotAResult", RnnErrorKind.InvalidArgument,
+                $"A bare {InputObject.BaseObject.GetType().Name} is not a result: Export-RnnResult writes objects with properties (the module's results, or your own [pscustomobject]s)."), InputObject));
+            return;
+        }
         var type = InputObject.BaseObject.GetType().FullName;
         if (_type is null)
         {

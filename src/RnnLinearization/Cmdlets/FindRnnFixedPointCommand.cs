@@ -97,12 +97,16 @@ public sealed class FindRnnFixedPointCommand : StartingStatesCmdlet
     protected override void EndProcessing()
     {
         var input = Input ?? new double[Model.InputSize];
+        WarnIfPipedInputsDiffer(input, "the search");
         Terminating(() => { Check.Input(Model, input); return 0; }, Input);
+        if (StartingStates.Count == 0 && PipedCount > 0)
+            ThrowTerminatingError(Record(new RnnException("NoInitialStates", RnnErrorKind.InvalidArgument,
+                $"None of the {PipedCount} piped state(s) could be used (see the errors above)."), null));
         var starts = Terminating(() => FixedPoints.Starts(StartingStates, Count, Noise, Seed), Model);
         var (offset, count) = Terminating(() => Slice(ref starts), Model);
         if (count == 0)
         {
-            WriteVerbose($"Shard {Shard} of {ShardCount} holds no starts (there are fewer starts than shards).");
+            WriteWarning($"Shard {Shard} of {ShardCount} holds no starts (there are fewer starts than shards): nothing to search.");
             return;
         }
         var options = new FixedPointOptions

@@ -82,6 +82,7 @@ public sealed class GetRnnLyapunovSpectrumCommand : StartingStatesCmdlet
                 PipedCount == 0
                     ? "Nothing was piped in, so there is no state to start from: the command before gave no results. Pipe states, give -InitialState, or run the command alone to start from a random state (-Seed)."
                     : $"None of the {PipedCount} piped state(s) could be used (see the errors above)."), null));
+        if (InputSequence is null && InputFile is null) WarnIfPipedInputsDiffer(Input ?? new double[Model.InputSize], "the spectrum");
         IReadOnlyList<double[]> drive = InputSequence ?? new[] { Input ?? new double[Model.InputSize] };
         var inputs = starts.Select(_ => drive).ToArray();
         if (InputFile is not null)
