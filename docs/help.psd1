@@ -190,6 +190,7 @@
         Parameters  = @{
             LeftEigenvectors = 'Each point also gets Modes: one RnnEigenMode per eigenvalue with its right and left eigenvectors (the selection vector), input overlaps, readout overlaps, steady-state gains and condition number, as Get-RnnEigen -PerMode -LeftEigenvectors gives them (an eigendecomposition with eigenvectors and an inverse per point).'
             SourcePath = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a file whose states have the wrong length stops the command with one error (StateFileWidthMismatch) that names the file, both widths and the likely cause, instead of one error per row.'
+            PipedObject = 'The piped object itself, bound by value (hidden): an object without a State is reported (InputObjectHasNoState), and when every piped state carries one same Input other than the one the command runs at, a warning says so (give -Input to run at theirs).'
             Shard      = 'With -ShardCount: this run searches from that contiguous slice (0 to ShardCount - 1) of the starts, drawn as without it (so give -Seed with -Count or -Noise: every task draws the same starts). With -All, Index and FirstStart are each start''s number among all the starts, so the parts of an array job join into the one-process result.'
             ShardCount = 'How many slices the starts are cut into (default 1: all of them).'
             Model                = 'The network, from Import-RnnModel or New-RnnModel, or the path of a model file (loaded as Import-RnnModel loads it without options).'
@@ -298,6 +299,7 @@
             Model               = 'The model (from Import-RnnModel or New-RnnModel).'
             State               = 'A trajectory''s initial state, bound by property name from the pipeline.'
             SourcePath          = 'The file a piped state was read from, bound from the Path property that Import-RnnState sets (hidden): a file whose states have the wrong length stops the command with one error (StateFileWidthMismatch).'
+            PipedObject = 'The piped object itself, bound by value (hidden): an object without a State is reported (InputObjectHasNoState), and when every piped state carries one same Input other than the one the command runs at, a warning says so (give -Input to run at theirs).'
             InitialState        = 'Initial states as an array of arrays, or the path of a state file: one trajectory from each.'
             Input               = 'The input held at every step; zeros when neither this nor -InputSequence is given.'
             InputSequence       = 'The input at each step, the same for every trajectory, cycled when shorter than -WarmUp plus -Steps (a driven network).'
