@@ -312,6 +312,16 @@ Describe 'Export-RnnPlot -ColorBy and -Axes' {
         { $Traj | Export-RnnPlot (Join-Path $Dir 'zero.svg') -Axes $c[0], $zero -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidAxes*' -ExpectedMessage '*second axis is zero*'
     }
 
+    It 'draws time constants in the model''s time unit when it has a Dt' {
+        $timed = Import-RnnModel (Join-Path $PSScriptRoot '../examples/flipflop_rnn.pt') -Dt 0.01
+        $path = Join-Path $Dir 'timescales-dt.svg'
+        $Traj | Get-RnnEigen -Model $timed -NoEigenvectors | Export-RnnPlot $path -Kind Timescales
+        Get-SvgText $path | Should -BeLike '*time units; Dt = 0.01*'
+        $steps = Join-Path $Dir 'timescales-steps.svg'
+        $Traj | Get-RnnEigen -Model $Model -NoEigenvectors | Export-RnnPlot $steps -Kind Timescales
+        Get-SvgText $steps | Should -BeLike '*slowest time constant (steps)*'
+    }
+
     It 'warns when -ColorBy or -Axes have nothing to act on' {
         $Traj | Get-RnnEigen -Model $Model -NoEigenvectors | Select-Object -First 3 | Export-RnnPlot (Join-Path $Dir 'spectra.svg') -ColorBy Trial -WarningVariable warned -WarningAction SilentlyContinue
         "$warned" | Should -BeLike '*-ColorBy Trial*'

@@ -31,8 +31,11 @@ public sealed record PlotLyapunov(string Label, double[] Exponents, double[] Low
 /// <summary>A fixed point as drawn: its state, whether it is stable, and the real vectors of its unstable modes.</summary>
 public sealed record PlotFixedPoint(double[] State, bool IsStable, double[][] UnstableModes);
 
-/// <summary>A state's spectrum as drawn: its label, its eigenvalues, and its index for the timescale plot.</summary>
-public sealed record PlotSpectrum(string Label, long Index, Complex[] Eigenvalues);
+/// <summary>
+/// A state's spectrum as drawn: its label, its eigenvalues, its index for the timescale plot, and the model's time step
+/// when it has one (time constants are then in its unit).
+/// </summary>
+public sealed record PlotSpectrum(string Label, long Index, Complex[] Eigenvalues, double? Dt = null);
 
 /// <summary>What a picture is drawn from: plain arrays gathered from the pipeline, in the order they came.</summary>
 public sealed class PlotData
@@ -376,6 +379,8 @@ public static class RnnPlot
             if (runs.Count == 0 || sp.Index <= runs[^1][^1].Index) runs.Add(new List<PlotSpectrum>());
             runs[^1].Add(sp);
         }
+        // In the model's time unit when every spectrum has the same time step, else in steps.
+        double? dt = spectra.Select(sp => sp.Dt).Distinct().ToList() is { Count: 1 } steps ? steps[0] : null;
         var plot = new Plot();
         var one = plot.Add.HorizontalLine(1.0);
         one.LineColor = Colors.Gray;
@@ -383,7 +388,7 @@ public static class RnnPlot
         {
             var x = run.Select(s => (double)s.Index).ToArray();
             var radius = run.Select(s => s.Eigenvalues.Length == 0 ? 0 : s.Eigenvalues.Max(l => l.Magnitude)).ToArray();
-            var slowest = run.Select(s => Core.Spectrum.SlowestTimeConstant(s.Eigenvalues)).ToArray();
+            var slowest = run.Select(s => (dt ?? 1) * Core.Spectrum.SlowestTimeConstant(s.Eigenvalues)).ToArray();
             var r = plot.Add.Scatter(x, radius, Colors.SteelBlue);
             if (ReferenceEquals(run, runs[0])) r.LegendText = "spectral radius (left)";
             r.MarkerSize = 4;
@@ -396,7 +401,7 @@ public static class RnnPlot
         }
         plot.XLabel("index");
         plot.YLabel("spectral radius");
-        plot.Axes.Right.Label.Text = "slowest time constant (steps)";
+        plot.Axes.Right.Label.Text = dt is { } unit ? $"slowest time constant (time units; Dt = {unit:G4})" : "slowest time constant (steps)";
         ShowLegend(plot, Edge.Bottom);
         return plot;
     }

@@ -13,7 +13,7 @@ namespace RnnLinearization;
 public sealed class ExportRnnPlotCommand : RnnCmdlet
 {
     private readonly PlotData _data = new();
-    private readonly List<(long Index, List<Complex> Values)> _modes = new();   // -PerMode rows, one entry per state as they came
+    private readonly List<(long Index, List<Complex> Values, double? Dt)> _modes = new();   // -PerMode rows, one entry per state as they came
     private readonly List<double[]> _inputs = new();
     private readonly List<RnnLyapunovExponent> _exponents = new();
     private long? _lastStateIndex;
@@ -87,18 +87,18 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
         switch (InputObject.BaseObject)
         {
             case RnnEigen e:
-                _data.Spectra.Add(new PlotSpectrum(e.Region is null ? $"state {e.Index}" : $"state {e.Index} ({e.Region})", e.Index, e.Eigenvalues));
+                _data.Spectra.Add(new PlotSpectrum(e.Region is null ? $"state {e.Index}" : $"state {e.Index} ({e.Region})", e.Index, e.Eigenvalues, e.Dt));
                 break;
             case RnnEigenMode m:
                 // A state's rows come together: a new state where the index changes or the modes start again (a second trajectory).
-                if (_modes.Count == 0 || _modes[^1].Index != m.Index || m.Mode == 0) _modes.Add((m.Index, new List<Complex>()));
+                if (_modes.Count == 0 || _modes[^1].Index != m.Index || m.Mode == 0) _modes.Add((m.Index, new List<Complex>(), m.Dt));
                 _modes[^1].Values.Add(new Complex(m.Real, m.Imaginary));
                 break;
             case RnnFixedPoint p:
                 _inputs.Add(p.Input);
                 _data.FixedPoints.Add(new PlotFixedPoint(p.State, p.IsStable, p.UnstableModes));
                 _data.FixedPointGroups.Add(GroupOf());
-                _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues));
+                _data.Spectra.Add(new PlotSpectrum($"fixed point {p.Index} ({p.Kind})", p.Index, p.Eigenvalues, p.Dt));
                 break;
             case RnnBranchPoint b:
                 _data.Branches.Add(new PlotBranchPoint(b.Branch, b.Parameter, b.State, b.Output, b.IsStable, b.Event, b.ParameterName));
@@ -165,8 +165,8 @@ public sealed class ExportRnnPlotCommand : RnnCmdlet
                 rows.Select(x => x.Upper).ToArray(), rows[0].Unit));
             first = end;
         }
-        foreach (var (index, values) in _modes)
-            _data.Spectra.Add(new PlotSpectrum($"state {index}", index, values.ToArray()));
+        foreach (var (index, values, dt) in _modes)
+            _data.Spectra.Add(new PlotSpectrum($"state {index}", index, values.ToArray(), dt));
         if (_inputs.Count > 0 && _inputs.All(u => u is not null && u.SequenceEqual(_inputs[0]))) _data.Input = _inputs[0];
         var path = FileSystemPath(Path);
         var kind = Kind ?? Terminating(() => RnnPlot.Infer(_data), InputObject);

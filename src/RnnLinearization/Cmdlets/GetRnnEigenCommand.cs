@@ -291,6 +291,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             Region = _region?.Name,
             IsStable = spectrum.IsStable,
             UnstableCount = spectrum.UnstableCount,
+            Dt = ParameterSetName == StateSet ? Model.Dt : null,
         }, ParameterSetName == StateSet ? Model : null, state);
     }
 }

@@ -82,6 +82,9 @@ public sealed class RnnEigen
 
     /// <summary>With -Region: the region whose own block was decomposed.</summary>
     public string? Region { get; init; }
+
+    /// <summary>The model's time step when it has one (Import-RnnModel -Dt): Export-RnnPlot -Kind Timescales then draws time constants in its unit.</summary>
+    public double? Dt { get; init; }
 }
 
 /// <summary>
