@@ -329,4 +329,16 @@ public class FixedPointTests
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void TheSummarySuggestsMoreIterationsOnlyWhereStartsMetTheLimit()
+    {
+        var stalled = new FixedPointSummary(10, 7, 0, 3, 0, 1, 0, double.NaN, 1e-5).Text();
+        Assert.DoesNotContain("-MaxIterations", stalled);
+        Assert.Contains("3 stalled", stalled);
+        Assert.Contains("stall less", stalled);
+        var capped = new FixedPointSummary(10, 7, 0, 0, 3, 1, 0, double.NaN, 1e-5).Text();
+        Assert.Contains("-MaxIterations gives more iterations", capped);
+        Assert.DoesNotContain("stall less", capped);
+    }
 }

@@ -95,7 +95,10 @@ public sealed record FixedPointSummary(int Starts, int Converged, int Slow, int 
         if (Stalled > 0) parts.Add($"{Stalled} stalled");
         if (IterationLimit > 0) parts.Add($"{IterationLimit} met the iteration limit");
         string failed = Failed == 0 ? ""
-            : $" (the {(Failed == 1 ? "start" : "starts")} that failed ended at neither a fixed nor a slow point, the closest at q {LowestFailedQ:0.#e+0}; -All shows them, -MaxIterations gives more iterations)";
+            : $" (the {(Failed == 1 ? "start" : "starts")} that failed ended at neither a fixed nor a slow point, the closest at q {LowestFailedQ:0.#e+0}; -All shows them" +
+              // More iterations help only starts that were still going; a stalled start's steps had stopped lowering q.
+              (IterationLimit > 0 ? ", -MaxIterations gives more iterations" : "") +
+              (Stalled > 0 ? ", and starts nearer the states the network visits (a trajectory's, with less -Noise) stall less" : "") + ")";
         string probes = Probes == 0 ? "" : $"; {Probes} probe(s) between stable points found {ProbePoints} more";
         return $"{Starts} start(s): {string.Join(", ", parts)}{failed}{probes}; " + (All ? "every start's result emitted (-All)." : $"{Points} point(s) kept.");
     }
