@@ -183,3 +183,22 @@ Describe 'State files that cannot be read' {
         $r.Output.Count | Should -Be 4
     }
 }
+
+Describe 'Mistakes a new user makes, named' {
+    It 'refuses -Alpha for a network that is not leaky (AlphaNotApplicable), as Import-RnnModel does' {
+        { New-RnnModel -InputSize 3 -HiddenSize 4 -Alpha 0.5 -ErrorAction Stop } | Should -Throw -ErrorId 'AlphaNotApplicable,RnnLinearization.NewRnnModelCommand'
+    }
+
+    It 'says how PowerShell split a flat list given as one perturbation or as a sequence' {
+        $m = New-RnnModel -InputSize 3 -HiddenSize 4 -Seed 1
+        { Invoke-RnnLinearization -Model $m -State 0, 0, 0, 0 -DeltaState 1, 2, 3 -ErrorAction Stop } | Should -Throw -ExpectedMessage '*each of the 3 numbers given one row*'
+        { Get-RnnTrajectory -Model $m -InputSequence 1, 0, 0 -ErrorAction Stop } | Should -Throw -ExpectedMessage '*each of the 3 numbers given one step*'
+    }
+
+    It 'suggests -Architecture LeakyRnn when -ParameterMap names a leaky network''s parameter' {
+        # The Mante network of the help's examples, a hand-written leaky network, mapped without -Architecture LeakyRnn.
+        $file = Join-Path $script:Fixtures 'realfiles/mante_leaky.pth'
+        { Import-RnnModel $file -ParameterMap @{ weight_hh = 'J.weight'; weight_ih = 'b_m', 'b_c', 'b_cm', 'b_cc'; bias = 'c_x' } -ErrorAction Stop } |
+            Should -Throw -ExpectedMessage "*is a leaky rate network's: give -Architecture LeakyRnn*"
+    }
+}

@@ -115,6 +115,47 @@ Describe 'Get-RnnEigen -Top on spectra known in closed form' {
         $top.Eigenvalues[1].Imaginary | Should -Be (-$top.Eigenvalues[0].Imaginary)
     }
 
+    It 'gives an eigenvalue at 1 exactly as 1, and repeated eigenvalues all, by the full decomposition (Method Full)' -ForEach @(@{ N = 20 }, @{ N = 60 }) {
+        # Ten saturated units (J's rows e_i: eigenvalue 1, ten times), the rest an upper-triangular block with known diagonal.
+        $rows = [double[][]](0..($N - 1) | ForEach-Object { , [double[]]::new($N) })
+        for ($i = 0; $i -lt 10; $i++) { $rows[$i][$i] = 1.0 }
+        for ($i = 10; $i -lt $N; $i++) { $rows[$i][$i] = 0.3 + 0.4 * $i / $N; if ($i -lt $N - 1) { $rows[$i][$i + 1] = 0.2 } }
+        $top = AsJacobian $rows | Get-RnnEigen -Top 12
+        $top.Method | Should -Be 'Full'
+        $top.Converged | Should -BeTrue
+        @($top.Eigenvalues | Where-Object { $_.Real -eq 1 -and $_.Imaginary -eq 0 }).Count | Should -Be 10
+        [math]::Abs($top.Eigenvalues[10].Real - (0.3 + 0.4 * ($N - 1) / $N)) | Should -BeLessThan 1e-12 -Because 'the next nearest 1 is the largest diagonal entry'
+        $top.Separated | Should -BeTrue
+        (AsJacobian $rows | Get-RnnEigen -Top 3).Separated | Should -BeFalse -Because 'the 3rd and 4th are both at 1'
+    }
+
+    It 'keeps conjugate pairs whole when a block repeats exactly (forty copies of one rotation)' {
+        $n = 80
+        $rows = [double[][]](0..($n - 1) | ForEach-Object { , [double[]]::new($n) })
+        for ($b = 0; $b -lt $n; $b += 2) {
+            $rows[$b][$b] = 0.9 * [math]::Cos(0.1); $rows[$b][$b + 1] = -0.9 * [math]::Sin(0.1)
+            $rows[$b + 1][$b] = 0.9 * [math]::Sin(0.1); $rows[$b + 1][$b + 1] = 0.9 * [math]::Cos(0.1)
+        }
+        $top = AsJacobian $rows | Get-RnnEigen -Top 3
+        @($top.Eigenvalues | Where-Object Imaginary -gt 0).Count | Should -Be @($top.Eigenvalues | Where-Object Imaginary -lt 0).Count
+        $top.Residuals | ForEach-Object { $_ | Should -BeLessThan 1e-12 }
+        $top.Separated | Should -BeFalse
+    }
+
+    It 'uses the LU of libtorch from 128 units on, with the same answers as in closed form' {
+        # Upper triangular: its eigenvalues are its diagonal; 0.995 and 0.99 nearest 1, the rest at most 0.7.
+        $n = 140
+        $rows = [double[][]](0..($n - 1) | ForEach-Object { , [double[]]::new($n) })
+        for ($i = 0; $i -lt $n; $i++) { $rows[$i][$i] = 0.7 * [math]::Cos(0.37 * $i); if ($i -lt $n - 1) { $rows[$i][$i + 1] = 0.05 } }
+        $rows[5][5] = 0.995; $rows[77][77] = 0.99
+        $top = AsJacobian $rows | Get-RnnEigen -Top 2
+        $top.Method | Should -Be 'KrylovSchur'
+        $top.Converged | Should -BeTrue
+        [math]::Abs($top.Eigenvalues[0].Real - 0.995) | Should -BeLessThan 1e-10
+        [math]::Abs($top.Eigenvalues[1].Real - 0.99) | Should -BeLessThan 1e-10
+        $top.Separated | Should -BeTrue
+    }
+
     It 'gives the time constants of the top modes with -PerMode' {
         $d = [double[]](@(0.99, 0.95) + (1..48 | ForEach-Object { 0.4 * [math]::Cos($_) }))
         $modes = AsJacobian (Symmetric $d 9) | Get-RnnEigen -Top 2 -PerMode
@@ -126,6 +167,7 @@ Describe 'Get-RnnEigen -Top on spectra known in closed form' {
     It 'refuses <Case> (<Id>)' -ForEach @(
         @{ Case = '-ByMagnitude without -Top'; Id = 'ConflictingParameters'; Extra = @{ ByMagnitude = $true } }
         @{ Case = '-Top with -LeftEigenvectors'; Id = 'ConflictingParameters'; Extra = @{ Top = 2; LeftEigenvectors = $true } }
+        @{ Case = '-Top with -Sort'; Id = 'ConflictingParameters'; Extra = @{ Top = 2; Sort = 'None' } }
     ) {
         $m = New-RnnModel -InputSize 1 -HiddenSize 4 -Seed 1
         { Get-RnnEigen -Model $m -State ([double[]](0, 0, 0, 0)) @Extra -ErrorAction Stop } | Should -Throw -ErrorId "$Id,RnnLinearization.GetRnnEigenCommand"

@@ -29,6 +29,9 @@ public static class WorkBudget
     public static double EigenFlops(int size, Vectors vectors = Vectors.None) =>
         (vectors switch { Vectors.None => 10.0, Vectors.Right => 25.0, _ => 35.0 }) * size * size * size;
 
+    /// <summary>The operations of a partial decomposition (-Top): an LU and a few hundred solves and orthogonalisations.</summary>
+    public static double TopFlops(int size) => 2.0 / 3 * size * size * size + 400.0 * size * size;
+
     /// <summary>How many items of the given cost fit the budget: at least 1, at most <paramref name="max"/>.</summary>
     public static int Items(double budget, double costPerItem, int max) =>
         (int)Math.Clamp(budget / Math.Max(costPerItem, 1), 1, max);

@@ -117,13 +117,23 @@ internal sealed class Factorisation : IDisposable
     private readonly int[]? _swaps;
     private readonly torch.Tensor? _factor, _pivots;
 
-    private Factorisation(int n, double[]? lu, int[]? swaps, torch.Tensor? factor, torch.Tensor? pivots, int sign)
+    private Factorisation(int n, double[]? lu, int[]? swaps, torch.Tensor? factor, torch.Tensor? pivots, int sign, double pivotRatio)
     {
-        (_n, _lu, _swaps, _factor, _pivots, DeterminantSign) = (n, lu, swaps, factor, pivots, sign);
+        (_n, _lu, _swaps, _factor, _pivots, DeterminantSign, PivotRatio) = (n, lu, swaps, factor, pivots, sign, pivotRatio);
     }
 
     /// <summary>The sign of the determinant: +1 or -1.</summary>
     public int DeterminantSign { get; }
+
+    /// <summary>The smallest pivot's magnitude over the largest's: near zero, the matrix is singular to working precision.</summary>
+    public double PivotRatio { get; }
+
+    private static double Ratio(IEnumerable<double> pivots)
+    {
+        double min = double.PositiveInfinity, max = 0;
+        foreach (var p in pivots) { min = Math.Min(min, Math.Abs(p)); max = Math.Max(max, Math.Abs(p)); }
+        return max > 0 ? min / max : 0;
+    }
 
     /// <summary>The LU of the n x n row-major matrix a (overwritten); null when it is singular to working precision.</summary>
     public static Factorisation? Of(double[] a, int n)
@@ -134,7 +144,7 @@ internal sealed class Factorisation : IDisposable
             if (!DenseLu.Factor(a, n, swaps)) return null;
             int sign = 1;
             for (int i = 0; i < n; i++) if (swaps[i] != i ^ a[i * n + i] < 0) sign = -sign;
-            return new Factorisation(n, a, swaps, null, null, sign);
+            return new Factorisation(n, a, swaps, null, null, sign, Ratio(Enumerable.Range(0, n).Select(i => a[i * n + i])));
         }
         TorchRuntime.EnsureLoaded();
         using var scope = torch.NewDisposeScope();
@@ -147,7 +157,7 @@ internal sealed class Factorisation : IDisposable
         if (diagonal.Any(d => d == 0 || !double.IsFinite(d))) return null;
         int s = 1;
         for (int i = 0; i < n; i++) if (order[i] != i + 1 ^ diagonal[i] < 0) s = -s;   // LAPACK's pivots count from 1
-        return new Factorisation(n, null, null, lu.DetachFromDisposeScope(), pivots.DetachFromDisposeScope(), s);
+        return new Factorisation(n, null, null, lu.DetachFromDisposeScope(), pivots.DetachFromDisposeScope(), s, Ratio(diagonal));
     }
 
     /// <summary>
@@ -157,9 +167,10 @@ internal sealed class Factorisation : IDisposable
     public Factorisation Managed()
     {
         if (_lu is not null) return this;
+        using var scope = torch.NewDisposeScope();
         var lu = TensorData.Flat(_factor!.to_type(torch.ScalarType.Float64).contiguous());
         var swaps = _pivots!.to_type(torch.ScalarType.Int64).data<long>().Select(p => (int)p - 1).ToArray();   // LAPACK counts from 1
-        return new Factorisation(_n, lu, swaps, null, null, DeterminantSign);
+        return new Factorisation(_n, lu, swaps, null, null, DeterminantSign, PivotRatio);
     }
 
     /// <summary>Solves A x = b in place.</summary>

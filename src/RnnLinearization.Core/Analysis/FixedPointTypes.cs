@@ -80,7 +80,7 @@ public sealed record FixedPointSearch(int Start, double[] State, double Q, int I
 /// <param name="HighestSlowQ">The largest q of those, NaN when none.</param>
 /// <param name="LowestFailedQ">The smallest q of the starts that stalled or met the iteration limit, NaN when none.</param>
 /// <param name="All">With -All: every start's result is emitted, and Points counts them.</param>
-/// <param name="Probes">Searches from midpoints between stable points found; <paramref name="ProbePoints"/> of the points kept were found only by them.</param>
+/// <param name="Probes">Searches from probes built from the stable points found (face completions, then midpoints); <paramref name="ProbePoints"/> of the points kept were found only by them.</param>
 public sealed record FixedPointSummary(int Starts, int Converged, int Slow, int Stalled, int IterationLimit, int Points,
     int SlowDropped, double HighestSlowQ, double LowestFailedQ, bool All = false, int Probes = 0, int ProbePoints = 0)
 {
@@ -99,7 +99,7 @@ public sealed record FixedPointSummary(int Starts, int Converged, int Slow, int 
               // More iterations help only starts that were still going; a stalled start's steps had stopped lowering q.
               (IterationLimit > 0 ? ", -MaxIterations gives more iterations" : "") +
               (Stalled > 0 ? ", and starts nearer the states the network visits (a trajectory's, with less -Noise) stall less" : "") + ")";
-        string probes = Probes == 0 ? "" : $"; {Probes} probe(s) between stable points found {ProbePoints} more";
+        string probes = Probes == 0 ? "" : $"; {Probes} probe(s) from the stable points found {ProbePoints} more";
         return $"{Starts} start(s): {string.Join(", ", parts)}{failed}{probes}; " + (All ? "every start's result emitted (-All)." : $"{Points} point(s) kept.");
     }
 }

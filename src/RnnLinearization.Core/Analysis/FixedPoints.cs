@@ -90,10 +90,11 @@ public static class FixedPoints
         // corner. Measured on two public flip-flops from trajectory starts: the two corners (1,1,1) and (-1,-1,-1), which
         // the toolkits' Adam finds, and then, by the midpoints below, the saddles beside them. Two rounds, as new corners
         // complete more faces.
+        var probed = new List<double[]>();   // completions already tried: a second round tries only the new faces
         for (int round = 0; round < 2; round++)
         {
             int stableBefore = points.Count(p => p.Kind == FixedPointKind.Stable);
-            var (more, tried, added) = Completions(model, input, starts, points, options, progress, cancel);
+            var (more, tried, added) = Completions(model, input, starts, points, probed, options, progress, cancel);
             (points, probes, found) = (more, probes + tried, found + added);
             if (points.Count(p => p.Kind == FixedPointKind.Stable) == stableBefore) break;   // no new corner: no new face
         }
@@ -103,7 +104,7 @@ public static class FixedPoints
 
     /// <summary>The face completions A + B - C (C and two of its four nearest stable points) not already a known point.</summary>
     private static (FixedPoint[] Points, int Probes, int Found) Completions(RnnModel model, double[] input, IReadOnlyList<double[]> starts,
-        FixedPoint[] points, FixedPointOptions options, Action<FixedPointProgress>? progress, CancellationToken cancel)
+        FixedPoint[] points, List<double[]> probed, FixedPointOptions options, Action<FixedPointProgress>? progress, CancellationToken cancel)
     {
         var stable = points.Where(p => p.Kind == FixedPointKind.Stable).Select(p => p.State).ToList();
         var candidates = new List<double[]>();
@@ -114,11 +115,13 @@ public static class FixedPoints
                 for (int b = a + 1; b < near.Count; b++)
                 {
                     var corner = near[a].Select((v, i) => v + near[b][i] - c[i]).ToArray();
-                    if (!points.Any(p => Within(p.State, corner, options.UniqueTolerance)) && !candidates.Any(x => Within(x, corner, options.UniqueTolerance)))
+                    if (!points.Any(p => Within(p.State, corner, options.UniqueTolerance)) && !candidates.Concat(probed).Any(x => Within(x, corner, options.UniqueTolerance)))
                         candidates.Add(corner);
                 }
         }
-        return Fresh(model, input, starts, points, candidates.Take(MaxProbes).ToList(), options, progress, cancel);
+        var batch = candidates.Take(MaxProbes).ToList();
+        probed.AddRange(batch);
+        return Fresh(model, input, starts, points, batch, options, progress, cancel);
     }
 
     /// <summary>The midpoints of pairs of stable points (the nearest pairs first), where saddles sit.</summary>
@@ -237,8 +240,7 @@ public static class FixedPoints
         return kept;
     }
 
-    /// <summary>Every coordinate closer than the tolerance (the toolkits' uniqueness test).</summary>
-    /// <summary>The uniqueness rule: every coordinate closer than the tolerance (Find-RnnFixedPoint's and Join-RnnResult -Unique's).</summary>
+    /// <summary>The uniqueness rule (the toolkits'): every coordinate closer than the tolerance (Find-RnnFixedPoint's and Join-RnnResult -Unique's).</summary>
     internal static bool Within(double[] a, double[] b, double tolerance)
     {
         for (int i = 0; i < a.Length; i++)

@@ -118,7 +118,9 @@ public static class Linearization
         var h0 = initialState ?? new double[model.StateSize];
         Check.Vector(h0, model.StateSize, "The initial state", "StateLengthMismatch");
         for (int t = 0; t < inputs.Count; t++)
-            Check.Vector(inputs[t], model.InputSize, $"Input {t} of the sequence", "InputLengthMismatch");
+            Check.Vector(inputs[t], model.InputSize, inputs.Count > 1 && inputs.All(x => x?.Length == 1) && model.InputSize > 1
+                ? $"Input {t} of the sequence (PowerShell made each of the {inputs.Count} numbers given one step: give steps as ,@(...) rows or a [double[][]])"
+                : $"Input {t} of the sequence", "InputLengthMismatch");
         TorchRuntime.EnsureLoaded();
         using var threads = TorchRuntime.SequentialSteps(model.StateSize);
         var states = new double[inputs.Count][];
@@ -192,6 +194,8 @@ public static class Linearization
         if (deltaStates.Count == 0)
             throw new RnnException("DeltaStateEmpty", RnnErrorKind.InvalidArgument, "DeltaState has no rows; give at least one perturbation.");
         for (int r = 0; r < deltaStates.Count; r++)
-            Check.Vector(deltaStates[r], model.StateSize, $"DeltaState row {r}", "DeltaStateLengthMismatch");
+            Check.Vector(deltaStates[r], model.StateSize, deltaStates.Count > 1 && deltaStates.All(x => x?.Length == 1) && model.StateSize > 1
+                ? $"DeltaState row {r} (PowerShell made each of the {deltaStates.Count} numbers given one row: give one perturbation as ,@(...) or a [double[][]])"
+                : $"DeltaState row {r}", "DeltaStateLengthMismatch");
     }
 }

@@ -18,7 +18,10 @@ public enum TopTarget
 /// next candidate by more than both their uncertainties, so which k modes are "the first k" is well posed (in the
 /// bulk of a trained spectrum, near-ties make it not). Eigenvectors only when asked for.
 /// </summary>
-public sealed record TopEigenResult(Complex[] Eigenvalues, Complex[][]? Eigenvectors, double[] Residuals, bool Converged, bool Separated);
+/// <remarks>Method: "KrylovSchur", or "Full" where the full decomposition was taken (small or nearly singular matrices, and
+/// wherever the partial one did not converge or met an exactly repeated eigenvalue, which one start vector cannot resolve).</remarks>
+public sealed record TopEigenResult(Complex[] Eigenvalues, Complex[][]? Eigenvectors, double[] Residuals, bool Converged, bool Separated,
+    string Method = "KrylovSchur");
 
 /// <summary>
 /// A few eigenvalues of a dense Jacobian without the full decomposition: Krylov-Schur (Stewart 2001) on an operator
@@ -32,6 +35,15 @@ public static class TopModes
 {
     /// <summary>Relative residual of a Ritz pair of the operator at which it counts as converged.</summary>
     private const double Tolerance = 1e-13;
+
+    /// <summary>The smallest LU pivot of J - I over the largest below which J has an eigenvalue at 1 to working precision.</summary>
+    private const double SingularPivotRatio = 1e-12;
+
+    /// <summary>Eigenvalues closer than this (relative) are one repeated eigenvalue.</summary>
+    private const double RepeatedTolerance = 1e-9;
+
+    /// <summary>|J v - lambda v| (|v| = 1) relative to |J|_F above which a returned pair does not count as converged.</summary>
+    private const double ResidualTolerance = 1e-10;
 
     /// <summary>Restarts before the search stops and reports what it has, Converged false.</summary>
     private const int MaxRestarts = 60;
@@ -74,7 +86,8 @@ public static class TopModes
                 shifted[r * n + r] -= 1;
             }
             using var factor = Factorisation.Of(shifted, n);
-            if (factor is null) return FromFull(j, k, target, eigenvectors);   // an eigenvalue at 1 to working precision
+            // An eigenvalue at 1 to working precision (saturated units, an exact integrator): the shift-invert is meaningless.
+            if (factor is null || factor.PivotRatio < SingularPivotRatio) return FromFull(j, k, target, eigenvectors);
             lu = factor.Managed();
         }
         using (lu)
@@ -86,19 +99,24 @@ public static class TopModes
             }
             var search = new KrylovSchur(n, k, Apply);
             var (theta, vectors, converged) = search.Run();
-            return Finish(j, theta, vectors, k, target, eigenvectors, converged, search.Uncertainty);
+            var lambda = theta.Select(t => target == TopTarget.NearestOne ? 1 + 1 / t : t).ToArray();
+            var result = Finish(j, theta, lambda, vectors, k, eigenvectors, converged, search.Uncertainty);
+            // What one start vector cannot resolve goes to the full decomposition: a search that did not converge (J's own
+            // residuals too large), and exactly repeated eigenvalues (saturated units, copies of a block), where Krylov
+            // finds one copy at a time and can return a pair's member without its conjugate.
+            return result.Converged && Resolved(result.Eigenvalues) ? result : FromFull(j, k, target, eigenvectors);
         }
     }
 
     /// <summary>The operator's Ritz values mapped back to J's eigenvalues, certified by J's own residuals.</summary>
-    private static TopEigenResult Finish(double[][] j, Complex[] theta, Complex[][] ritz, int k, TopTarget target, bool eigenvectors, bool converged,
+    private static TopEigenResult Finish(double[][] j, Complex[] theta, Complex[] eigenvalues, Complex[][] ritz, int k, bool eigenvectors, bool converged,
         Func<int, double> uncertainty)
     {
         // The k-th mode and its conjugate stay together: a pair is never split.
         int count = Math.Min(k, theta.Length);
         if (count < theta.Length && theta[count - 1].Imaginary != 0 && Complex.Abs(theta[count] - Complex.Conjugate(theta[count - 1])) <= 1e-9 * theta[count - 1].Magnitude)
             count++;
-        var lambda = theta.Take(count).Select(t => target == TopTarget.NearestOne ? 1 + 1 / t : t).ToArray();
+        var lambda = eigenvalues.Take(count).ToArray();
         var vectors = ritz.Take(count).Select(Unit).ToArray();
         // A pair's member with the positive imaginary part first, as LAPACK orders them (1 / (lambda - 1) flips its sign).
         for (int i = 0; i + 1 < count; i++)
@@ -110,9 +128,14 @@ public static class TopModes
             }
         var residuals = new double[count];
         for (int i = 0; i < count; i++) residuals[i] = Residual(j, lambda[i], vectors[i]);
+        // Converged also by J's own residuals: the operator's estimates stop bounding them where B is nearly defective.
+        double scale = Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row)));
+        converged &= residuals.All(r => r <= ResidualTolerance * Math.Max(1, scale));
         // Mode k is apart from the next candidate when the operator's magnitudes differ by more than their uncertainties.
-        bool separated = count >= theta.Length ||
-            theta[count - 1].Magnitude - theta[count].Magnitude > uncertainty(count - 1) + uncertainty(count) + 1e-10 * theta[count - 1].Magnitude;
+        // (A residual bounds an eigenvalue's error for a normal J; for others the error can be its condition number times
+        // larger, so a gap near the residuals is a near-tie.) An eigenvalue at 1 exactly is apart from any other.
+        bool separated = count >= theta.Length || (theta[count - 1].Magnitude is var a && theta[count].Magnitude is var b &&
+            (double.IsPositiveInfinity(a) ? !double.IsPositiveInfinity(b) : a - b > uncertainty(count - 1) + uncertainty(count) + 1e-10 * a));
         return new TopEigenResult(lambda, eigenvectors ? vectors : null, residuals, converged, separated);
     }
 
@@ -122,10 +145,30 @@ public static class TopModes
         var full = Spectrum.FromMatrices(new[] { j }, EigenSort.None, Vectors.Right)[0];
         var order = Enumerable.Range(0, full.Eigenvalues.Length)
             .OrderByDescending(i => target == TopTarget.NearestOne ? -Complex.Abs(full.Eigenvalues[i] - 1) : full.Eigenvalues[i].Magnitude).ToArray();
-        // In the operator's terms (its magnitude decides the order), so that pairs and separation are judged as above.
-        var theta = order.Select(i => target == TopTarget.NearestOne ? 1 / (full.Eigenvalues[i] - 1) : full.Eigenvalues[i]).ToArray();
+        // In the operator's terms (its magnitude decides the order), so that pairs and separation are judged as above; an
+        // eigenvalue at 1 exactly is infinitely far out (and comes first), not 1 / 0.
+        Complex Theta(Complex l) => target != TopTarget.NearestOne ? l : l == Complex.One ? new Complex(double.PositiveInfinity, 0) : 1 / (l - 1);
+        var theta = order.Select(i => Theta(full.Eigenvalues[i])).ToArray();
         var ritz = order.Select(i => full.Eigenvectors![i]).ToArray();
-        return Finish(j, theta, ritz, k, target, eigenvectors, converged: true, _ => 0);
+        // LAPACK's eigenvalues are exact to about eps |J|; in the operator's terms (1 / (lambda - 1)) that grows as theta^2.
+        double rounding = 1e-13 * Math.Max(1, Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row))));
+        double Uncertainty(int i) => i >= theta.Length ? double.PositiveInfinity
+            : target == TopTarget.NearestOne ? rounding * theta[i].Magnitude * theta[i].Magnitude : rounding;
+        return Finish(j, theta, order.Select(i => full.Eigenvalues[i]).ToArray(), ritz, k, eigenvectors, converged: true, Uncertainty) with { Method = "Full" };
+    }
+
+    /// <summary>No two eigenvalues the same, and every complex one with its conjugate.</summary>
+    private static bool Resolved(Complex[] lambda)
+    {
+        double scale = 1 + lambda.Select(l => l.Magnitude).DefaultIfEmpty(0).Max();
+        for (int i = 0; i < lambda.Length; i++)
+        {
+            for (int t = i + 1; t < lambda.Length; t++)
+                if (Complex.Abs(lambda[i] - lambda[t]) <= RepeatedTolerance * scale) return false;
+            if (Math.Abs(lambda[i].Imaginary) > RepeatedTolerance * scale &&
+                !lambda.Any(l => Complex.Abs(l - Complex.Conjugate(lambda[i])) <= RepeatedTolerance * scale)) return false;
+        }
+        return true;
     }
 
     private static Complex[] Unit(Complex[] v)

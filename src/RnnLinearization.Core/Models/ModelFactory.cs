@@ -307,6 +307,9 @@ public static class ModelFactory
                 $"-Nonlinearity {nonlinearity} does not apply to a {architecture}, whose gates use sigmoid and tanh; leave it out.");
         if (architecture == Architecture.LeakyRnn && numLayers != 1)
             throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "A LeakyRnn has one layer.");
+        if (alpha is not null && architecture != Architecture.LeakyRnn)
+            throw new RnnException("AlphaNotApplicable", RnnErrorKind.InvalidArgument,
+                $"-Alpha is the step of a leaky rate network; {Article(architecture)} has none. Leave it out, or give -Architecture LeakyRnn.");
         if (inputSize < 1 || hiddenSize < 1 || numLayers < 1)
             throw new RnnException("InvalidModelSize", RnnErrorKind.InvalidArgument, "InputSize, HiddenSize and NumLayers must be at least 1.");
         long perLayer = (long)gates * hiddenSize * ((long)Math.Max(inputSize, hiddenSize) + hiddenSize + 2);

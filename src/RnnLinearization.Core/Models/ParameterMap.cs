@@ -31,7 +31,8 @@ public sealed class ParameterMap : IReadOnlyDictionary<string, Parameter>
         {
             if (!allowed.Contains(name))
                 throw Invalid($"-ParameterMap names '{name}', which is not a parameter of {(architecture is { } a ? $"a {a}" : "nn.RNN, nn.GRU or nn.LSTM")}; " +
-                    $"its names are {string.Join(", ", allowed.Take(architecture == Architecture.LeakyRnn ? 5 : 8))}{(architecture == Architecture.LeakyRnn ? "" : ", ... (one set per layer _l0, _l1, ...)")}.");
+                    $"its names are {string.Join(", ", allowed.Take(architecture == Architecture.LeakyRnn ? 5 : 8))}{(architecture == Architecture.LeakyRnn ? "" : ", ... (one set per layer _l0, _l1, ...)")}." +
+                    (architecture is null && Names(Architecture.LeakyRnn).Contains(name) ? $" '{name}' is a leaky rate network's: give -Architecture LeakyRnn." : ""));
             if (sources.Length == 0) throw Invalid($"-ParameterMap {name} names no key.");
             var parts = sources.Select(s => Resolve(file, s, name)).ToList();
             // One 1-D tensor for a weight is its one column (an input weight of one input, 'w[:, 3]').

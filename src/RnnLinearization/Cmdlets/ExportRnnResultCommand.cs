@@ -80,7 +80,8 @@ public sealed class ExportRnnResultCommand : RnnCmdlet
             foreach (var name in _writer.Dropped)
                 WriteWarning(name == "Modes"
                     ? "'Modes' is not written: it holds objects, not numbers. Write them on their own: ... | ForEach-Object Modes | Export-RnnResult modes.npz."
-                    : $"'{name}' is not written: some results lack it or have it in another shape.");
+                    : $"'{name}' is not written: some results lack it or have it in another shape." +
+                      (_type == typeof(RnnTopEigen).FullName ? " Get-RnnEigen -Top gives k or k + 1 modes (a pair kept whole): pipe -Top -PerMode rows to keep every mode." : ""));
         }
         WriteProgress(new ProgressRecord(0, "Export-RnnResult", "Done") { RecordType = ProgressRecordType.Completed });
         if (PassThru) WriteObject(new FileInfo(_path));

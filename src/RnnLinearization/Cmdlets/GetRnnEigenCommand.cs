@@ -45,6 +45,9 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         if (ByMagnitude && Top is null)
             ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
                 "-ByMagnitude chooses which modes -Top finds: give -Top k too (the full decomposition is already sorted by magnitude)."), null));
+        if (Top is not null && MyInvocation.BoundParameters.ContainsKey(nameof(Sort)))
+            ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
+                "-Top orders its modes by its target (nearest 1, or with -ByMagnitude largest first): leave out -Sort."), null));
         if (Top is not null && LeftEigenvectors)
             ThrowTerminatingError(Record(new RnnException("ConflictingParameters", RnnErrorKind.InvalidArgument,
                 "-LeftEigenvectors needs the full decomposition (V^-1): leave out -Top."), null));
@@ -83,7 +86,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     }
 
     /// <summary>An eigendecomposition costs about 10 S^3 operations, 25 S^3 with eigenvectors.</summary>
-    protected override double FlopsPerState(int matrixSize) => WorkBudget.EigenFlops(matrixSize, Wanted);
+    protected override double FlopsPerState(int matrixSize) => Top is null ? WorkBudget.EigenFlops(matrixSize, Wanted) : WorkBudget.TopFlops(matrixSize);
 
     protected override void EndProcessing()
     {
@@ -203,6 +206,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
             Residuals = top.Residuals,
             Converged = top.Converged,
             Separated = top.Separated,
+            Method = top.Method,
             SpectralRadius = Target == TopTarget.Magnitude && top.Converged ? lambda[0].Magnitude : null,
             Region = _region?.Name,
         }, model, state);

@@ -36,7 +36,7 @@ public abstract class StartingStatesCmdlet : RnnCmdlet
 
     private double[]? _pipedInput;   // the input every piped state carried, while they all carried the same one
     private bool _pipedInputsVary;
-    private int _pipedInputs;
+    private int _pipedInputs, _pipedStates;
 
     /// <summary>Starting states as an array of arrays, or the path of a state file (.csv, .npy, .npz, .json).</summary>
     [Parameter(Mandatory = true, ParameterSetName = InitialSet)]
@@ -50,7 +50,7 @@ public abstract class StartingStatesCmdlet : RnnCmdlet
     /// </summary>
     protected void WarnIfPipedInputsDiffer(double[] used, string what)
     {
-        if (_pipedInput is null || _pipedInputsVary || _pipedInput.Length != used.Length || _pipedInput.SequenceEqual(used)) return;
+        if (_pipedInput is null || _pipedInputsVary || _pipedInputs < _pipedStates || _pipedInput.Length != used.Length || _pipedInput.SequenceEqual(used)) return;
         static string Text(double[] v) => "(" + string.Join(", ", v.Select(x => x.ToString("G4", System.Globalization.CultureInfo.InvariantCulture))) + ")";
         WriteWarning($"All {_pipedInputs} piped states carry the input {Text(_pipedInput)}, but {what} runs at -Input {Text(used)}: " +
             $"the results depend on the input. Give -Input {string.Join(",", _pipedInput.Select(x => x.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))} to run at theirs.");
@@ -73,6 +73,7 @@ public abstract class StartingStatesCmdlet : RnnCmdlet
                     $"Piped object {_position++} has no State property ({PipedObject.BaseObject.GetType().Name}): pipe objects with a State (RnnState, RnnFixedPoint, Import-RnnState's records), or give -InitialState."), PipedObject));
             return;
         }
+        _pipedStates++;
         if (PipedObject?.Properties["Input"]?.Value is { } input && LanguagePrimitives.TryConvertTo(input, out double[]? values) && values is { Length: > 0 })
         {
             _pipedInput ??= values;

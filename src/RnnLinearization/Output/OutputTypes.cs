@@ -110,6 +110,9 @@ public sealed class RnnTopEigen
     public double[] Residuals { get; init; } = Array.Empty<double>();
     public bool Converged { get; init; }
     public bool Separated { get; init; }
+
+    /// <summary>KrylovSchur, or Full where the full decomposition was taken (small, nearly singular or exactly degenerate cases).</summary>
+    public string Method { get; init; } = "";
     public double? SpectralRadius { get; init; }
     public string? Region { get; init; }
 }
