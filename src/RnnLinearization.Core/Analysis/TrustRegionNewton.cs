@@ -128,6 +128,21 @@ internal static class TrustRegionNewton
     private enum Field { GG, JgJg, NN, GN, RR, RJg, Usable, MaxH, RE, JgE, EE, Count }
 
     /// <summary>
+    /// One state's numbers of a <see cref="Basis"/>, by name. The basis keeps them in one flat buffer, in the order of
+    /// <see cref="Field"/>, because both of its sources write them in bulk (from one tensor read, or a managed loop).
+    /// </summary>
+    private readonly record struct Quantities(double GG, double JgJg, double NN, double GN, double RR, double RJg, bool Usable, double MaxH,
+        double RE, double JgE, double EE)
+    {
+        public static Quantities At(double[] fields, int k)
+        {
+            var f = fields.AsSpan((int)Field.Count * k, (int)Field.Count);
+            return new(f[(int)Field.GG], f[(int)Field.JgJg], f[(int)Field.NN], f[(int)Field.GN], f[(int)Field.RR], f[(int)Field.RJg],
+                f[(int)Field.Usable] != 0, f[(int)Field.MaxH], f[(int)Field.RE], f[(int)Field.JgE], f[(int)Field.EE]);
+        }
+    }
+
+    /// <summary>
     /// The Newton step is needed only where it can be taken: when the Cauchy point lies outside the region, so does the
     /// Newton step (for the model's J_r^T J_r, |Cauchy| &lt;= |Newton|), and every try is a steepest-descent step.
     /// </summary>
@@ -239,14 +254,13 @@ internal static class TrustRegionNewton
     {
         int batch = radius.Length, size = model.StateSize;
         var (g, newton, d) = basis;
-        const int fields = (int)Field.Count;
-        double V(int k, Field field) => d[fields * k + (int)field];
+        var v = Enumerable.Range(0, batch).Select(k => Quantities.At(d, k)).ToArray();
         var q = new double[batch];
         var pending = new bool[batch];
         for (int k = 0; k < batch; k++)
         {
-            q[k] = 0.5 * V(k, Field.RR);
-            pending[k] = (V(k, Field.GG) > 0 && V(k, Field.JgJg) > 0) || V(k, Field.Usable) != 0;   // g = 0 and no Newton step: nothing to try
+            q[k] = 0.5 * v[k].RR;
+            pending[k] = (v[k].GG > 0 && v[k].JgJg > 0) || v[k].Usable;   // g = 0 and no Newton step: nothing to try
         }
         var newQ = (double[])q.Clone();
         var best = new double[batch * size];
@@ -262,12 +276,12 @@ internal static class TrustRegionNewton
             for (int i = 0; i < open.Length; i++)
             {
                 int k = open[i];
-                (a[k], b[k]) = Dogleg(V(k, Field.GG), V(k, Field.JgJg), V(k, Field.NN), V(k, Field.GN), V(k, Field.Usable) != 0, radius[k]);
-                norm[k] = Math.Sqrt(Math.Max(0, a[k] * a[k] * V(k, Field.GG) + 2 * a[k] * b[k] * V(k, Field.GN) + b[k] * b[k] * V(k, Field.NN)));
+                (a[k], b[k]) = Dogleg(v[k].GG, v[k].JgJg, v[k].NN, v[k].GN, v[k].Usable, radius[k]);
+                norm[k] = Math.Sqrt(Math.Max(0, a[k] * a[k] * v[k].GG + 2 * a[k] * b[k] * v[k].GN + b[k] * b[k] * v[k].NN));
                 // The model's q at a g + b n: 1/2 |r + a J_r g + b J_r n|^2 = 1/2 |c r + a J_r g + b e|^2 with c = 1 - b.
                 double c = 1 - b[k];
-                predicted[k] = q[k] - 0.5 * (c * c * V(k, Field.RR) + a[k] * a[k] * V(k, Field.JgJg) + b[k] * b[k] * V(k, Field.EE)
-                    + 2 * (a[k] * c * V(k, Field.RJg) + b[k] * c * V(k, Field.RE) + a[k] * b[k] * V(k, Field.JgE)));
+                predicted[k] = q[k] - 0.5 * (c * c * v[k].RR + a[k] * a[k] * v[k].JgJg + b[k] * b[k] * v[k].EE
+                    + 2 * (a[k] * c * v[k].RJg + b[k] * c * v[k].RE + a[k] * b[k] * v[k].JgE));
                 for (int e = 0; e < size; e++)
                     trial[i * size + e] = h[k * size + e] + a[k] * g[k * size + e] + b[k] * newton[k * size + e];
             }
@@ -293,11 +307,11 @@ internal static class TrustRegionNewton
         for (int k = 0; k < batch; k++)
         {
             // Below q's rounding floor (residuals of a few ulps of the state's scale) no step means anything.
-            double floor = 0.5 * size * Math.Pow(StateRounding * (1 + V(k, Field.MaxH)), 2);
+            double floor = 0.5 * size * Math.Pow(StateRounding * (1 + v[k].MaxH), 2);
             moved[k] = q[k] - newQ[k] > 1e-15 * q[k] && newQ[k] > floor;
             if (newQ[k] < q[k]) best.AsSpan(k * size, size).CopyTo(h.AsSpan(k * size, size));
         }
-        return (newQ, Enumerable.Range(0, batch).Select(k => Math.Sqrt(V(k, Field.GG))).ToArray(), moved);
+        return (newQ, Enumerable.Range(0, batch).Select(k => Math.Sqrt(v[k].GG)).ToArray(), moved);
     }
 
     /// <summary>
