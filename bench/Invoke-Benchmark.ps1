@@ -7,7 +7,7 @@
     core API (CoreTimer.cs) and its cmdlets (module imported, as a user runs them) on the same files, then the
     pipeline, memory and import-time workloads, then the fixed-point rows (Invoke-FixedPointBenchmark.ps1) and the
     Lyapunov rows (Invoke-LyapunovBenchmark.ps1), and the rows of selection vectors, the fixed-point graph and
-    continuation (Invoke-DynamicsBenchmark.ps1), -Top against the full decomposition and LAPACK
+    continuation (Invoke-DynamicsBenchmark.ps1), -Top against the full decomposition, LAPACK and ARPACK
     (Invoke-TopModesBenchmark.ps1), and how long Stop takes (Invoke-StopBenchmark.ps1). Threads are set to the same count on every side. Prints a table
     of per-state times and ratios and writes out/bench/bench.json. Ratios are measured in this one run.
 #>
@@ -183,7 +183,7 @@ $lyapunov = & (Join-Path $PSScriptRoot 'Invoke-LyapunovBenchmark.ps1') -ModulePa
 Write-Host 'Selection vectors, the fixed-point graph and continuation against numpy (bench/Invoke-DynamicsBenchmark.ps1)...' -ForegroundColor Cyan
 $dynamics = & (Join-Path $PSScriptRoot 'Invoke-DynamicsBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir
 
-Write-Host 'Spectra at scale: -Top 10 against the full decomposition and bare LAPACK (bench/Invoke-TopModesBenchmark.ps1)...' -ForegroundColor Cyan
+Write-Host 'Spectra at scale: -Top 10 against the full decomposition, bare LAPACK and ARPACK (bench/Invoke-TopModesBenchmark.ps1)...' -ForegroundColor Cyan
 $topModes = & (Join-Path $PSScriptRoot 'Invoke-TopModesBenchmark.ps1') -ModulePath $ModulePath -OutDir $OutDir -WarningAction SilentlyContinue
 
 Write-Host 'Stop (what Ctrl+C does) from long work at hidden 1,024 (bench/Invoke-StopBenchmark.ps1)...' -ForegroundColor Cyan

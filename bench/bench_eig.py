@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""The LAPACK limit for the Bench's top-modes rows: numpy's eig (geev, with eigenvectors) and eigvals on the same
-Jacobians the module decomposes, one matrix at a time, one thread. Reads jacobians_h<S>.npy ([N S, S] rows),
-writes eig_reference.json: seconds per matrix, the median over the matrices of the best of three."""
+"""The references for the Bench's top-modes rows, on the same Jacobians the module decomposes, one matrix at a time,
+one thread: numpy's eig (LAPACK geev, with eigenvectors) and eigvals, the limit for the dense problem; and ARPACK
+(scipy.sparse.linalg.eigs, k = 10, tol 0: machine precision) for the partial one, the issue's reference: shift-invert
+about 1 (sigma=1, one LU of J - I) for the modes nearest 1, and the largest modes by magnitude. Reads
+jacobians_h<S>.npy ([N S, S] rows), writes eig_reference.json: seconds per matrix, the median over the matrices of the
+best of three, and ARPACK's largest residual |J v - lambda v| / |v| (null where scipy is missing)."""
 import argparse
 import json
 import os
@@ -22,17 +25,39 @@ def per_matrix(f, mats):
     return float(np.median(times))
 
 
+def arpack(mats, k, **kw):
+    try:
+        import scipy.sparse.linalg as ssl
+    except ImportError:
+        return None, None
+    seconds = per_matrix(lambda a: ssl.eigs(a, k=k, tol=0, **kw), mats)
+    worst = 0.0
+    for a in mats:   # outside the timing
+        lam, v = ssl.eigs(a, k=k, tol=0, **kw)
+        worst = max(worst, max(float(np.linalg.norm(a @ v[:, i] - lam[i] * v[:, i]) / np.linalg.norm(v[:, i])) for i in range(k)))
+    return seconds, worst
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--dir", required=True)
     p.add_argument("--sizes", required=True)
     a = p.parse_args()
     out = {"numpy": np.__version__}
+    try:
+        import scipy
+        out["scipy"] = scipy.__version__
+    except ImportError:
+        out["scipy"] = None
     for s in [int(x) for x in a.sizes.split(",")]:
         rows = np.load(os.path.join(a.dir, f"jacobians_h{s}.npy"))
         mats = rows.reshape(-1, s, s)
         out[str(s)] = {"matrices": len(mats), "eig_seconds": per_matrix(np.linalg.eig, mats),
                        "eigvals_seconds": per_matrix(np.linalg.eigvals, mats)}
+        near, near_res = arpack(mats, 10, sigma=1.0)
+        large, large_res = arpack(mats, 10, which="LM")
+        out[str(s)].update({"arpack_near_one_seconds": near, "arpack_near_one_residual": near_res,
+                            "arpack_magnitude_seconds": large, "arpack_magnitude_residual": large_res})
     with open(os.path.join(a.dir, "eig_reference.json"), "w") as f:
         json.dump(out, f, indent=1)
 

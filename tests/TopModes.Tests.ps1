@@ -156,6 +156,29 @@ Describe 'Get-RnnEigen -Top on spectra known in closed form' {
         $top.Separated | Should -BeTrue
     }
 
+    It 'converges on the largest of a dense circle of modes, which takes more than 60 restarts, by Krylov-Schur' {
+        # 200 rotations r_b e^(+-i phi_b), r_b = 0.9 - 0.002 b: the largest pairs are 0.2 % apart, as in a random network's
+        # circular bulk. Their search needs more restarts than a fixed count of 60 allowed (which fell back to the full
+        # decomposition); it stays within the budget of applications.
+        $n = 400
+        $rows = [double[][]](0..($n - 1) | ForEach-Object { , [double[]]::new($n) })
+        $expected = foreach ($b in 0..($n / 2 - 1)) {
+            $r = 0.9 - 0.002 * $b; $phi = 0.3 + 2.5 * (($b * 0.6180339887) % 1)
+            $rows[2 * $b][2 * $b] = $r * [math]::Cos($phi); $rows[2 * $b][2 * $b + 1] = -$r * [math]::Sin($phi)
+            $rows[2 * $b + 1][2 * $b] = $r * [math]::Sin($phi); $rows[2 * $b + 1][2 * $b + 1] = $r * [math]::Cos($phi)
+            [Numerics.Complex]::FromPolarCoordinates($r, $phi); [Numerics.Complex]::FromPolarCoordinates($r, -$phi)
+        }
+        $top = AsJacobian $rows | Get-RnnEigen -Top 10 -ByMagnitude
+        $top.Method | Should -Be 'KrylovSchur'
+        $top.Converged | Should -BeTrue
+        $top.Eigenvalues.Count | Should -Be 10
+        for ($i = 0; $i -lt 10; $i++) {
+            ($expected | ForEach-Object { Distance $_ $top.Eigenvalues[$i] } | Measure-Object -Minimum).Minimum | Should -BeLessThan 1e-10
+            $top.Magnitude[$i] | Should -BeGreaterThan (0.9 - 0.002 * 5 + 1e-3) -Because 'the five largest pairs, no other'
+        }
+        $top.Separated | Should -BeTrue
+    }
+
     It 'gives the time constants of the top modes with -PerMode' {
         $d = [double[]](@(0.99, 0.95) + (1..48 | ForEach-Object { 0.4 * [math]::Cos($_) }))
         $modes = AsJacobian (Symmetric $d 9) | Get-RnnEigen -Top 2 -PerMode

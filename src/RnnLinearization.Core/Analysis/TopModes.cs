@@ -45,8 +45,14 @@ public static class TopModes
     /// <summary>|J v - lambda v| (|v| = 1) relative to |J|_F above which a returned pair does not count as converged.</summary>
     private const double ResidualTolerance = 1e-10;
 
-    /// <summary>Restarts before the search stops and reports what it has, Converged false.</summary>
-    private const int MaxRestarts = 60;
+    /// <summary>
+    /// Applications of the operator per unit of S before the search stops and reports what it has, Converged false (and
+    /// the full decomposition is taken): 5 S applications at 2 S^2 operations each are about the operations of the full
+    /// eigenvalues (10 S^3), so a search that cannot converge costs at most about that again. A count of restarts would
+    /// cut off the largest modes of a circular bulk (1,024 units), which need a hundred restarts but converge in half the
+    /// full decomposition's time.
+    /// </summary>
+    private const int ApplicationsPerUnit = 5;
 
     /// <summary>Below this size the full decomposition is as fast, and exact.</summary>
     private const int FullBelow = 48;
@@ -207,6 +213,7 @@ public static class TopModes
         private double[] _f;
         private double[] _estimates = Array.Empty<double>();
         private double _scale = 1;   // the largest coefficient met: the scale of the breakdown test
+        private int _applied;
 
         public KrylovSchur(int n, int k, Action<double[], double[]> apply)
         {
@@ -230,13 +237,13 @@ public static class TopModes
             _u.Add(start);
             _b = new double[_m + 1, _m + 1];
             var w = new double[_n];
-            _apply(start, w);
+            Apply(start, w);
             var h = Orthogonalise(w);
             _b[0, 0] = h[0];
             _f = w;
             _bRow = new double[_m + 1];
             _bRow[0] = 1;
-            for (int restart = 0; ; restart++)
+            while (true)
             {
                 Extend(random);
                 var (theta, s) = RitzPairs();
@@ -246,10 +253,16 @@ public static class TopModes
                 // Relative to the mode's own magnitude, but not below rounding of the largest one (the operator's scale).
                 bool done = Enumerable.Range(0, Math.Min(_k, theta.Length))
                     .All(i => _estimates[i] <= Tolerance * Math.Max(theta[i].Magnitude, 1e-3 * theta[0].Magnitude));
-                if (done || restart >= MaxRestarts)
+                if (done || _applied >= ApplicationsPerUnit * _n)
                     return (theta, s.Take(_k + 2).Select(Lift).ToArray(), done);   // the k wanted, a pair's partner, and the next
                 Truncate(theta, s);
             }
+        }
+
+        private void Apply(double[] x, double[] y)
+        {
+            _apply(x, y);
+            _applied++;
         }
 
         /// <summary>b' s for a complex s (b real).</summary>
@@ -280,7 +293,7 @@ public static class TopModes
                 for (int col = 0; col < c; col++) _b[c, col] = beta * _bRow[col];
                 _u.Add(u);
                 var w = new double[_n];
-                _apply(u, w);
+                Apply(u, w);
                 var h = Orthogonalise(w);
                 for (int row = 0; row <= c; row++) _b[row, c] = h[row];
                 _scale = Math.Max(_scale, h.Max(Math.Abs));
@@ -310,23 +323,15 @@ public static class TopModes
         private void Truncate(Complex[] theta, Complex[][] s)
         {
             int c = _u.Count;
-            var basis = new List<double[]>();
-            for (int i = 0; i < theta.Length && basis.Count < _keep; i++)
+            // Q: an orthonormal basis (columns, stored as rows of q) of the real and imaginary parts of the kept Ritz vectors.
+            var q = new double[_keep + 1][];
+            int p = 0;
+            for (int i = 0; i < theta.Length && p < _keep; i++)
             {
                 if (theta[i].Imaginary < 0) continue;   // the conjugate of one already kept (or about to be)
-                basis.Add(s[i].Select(x => x.Real).ToArray());
-                if (theta[i].Imaginary > 0) basis.Add(s[i].Select(x => x.Imaginary).ToArray());
+                AddColumn(q, ref p, s[i], imaginary: false);
+                if (theta[i].Imaginary > 0) AddColumn(q, ref p, s[i], imaginary: true);
             }
-            var q = new List<double[]>();
-            foreach (var v in basis)
-            {
-                var x = (double[])v.Clone();
-                for (int pass = 0; pass < 2; pass++)
-                    foreach (var y in q) { double d = VectorMath.Dot(x, y); for (int i = 0; i < c; i++) x[i] -= d * y[i]; }
-                double norm = VectorMath.Norm(x);
-                if (norm > 1e-10) q.Add(x.Select(e => e / norm).ToArray());
-            }
-            int p = q.Count;
             var u = new List<double[]>(p);
             for (int a = 0; a < p; a++)
             {
@@ -334,31 +339,39 @@ public static class TopModes
                 for (int i = 0; i < c; i++) VectorMath.MultiplyAdd(_u[i], q[a][i], v);
                 u.Add(v);
             }
-            var bq = new double[c, p];
+            // B Q, then Q' (B Q), with B's rows read as spans.
+            var bq = new double[p][];
+            var row = new double[c];
+            for (int a = 0; a < p; a++) bq[a] = new double[c];
             for (int r = 0; r < c; r++)
-                for (int a = 0; a < p; a++)
-                {
-                    double sum = 0;
-                    for (int i = 0; i < c; i++) sum += _b[r, i] * q[a][i];
-                    bq[r, a] = sum;
-                }
+            {
+                for (int i = 0; i < c; i++) row[i] = _b[r, i];
+                for (int a = 0; a < p; a++) bq[a][r] = VectorMath.Dot(row, q[a]);
+            }
             var b = new double[_m + 1, _m + 1];
             var bRow = new double[_m + 1];
+            var oldRow = _bRow.AsSpan(0, c);
             for (int a = 0; a < p; a++)
             {
-                for (int col = 0; col < p; col++)
-                {
-                    double sum = 0;
-                    for (int i = 0; i < c; i++) sum += q[a][i] * bq[i, col];
-                    b[a, col] = sum;
-                }
-                double t = 0;
-                for (int i = 0; i < c; i++) t += q[a][i] * _bRow[i];
-                bRow[a] = t;
+                for (int col = 0; col < p; col++) b[a, col] = VectorMath.Dot(q[a], bq[col]);
+                bRow[a] = VectorMath.Dot(q[a], oldRow);
             }
             _u.Clear();
             _u.AddRange(u);
             (_b, _bRow) = (b, bRow);
+        }
+
+        /// <summary>Appends the real or imaginary part of <paramref name="v"/>, orthonormalised against the columns so far (twice), unless it is dependent on them.</summary>
+        private static void AddColumn(double[][] q, ref int p, Complex[] v, bool imaginary)
+        {
+            var x = new double[v.Length];
+            for (int i = 0; i < x.Length; i++) x[i] = imaginary ? v[i].Imaginary : v[i].Real;
+            for (int pass = 0; pass < 2; pass++)
+                for (int a = 0; a < p; a++) VectorMath.MultiplyAdd(q[a], -VectorMath.Dot(x, q[a]), x);
+            double norm = VectorMath.Norm(x);
+            if (!(norm > 1e-10)) return;
+            for (int i = 0; i < x.Length; i++) x[i] /= norm;
+            if (p < q.Length) q[p++] = x;
         }
 
         /// <summary>U s: a Ritz vector of the operator.</summary>
@@ -374,15 +387,22 @@ public static class TopModes
             return re.Select((x, i) => new Complex(x, im[i])).ToArray();
         }
 
-        /// <summary>w minus its projection on U, twice (classical Gram-Schmidt with reorthogonalisation); the coefficients.</summary>
+        /// <summary>
+        /// w minus its projection on U (classical Gram-Schmidt); the coefficients. A second pass is made where the first
+        /// removed most of w (|w| fell below |w_0| / sqrt 2, the DGKS test), which is where one pass loses orthogonality.
+        /// </summary>
         private double[] Orthogonalise(double[] w)
         {
             var h = new double[_u.Count];
+            var d = new double[_u.Count];
+            double before = Norm(w);
             for (int pass = 0; pass < 2; pass++)
             {
-                var d = new double[_u.Count];
                 for (int i = 0; i < _u.Count; i++) d[i] = VectorMath.Dot(_u[i], w);
                 for (int i = 0; i < _u.Count; i++) { VectorMath.MultiplyAdd(_u[i], -d[i], w); h[i] += d[i]; }
+                double after = Norm(w);
+                if (after > before / Math.Sqrt(2)) break;
+                before = after;
             }
             return h;
         }
