@@ -2,7 +2,9 @@
 .SYNOPSIS
     Loads every file of a real-world corpus with its manifest's Import-RnnModel command and compares next states and
     Jacobians with the corpus's PyTorch reference (tools/realworld_reference.py): the largest relative (Frobenius)
-    error per file. Not part of the tests: the corpus's files are not in the repository.
+    error per file. TopModes: the largest distance of Get-RnnEigen -Top 5 (nearest 1, and -ByMagnitude) from the full
+    decomposition's modes in the same order, and the methods it took. Not part of the tests: the corpus's files are
+    not in the repository.
 .EXAMPLE
     dotnet pwsh tools/Compare-RealWorld.ps1 -Corpus ../shared/realworld
 #>
@@ -33,15 +35,29 @@ try {
     $records | Group-Object file | ForEach-Object {
         $first = $_.Group[0]
         $model = Invoke-Expression "$($first.command) -ErrorAction Stop -WarningAction SilentlyContinue"
-        $worst = [pscustomobject]@{ File = $_.Name; Model = "$($model.Architecture) $($model.InputSize)->$($model.HiddenSize) x$($model.NumLayers)"; States = 0; NextState = 0.0; StateJacobian = 0.0; InputJacobian = 0.0 }
+        $worst = [pscustomobject]@{ File = $_.Name; Model = "$($model.Architecture) $($model.InputSize)->$($model.HiddenSize) x$($model.NumLayers)"; States = 0; NextState = 0.0; StateJacobian = 0.0; InputJacobian = 0.0; TopModes = 0.0; TopMethods = @() }
         foreach ($r in $_.Group) {
             $j = Get-RnnJacobian -Model $model -State ([double[]]$r.state) -Input ([double[]]$r.input)
             $worst.States++
             $worst.NextState = [math]::Max($worst.NextState, (RelErr $j.NextState $r.next))
             $worst.StateJacobian = [math]::Max($worst.StateJacobian, (RelErr (Flat $j.StateJacobian) (Flat $r.jh)))
             $worst.InputJacobian = [math]::Max($worst.InputJacobian, (RelErr (Flat $j.InputJacobian) (Flat $r.ju)))
+            $full = $j | Get-RnnEigen -NoEigenvectors
+            foreach ($magnitude in $false, $true) {
+                $order = if ($magnitude) { { - $_.Magnitude } } else { { [Numerics.Complex]::Abs($_ - 1) } }
+                $expected = @($full.Eigenvalues | Sort-Object $order)
+                $top = $j | Get-RnnEigen -Top ([math]::Min(5, $model.StateSize)) -ByMagnitude:$magnitude -NoEigenvectors -WarningAction SilentlyContinue
+                $worst.TopMethods += $top.Method
+                for ($i = 0; $i -lt $top.Eigenvalues.Count; $i++) {
+                    # Each mode is one of the full decomposition's, and as far out (or as near 1) as the full one's i-th.
+                    $nearest = ($full.Eigenvalues | ForEach-Object { [Numerics.Complex]::Abs($_ - $top.Eigenvalues[$i]) } | Measure-Object -Minimum).Minimum
+                    $key = if ($magnitude) { [math]::Abs($top.Eigenvalues[$i].Magnitude - $expected[$i].Magnitude) } else { [math]::Abs([Numerics.Complex]::Abs($top.Eigenvalues[$i] - 1) - [Numerics.Complex]::Abs($expected[$i] - 1)) }
+                    $worst.TopModes = [math]::Max($worst.TopModes, [math]::Max($nearest, $key))
+                }
+            }
         }
-        foreach ($k in 'NextState', 'StateJacobian', 'InputJacobian') { $worst.$k = $worst.$k.ToString('0.0e0', [cultureinfo]::InvariantCulture) }
+        $worst.TopMethods = ($worst.TopMethods | Sort-Object -Unique) -join ', '
+        foreach ($k in 'NextState', 'StateJacobian', 'InputJacobian', 'TopModes') { $worst.$k = $worst.$k.ToString('0.0e0', [cultureinfo]::InvariantCulture) }
         $worst
     }
 }
