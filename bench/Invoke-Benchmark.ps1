@@ -30,17 +30,17 @@ $OutDir = (Resolve-Path $OutDir).Path
 $ModulePath = (Resolve-Path $ModulePath).Path
 
 if (-not $ReuseTorch) {
-function Test-TorchPython { & /usr/bin/python3 -c 'import torch, numpy' 2>$null; return $LASTEXITCODE -eq 0 }
+function Test-TorchPython { & /usr/bin/python3 -c 'import torch, numpy, scipy' 2>$null; return $LASTEXITCODE -eq 0 }
 $python = (Test-Path /usr/bin/python3) -and (Test-TorchPython)
 if (-not $python) {
     if ((Get-Command apt-get -ErrorAction Ignore) -and ((id -u) -eq '0')) {
-        Write-Host 'Installing python3-torch and python3-numpy with apt-get (for the seed and PyTorch columns)...' -ForegroundColor Cyan
+        Write-Host 'Installing python3-torch, python3-numpy and python3-scipy with apt-get (for the seed, PyTorch and ARPACK columns)...' -ForegroundColor Cyan
         $env:DEBIAN_FRONTEND = 'noninteractive'
         apt-get update -qq | Out-Null
-        apt-get install -y -qq python3-torch python3-numpy | Out-Null
+        apt-get install -y -qq python3-torch python3-numpy python3-scipy | Out-Null
         $python = Test-TorchPython
     }
-    if (-not $python) { throw 'python3-torch is missing and could not be installed (needs Debian apt-get as root): the seed and PyTorch columns cannot be measured. Install it with: apt-get install python3-torch python3-numpy' }
+    if (-not $python) { throw 'python3-torch, python3-numpy or python3-scipy is missing and could not be installed (needs Debian apt-get as root): the seed, PyTorch and ARPACK columns cannot be measured. Install them with: apt-get install python3-torch python3-numpy python3-scipy' }
 }
 
 Write-Host "PyTorch side (seed class and batched closed form), $Threads threads..." -ForegroundColor Cyan

@@ -20,14 +20,15 @@ public enum TopTarget
 /// </summary>
 /// <remarks>Method: "KrylovSchur", or "Full" where the full decomposition was taken (small or nearly singular matrices, and
 /// wherever the partial one did not converge or met an exactly repeated eigenvalue, which one start vector cannot resolve).</remarks>
+/// <remarks>Reason: why the full decomposition was taken (null for KrylovSchur), for the cmdlet's verbose stream.</remarks>
 public sealed record TopEigenResult(Complex[] Eigenvalues, Complex[][]? Eigenvectors, double[] Residuals, bool Converged, bool Separated,
-    string Method = "KrylovSchur");
+    string Method = "KrylovSchur", string? Reason = null);
 
 /// <summary>
 /// A few eigenvalues of a dense Jacobian without the full decomposition: Krylov-Schur (Stewart 2001) on an operator
 /// whose largest eigenvalues are the wanted ones, (J - I)^-1 for the modes nearest 1 (one LU, then a solve per step)
 /// or J for the largest. The Krylov decomposition A U = U B + f b' is extended by Arnoldi (classical Gram-Schmidt,
-/// twice) to m vectors, and restarted by keeping the real invariant subspace of B for the wanted Ritz values (a
+/// a second pass where the first lost most of the vector) to m vectors, and restarted by keeping the real invariant subspace of B for the wanted Ritz values (a
 /// complex pair is kept whole), which is Krylov-Schur's truncation without the Schur form. The start vector is seeded,
 /// so results repeat bit for bit. Small matrices (or k near S) take the full decomposition instead.
 /// </summary>
@@ -42,20 +43,21 @@ public static class TopModes
     /// <summary>Eigenvalues closer than this (relative) are one repeated eigenvalue.</summary>
     private const double RepeatedTolerance = 1e-9;
 
+    /// <summary>An eigenvalue's rounding error relative to |J|_F (LAPACK's are exact to about eps |J|): below it two differ by nothing.</summary>
+    private const double RoundingTolerance = 1e-13;
+
     /// <summary>|J v - lambda v| (|v| = 1) relative to |J|_F above which a returned pair does not count as converged.</summary>
     private const double ResidualTolerance = 1e-10;
 
-    /// <summary>
-    /// Applications of the operator per unit of S before the search stops and reports what it has, Converged false (and
-    /// the full decomposition is taken): 5 S applications at 2 S^2 operations each are about the operations of the full
-    /// eigenvalues (10 S^3), so a search that cannot converge costs at most about that again. A count of restarts would
-    /// cut off the largest modes of a circular bulk (1,024 units), which need a hundred restarts but converge in half the
-    /// full decomposition's time.
-    /// </summary>
-    private const int ApplicationsPerUnit = 5;
+    // A search stops (Converged false, and the full decomposition is taken) once its operations (the LU, 2 S^2 per
+    // application, the orthogonalisations, and each restart's small eigendecomposition and truncation) reach those of
+    // the full eigenvalues, WorkBudget.EigenFlops(S): a search that cannot converge costs about that again (in time 1.5
+    // to 3.5 times the full decomposition, since the small decompositions run slower per operation than one large one). A
+    // count of restarts instead would cut off the largest modes of a circular bulk (1,024 units), which need a hundred
+    // restarts but converge in half the full decomposition's time.
 
     /// <summary>Below this size the full decomposition is as fast, and exact.</summary>
-    private const int FullBelow = 48;
+    private const int FullBelow = 64;
 
     public static TopEigenResult[] FromMatrices(IReadOnlyList<double[][]> matrices, int k, TopTarget target, bool eigenvectors, CancellationToken cancel = default)
     {
@@ -81,7 +83,8 @@ public static class TopModes
             Check.Finite(row, "The Jacobian");
         }
         k = Math.Min(k, n);
-        if (n < FullBelow || k + 12 >= n) return FromFull(j, k, target, eigenvectors);
+        if (n < FullBelow) return FromFull(j, k, target, eigenvectors, $"below {FullBelow} state values it is as fast");
+        if (k + 12 >= n) return FromFull(j, k, target, eigenvectors, $"{k} modes are within 12 of the {n} there are");
         Factorisation? lu = null;
         if (target == TopTarget.NearestOne)
         {
@@ -93,7 +96,8 @@ public static class TopModes
             }
             using var factor = Factorisation.Of(shifted, n);
             // An eigenvalue at 1 to working precision (saturated units, an exact integrator): the shift-invert is meaningless.
-            if (factor is null || factor.PivotRatio < SingularPivotRatio) return FromFull(j, k, target, eigenvectors);
+            if (factor is null || factor.PivotRatio < SingularPivotRatio)
+                return FromFull(j, k, target, eigenvectors, "J - I is singular to working precision (an eigenvalue at 1), so the search about 1 is not defined");
             lu = factor.Managed();
         }
         using (lu)
@@ -103,30 +107,31 @@ public static class TopModes
                 if (lu is not null) { x.CopyTo(y, 0); lu.Solve(y); }
                 else for (int r = 0; r < n; r++) y[r] = VectorMath.Dot(j[r], x);
             }
-            var search = new KrylovSchur(n, k, Apply);
+            var search = new KrylovSchur(n, k, Apply, spent: lu is null ? 0 : 2.0 / 3 * n * n * n);
             var (theta, vectors, converged) = search.Run();
-            var lambda = theta.Select(t => target == TopTarget.NearestOne ? 1 + 1 / t : t).ToArray();
-            var result = Finish(j, theta, lambda, vectors, k, eigenvectors, converged, search.Uncertainty);
+            var lambda = theta.Select(t => WithoutNegativeZero(target == TopTarget.NearestOne ? 1 + 1 / t : t)).ToArray();
+            var result = Finish(j, target, theta, lambda, vectors, k, eigenvectors, converged, search.Uncertainty);
             // What one start vector cannot resolve goes to the full decomposition: a search that did not converge (J's own
             // residuals too large), and exactly repeated eigenvalues (saturated units, copies of a block), where Krylov
             // finds one copy at a time and can return a pair's member without its conjugate.
-            return result.Converged && Resolved(result.Eigenvalues) ? result : FromFull(j, k, target, eigenvectors);
+            if (!result.Converged) return FromFull(j, k, target, eigenvectors, "the search did not converge before its operations reached those of the full eigenvalues");
+            return Resolved(result.Eigenvalues) ? result
+                : FromFull(j, k, target, eigenvectors, "an eigenvalue is repeated (or a pair's member came without its conjugate), which one start vector cannot resolve");
         }
     }
 
     /// <summary>The operator's Ritz values mapped back to J's eigenvalues, certified by J's own residuals.</summary>
-    private static TopEigenResult Finish(double[][] j, Complex[] theta, Complex[] eigenvalues, Complex[][] ritz, int k, bool eigenvectors, bool converged,
-        Func<int, double> uncertainty)
+    private static TopEigenResult Finish(double[][] j, TopTarget target, Complex[] theta, Complex[] eigenvalues, Complex[][] ritz, int k, bool eigenvectors,
+        bool converged, Func<int, double> uncertainty)
     {
         // The k-th mode and its conjugate stay together: a pair is never split.
         int count = Math.Min(k, theta.Length);
-        if (count < theta.Length && theta[count - 1].Imaginary != 0 && Complex.Abs(theta[count] - Complex.Conjugate(theta[count - 1])) <= 1e-9 * theta[count - 1].Magnitude)
-            count++;
+        if (count < theta.Length && Conjugates(theta[count - 1], theta[count])) count++;
         var lambda = eigenvalues.Take(count).ToArray();
         var vectors = ritz.Take(count).Select(Unit).ToArray();
         // A pair's member with the positive imaginary part first, as LAPACK orders them (1 / (lambda - 1) flips its sign).
         for (int i = 0; i + 1 < count; i++)
-            if (lambda[i].Imaginary < 0 && Complex.Abs(lambda[i + 1] - Complex.Conjugate(lambda[i])) <= 1e-9 * lambda[i].Magnitude)
+            if (lambda[i].Imaginary < 0 && Conjugates(lambda[i], lambda[i + 1]))
             {
                 (lambda[i], lambda[i + 1]) = (lambda[i + 1], lambda[i]);
                 (vectors[i], vectors[i + 1]) = (vectors[i + 1], vectors[i]);
@@ -137,16 +142,28 @@ public static class TopModes
         // Converged also by J's own residuals: the operator's estimates stop bounding them where B is nearly defective.
         double scale = Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row)));
         converged &= residuals.All(r => r <= ResidualTolerance * Math.Max(1, scale));
-        // Mode k is apart from the next candidate when the operator's magnitudes differ by more than their uncertainties.
-        // (A residual bounds an eigenvalue's error for a normal J; for others the error can be its condition number times
-        // larger, so a gap near the residuals is a near-tie.) An eigenvalue at 1 exactly is apart from any other.
-        bool separated = count >= theta.Length || (theta[count - 1].Magnitude is var a && theta[count].Magnitude is var b &&
-            (double.IsPositiveInfinity(a) ? !double.IsPositiveInfinity(b) : a - b > uncertainty(count - 1) + uncertainty(count) + 1e-10 * a));
+        // Mode k is apart from the next candidate when they differ (in distance from 1, or in magnitude) by more than both
+        // their uncertainties in J's terms: the larger of the search's bound, the mode's residual and rounding (eps |J|).
+        // A residual bounds an eigenvalue's error for a normal J; for others the error can be its condition number times
+        // larger, so a gap near the residuals is a near-tie.
+        double Key(Complex l) => target == TopTarget.NearestOne ? -Complex.Abs(l - 1) : l.Magnitude;
+        double Uncertain(int i)
+        {
+            double search = uncertainty(i), t = theta[i].Magnitude;
+            if (target == TopTarget.NearestOne) search = double.IsPositiveInfinity(t) ? 0 : search / (t * t);   // d lambda = d theta / theta^2
+            double residual = i < count ? residuals[i] : i < ritz.Length ? Residual(j, eigenvalues[i], Unit(ritz[i])) : double.PositiveInfinity;
+            return Math.Max(search, Math.Max(residual, RoundingTolerance * Math.Max(1, scale)));
+        }
+        bool separated = count >= theta.Length || Key(eigenvalues[count - 1]) - Key(eigenvalues[count]) > Uncertain(count - 1) + Uncertain(count);
         return new TopEigenResult(lambda, eigenvectors ? vectors : null, residuals, converged, separated);
     }
 
+    /// <summary>b is a's conjugate (the other member of its pair): opposite imaginary parts, and equal to working precision.</summary>
+    private static bool Conjugates(Complex a, Complex b) =>
+        a.Imaginary * b.Imaginary < 0 && Complex.Abs(b - Complex.Conjugate(a)) <= 1e-9 * a.Magnitude;
+
     /// <summary>The full decomposition, ordered by the target: for small matrices, and where the LU about 1 is singular.</summary>
-    private static TopEigenResult FromFull(double[][] j, int k, TopTarget target, bool eigenvectors)
+    private static TopEigenResult FromFull(double[][] j, int k, TopTarget target, bool eigenvectors, string reason)
     {
         var full = Spectrum.FromMatrices(new[] { j }, EigenSort.None, Vectors.Right)[0];
         var order = Enumerable.Range(0, full.Eigenvalues.Length)
@@ -157,11 +174,14 @@ public static class TopModes
         var theta = order.Select(i => Theta(full.Eigenvalues[i])).ToArray();
         var ritz = order.Select(i => full.Eigenvectors![i]).ToArray();
         // LAPACK's eigenvalues are exact to about eps |J|; in the operator's terms (1 / (lambda - 1)) that grows as theta^2.
-        double rounding = 1e-13 * Math.Max(1, Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row))));
+        double rounding = RoundingTolerance * Math.Max(1, Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row))));
         double Uncertainty(int i) => i >= theta.Length ? double.PositiveInfinity
             : target == TopTarget.NearestOne ? rounding * theta[i].Magnitude * theta[i].Magnitude : rounding;
-        return Finish(j, theta, order.Select(i => full.Eigenvalues[i]).ToArray(), ritz, k, eigenvectors, converged: true, Uncertainty) with { Method = "Full" };
+        return Finish(j, target, theta, order.Select(i => full.Eigenvalues[i]).ToArray(), ritz, k, eigenvectors, converged: true, Uncertainty) with { Method = "Full", Reason = reason };
     }
+
+    /// <summary>A real eigenvalue with +0 as its imaginary part (1 + 1 / theta gives -0 for a negative theta).</summary>
+    private static Complex WithoutNegativeZero(Complex l) => l.Imaginary == 0 ? new Complex(l.Real, 0) : l;
 
     /// <summary>No two eigenvalues the same, and every complex one with its conjugate.</summary>
     private static bool Resolved(Complex[] lambda)
@@ -213,10 +233,11 @@ public static class TopModes
         private double[] _f;
         private double[] _estimates = Array.Empty<double>();
         private double _scale = 1;   // the largest coefficient met: the scale of the breakdown test
-        private int _applied;
+        private double _spent;   // operations so far, against the budget
 
-        public KrylovSchur(int n, int k, Action<double[], double[]> apply)
+        public KrylovSchur(int n, int k, Action<double[], double[]> apply, double spent)
         {
+            _spent = spent;
             (_n, _k, _apply) = (n, k, apply);
             _m = Math.Min(n - 1, Math.Max(2 * k + 20, k + 32));
             _keep = Math.Min(_m - 8, k + Math.Max(6, (_m - k) / 2));
@@ -253,7 +274,7 @@ public static class TopModes
                 // Relative to the mode's own magnitude, but not below rounding of the largest one (the operator's scale).
                 bool done = Enumerable.Range(0, Math.Min(_k, theta.Length))
                     .All(i => _estimates[i] <= Tolerance * Math.Max(theta[i].Magnitude, 1e-3 * theta[0].Magnitude));
-                if (done || _applied >= ApplicationsPerUnit * _n)
+                if (done || _spent >= WorkBudget.EigenFlops(_n))
                     return (theta, s.Take(_k + 2).Select(Lift).ToArray(), done);   // the k wanted, a pair's partner, and the next
                 Truncate(theta, s);
             }
@@ -262,7 +283,7 @@ public static class TopModes
         private void Apply(double[] x, double[] y)
         {
             _apply(x, y);
-            _applied++;
+            _spent += 2.0 * _n * _n;
         }
 
         /// <summary>b' s for a complex s (b real).</summary>
@@ -314,6 +335,7 @@ public static class TopModes
                 for (int col = 0; col < c; col++) rows[r][col] = _b[r, col];
             }
             var eig = Spectrum.FromMatrices(new[] { rows }, EigenSort.None, Vectors.Right)[0];
+            _spent += WorkBudget.EigenFlops(c, Vectors.Right);
             // Largest first; ties by the imaginary part's sign, so a pair's positive member comes first.
             var order = Enumerable.Range(0, c).OrderByDescending(i => eig.Eigenvalues[i].Magnitude).ThenByDescending(i => eig.Eigenvalues[i].Imaginary).ToArray();
             return (order.Select(i => eig.Eigenvalues[i]).ToArray(), order.Select(i => eig.Eigenvectors![i]).ToArray());
@@ -332,6 +354,7 @@ public static class TopModes
                 AddColumn(q, ref p, s[i], imaginary: false);
                 if (theta[i].Imaginary > 0) AddColumn(q, ref p, s[i], imaginary: true);
             }
+            _spent += 2.0 * (_n + c) * c * p;   // U Q and Q' B Q
             var u = new List<double[]>(p);
             for (int a = 0; a < p; a++)
             {
@@ -400,6 +423,7 @@ public static class TopModes
             {
                 for (int i = 0; i < _u.Count; i++) d[i] = VectorMath.Dot(_u[i], w);
                 for (int i = 0; i < _u.Count; i++) { VectorMath.MultiplyAdd(_u[i], -d[i], w); h[i] += d[i]; }
+                _spent += 4.0 * _u.Count * _n;
                 double after = Norm(w);
                 if (after > before / Math.Sqrt(2)) break;
                 before = after;

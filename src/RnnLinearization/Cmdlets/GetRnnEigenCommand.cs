@@ -5,7 +5,7 @@ using RnnLinearization.Core;
 namespace RnnLinearization;
 
 [Cmdlet(VerbsCommon.Get, "RnnEigen", DefaultParameterSetName = JacobianSet)]
-[OutputType(typeof(RnnEigen), typeof(RnnEigenMode), typeof(RnnEigenModeSelection), typeof(RnnTopEigen))]
+[OutputType(typeof(RnnEigen), typeof(RnnEigenMode), typeof(RnnEigenModeSelection), typeof(RnnTopEigen), typeof(RnnTopEigenMode))]
 public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 {
     private const string JacobianSet = "Jacobian";
@@ -180,14 +180,22 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
     private void EmitTop(long index, long? sourceRow, int? trial, double[]? input, double[] state, TopEigenResult top, RnnModel? model)
     {
         var lambda = top.Eigenvalues;
+        if (top.Reason is not null) WriteVerbose($"State {index}: the full decomposition was taken: {top.Reason}.");
         if (!top.Converged && !_warnedTop)
         {
             _warnedTop = true;
-            WriteWarning($"State {index}: the partial decomposition stopped before every mode met its tolerance; the Residuals say how far each is from an eigenpair. Said once per command.");
+            WriteWarning(top.Method == "Full"
+                ? $"State {index}: the full decomposition's eigenvectors are not all within the tolerance of eigenpairs (largest |J v - lambda v| {top.Residuals.Max():0.0e+0}); the Residuals say how far each is. Said once per command."
+                : $"State {index}: the partial decomposition stopped before every mode met its tolerance; the Residuals say how far each is from an eigenpair. Said once per command.");
+        }
+        if (lambda.Length < Top && !_warnedTopCount)
+        {
+            _warnedTopCount = true;
+            WriteWarning($"-Top {Top} asks for more modes than the {lambda.Length} a Jacobian of {lambda.Length} values has: all {lambda.Length} are given. Said once per command.");
         }
         if (PerMode)
         {
-            foreach (var mode in Modes(index, sourceRow, trial, new EigenResult(lambda, null), null, model?.Dt)) WriteObject(mode);
+            foreach (var mode in Modes(index, sourceRow, trial, new EigenResult(lambda, null), null, model?.Dt, top.Residuals)) WriteObject(mode);
             return;
         }
         WriteResult(new RnnTopEigen
@@ -212,7 +220,7 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         }, model, state);
     }
 
-    private bool _warnedTop;
+    private bool _warnedTop, _warnedTopCount;
 
     /// <summary>An eigenvalue condition number above which the mode's vectors are not reliable (relative error about kappa^2 eps).</summary>
     private const double IllConditioned = 1e8;
@@ -230,7 +238,9 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
 
     /// <summary>One RnnEigenMode per eigenvalue; an RnnEigenModeSelection, with its selection quantities, where they are given.</summary>
     /// <remarks>With the model's time step <paramref name="dt"/>, times are in its unit and each mode has its continuous-time eigenvalue.</remarks>
-    internal static IEnumerable<RnnEigenMode> Modes(long index, long? sourceRow, int? trial, EigenResult spectrum, ModeSelection[]? modes, double? dt)
+    /// <remarks>With <paramref name="residuals"/> (-Top), the rows are RnnTopEigenMode, each with its |J v - lambda v|.</remarks>
+    internal static IEnumerable<RnnEigenMode> Modes(long index, long? sourceRow, int? trial, EigenResult spectrum, ModeSelection[]? modes, double? dt,
+        double[]? residuals = null)
     {
         var lambda = spectrum.Eigenvalues;
         double unit = dt ?? 1;
@@ -238,7 +248,14 @@ public sealed class GetRnnEigenCommand : StateAnalysisCmdlet
         {
             var (l, tau, period) = (lambda[k], unit * Spectrum.TimeConstant(lambda[k]), unit * Spectrum.Period(lambda[k]));
             Complex? continuous = dt is { } step ? Spectrum.Continuous(l, step) : null;
-            yield return modes is null
+            yield return residuals is not null
+                ? new RnnTopEigenMode
+                {
+                    Index = index, SourceRow = sourceRow, Trial = trial, Mode = k, Real = l.Real, Imaginary = l.Imaginary,
+                    Magnitude = l.Magnitude, Angle = l.Phase, TimeConstant = tau, Period = period, Dt = dt, ContinuousEigenvalue = continuous,
+                    Residual = residuals[k],
+                }
+                : modes is null
                 ? new RnnEigenMode
                 {
                     Index = index, SourceRow = sourceRow, Trial = trial, Mode = k, Real = l.Real, Imaginary = l.Imaginary,

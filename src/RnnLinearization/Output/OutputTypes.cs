@@ -87,6 +87,13 @@ public sealed class RnnEigen
     public double? Dt { get; init; }
 }
 
+/// <summary>Get-RnnEigen -Top -PerMode: a mode of the partial decomposition, in the target's order, with its certificate.</summary>
+public sealed class RnnTopEigenMode : RnnEigenMode
+{
+    /// <summary>|J v - lambda v| for the mode's unit eigenvector v.</summary>
+    public double Residual { get; init; }
+}
+
 /// <summary>
 /// Get-RnnEigen -Top: the k modes a partial decomposition found (Target NearestOne: nearest 1 first, the slowest and
 /// unstable modes; Magnitude: largest first), each certified by Residuals[i] = |J v_i - lambda_i v_i| (|v_i| = 1).
