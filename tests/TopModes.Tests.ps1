@@ -204,6 +204,34 @@ Describe 'Get-RnnEigen -Top on spectra known in closed form' {
         [math]::Abs($eight.Magnitude[7] - 0.2) | Should -BeLessThan 1e-12
     }
 
+    It 'gives every copy of a value that saturated units share (<Value>, <Target>)' -ForEach @(
+        @{ Value = 1.0; Target = 'Magnitude'; Extra = @{ ByMagnitude = $true } }
+        @{ Value = 0.8; Target = 'NearestOne'; Extra = @{} }
+    ) {
+        # Ten decoupled units (row i is Value e_i, as a saturated GRU unit keeps its value, or a leaky one decays by 1 - alpha),
+        # read by the others; the rest a symmetric block with eigenvalues Value - 0.01, - 0.02, - 0.03, - 0.04 and the others
+        # within 0.1. The decoupled rows are checked once a search has converged, and the full decomposition gives every copy.
+        $n = 80
+        $block = Symmetric ([double[]]((1..4 | ForEach-Object { $Value - 0.01 * $_ }) + (5..70 | ForEach-Object { 0.1 * [math]::Cos($_) }))) 13
+        $rows = [double[][]](0..($n - 1) | ForEach-Object { , [double[]]::new($n) })
+        for ($i = 0; $i -lt 10; $i++) { $rows[$i][$i] = $Value }
+        for ($i = 10; $i -lt $n; $i++) {
+            for ($c = 10; $c -lt $n; $c++) { $rows[$i][$c] = $block[$i - 10][$c - 10] }
+            $rows[$i][$i % 10] = 0.05
+        }
+        $extra = $Extra
+        $out = @(AsJacobian $rows | Get-RnnEigen -Top 4 @extra -Verbose 4>&1)
+        "$($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] })" | Should -Match '10 units are decoupled \(saturated\) with the eigenvalue'
+        $top = $out | Where-Object { $_ -is [RnnLinearization.RnnTopEigen] }
+        $top.Target | Should -Be $Target
+        $top.Method | Should -Be 'Full'
+        $top.Eigenvalues | ForEach-Object { $_.Real | Should -Be $Value; $_.Imaginary | Should -Be 0 }
+        $top.Separated | Should -BeFalse -Because 'the 4th and 5th are both copies'
+        $twelve = AsJacobian $rows | Get-RnnEigen -Top 11 @extra
+        @($twelve.Eigenvalues | Where-Object { $_.Real -eq $Value }).Count | Should -Be 10
+        $twelve.Separated | Should -BeTrue
+    }
+
     It 'says why it took the full decomposition, warns when k exceeds the state size, and gives -PerMode rows their residuals' {
         $d = [double[]](@(0.99, 0.95) + (1..48 | ForEach-Object { 0.4 * [math]::Cos($_) }))   # 50 units: below 64
         $j = AsJacobian (Symmetric $d 9)

@@ -52,7 +52,7 @@ public static class TopModes
     // A search stops (Converged false, and the full decomposition is taken) once its operations (the LU, 2 S^2 per
     // application, the orthogonalisations, and each restart's small eigendecomposition and truncation) reach those of
     // the full eigenvalues, WorkBudget.EigenFlops(S): a search that cannot converge costs about that again (in time 1.5
-    // to 3.5 times the full decomposition, since the small decompositions run slower per operation than one large one). A
+    // to 3.5 times the full decomposition with eigenvectors, since the small decompositions run slower per operation). A
     // count of restarts instead would cut off the largest modes of a circular bulk (1,024 units), which need a hundred
     // restarts but converge in half the full decomposition's time.
 
@@ -115,6 +115,8 @@ public static class TopModes
             // residuals too large), and exactly repeated eigenvalues (saturated units, copies of a block), where Krylov
             // finds one copy at a time and can return a pair's member without its conjugate.
             if (!result.Converged) return FromFull(j, k, target, eigenvectors, "the search did not converge before its operations reached those of the full eigenvalues");
+            if (RepeatedDecoupled(j, result.Eigenvalues[^1], target) is { } repeated)
+                return FromFull(j, k, target, eigenvectors, $"{repeated.Count} units are decoupled (saturated) with the eigenvalue {repeated.Value:G6}, a repeated eigenvalue among the top modes that one start vector finds only once");
             return Resolved(result.Eigenvalues) ? result
                 : FromFull(j, k, target, eigenvectors, "an eigenvalue is repeated (or a pair's member came without its conjugate), which one start vector cannot resolve");
         }
@@ -178,6 +180,37 @@ public static class TopModes
         double Uncertainty(int i) => i >= theta.Length ? double.PositiveInfinity
             : target == TopTarget.NearestOne ? rounding * theta[i].Magnitude * theta[i].Magnitude : rounding;
         return Finish(j, target, theta, order.Select(i => full.Eigenvalues[i]).ToArray(), ritz, k, eigenvectors, converged: true, Uncertainty) with { Method = "Full", Reason = reason };
+    }
+
+    /// <summary>
+    /// A value shared by several decoupled units, when it ranks with the top modes found (last is the last of them). A unit
+    /// is decoupled when its row's entries off the diagonal are all below the unit roundoff of J's largest entry, as at a
+    /// saturated gate (a GRU unit with z = 1, an LSTM cell with f = 1 keep their value): its diagonal entry is then an
+    /// eigenvalue, and one shared by several rows a repeated one, which a search from one start vector finds once.
+    /// </summary>
+    private static (int Count, double Value)? RepeatedDecoupled(double[][] j, Complex last, TopTarget target)
+    {
+        int n = j.Length;
+        double largest = j.Max(row => row.Max(Math.Abs)), floor = 1.1102230246251565e-16 * largest;
+        var values = new List<double>();
+        for (int i = 0; i < n; i++)
+        {
+            bool decoupled = true;
+            for (int c = 0; c < n && decoupled; c++) decoupled = c == i || Math.Abs(j[i][c]) <= floor;
+            if (decoupled) values.Add(j[i][i]);
+        }
+        double Key(Complex l) => target == TopTarget.NearestOne ? -Complex.Abs(l - 1) : l.Magnitude;
+        double same = RoundingTolerance * Math.Max(1, largest);
+        // Ranks with the top modes, or nearly: a repeated eigenvalue that is defective splits under rounding by about
+        // sqrt(eps |J|), so modes that close to it may be its splinters (a saturated LSTM's "pair" 1 +- 1e-8 i).
+        double tie = Math.Sqrt(RoundingTolerance) * Math.Max(1, Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row))));
+        values.Sort();
+        for (int start = 0, end; start < values.Count; start = end)
+        {
+            for (end = start + 1; end < values.Count && values[end] - values[end - 1] <= same; end++) { }
+            if (end - start > 1 && Key(values[start]) >= Key(last) - tie) return (end - start, values[start]);
+        }
+        return null;
     }
 
     /// <summary>A real eigenvalue with +0 as its imaginary part (1 + 1 / theta gives -0 for a negative theta).</summary>

@@ -71,7 +71,7 @@ public abstract class StateAnalysisCmdlet : RnnCmdlet
         int byWork = flops > 0 ? WorkBudget.Items(WorkBudget.StateBatchFlops, flops, int.MaxValue) : int.MaxValue;
         _batch = Math.Clamp(Math.Min(byMemory, byWork), 1, BatchSize);
         if (_batch < BatchSize)
-            WriteVerbose($"Batches of {_batch} states instead of {BatchSize}: one state's {matrixSize} x {matrixSize} matrix takes {8L * matrixSize * matrixSize / (1 << 20)} MB" +
+            WriteVerbose($"Batches of {_batch} states instead of {BatchSize}: one state's {matrixSize} x {matrixSize} matrix takes {8.0 * matrixSize * matrixSize / (1 << 20):0.#} MB" +
                 (byWork < byMemory ? $" and about {flops:0.0e+0} operations." : "."));
         return _batch;
     }
