@@ -179,17 +179,21 @@ Describe 'Get-RnnEigen -Top on spectra known in closed form' {
         $top.Separated | Should -BeTrue
     }
 
-    It 'keeps a pair together ahead of a real mode a little farther from 1 (<N> units)' -ForEach @(@{ N = 20 }, @{ N = 80 }) {
-        # The pair 1 - 1e-12 +- 3.5e-12 i (3.6e-12 from 1), the real mode 1 - 1.1e-11, the rest at most 0.5.
+    It 'keeps a pair together ahead of a real mode a little farther from 1 (<N> units, <Method>)' -ForEach @(
+        @{ N = 20; Method = 'Full'; Scale = 1e-12 }          # within 1e-9 of each other: the full decomposition's order
+        @{ N = 160; Method = 'KrylovSchur'; Scale = 1e-6 }
+    ) {
+        # The pair 1 - s +- 3.5 s i (3.6 s from 1), the real mode 1 - 11 s, the rest at most 0.5.
         $rows = [double[][]](0..($N - 1) | ForEach-Object { , [double[]]::new($N) })
-        $rows[0][0] = 1 - 1e-12; $rows[0][1] = -3.5e-12; $rows[1][0] = 3.5e-12; $rows[1][1] = 1 - 1e-12
-        $rows[2][2] = 1 - 1.1e-11
+        $rows[0][0] = 1 - $Scale; $rows[0][1] = -3.5 * $Scale; $rows[1][0] = 3.5 * $Scale; $rows[1][1] = 1 - $Scale
+        $rows[2][2] = 1 - 11 * $Scale
         for ($i = 3; $i -lt $N; $i++) { $rows[$i][$i] = 0.5 * [math]::Cos($i) }
         $top = AsJacobian $rows | Get-RnnEigen -Top 3
+        $top.Method | Should -Be $Method
         $top.Eigenvalues[0].Imaginary | Should -BeGreaterThan 0
         $top.Eigenvalues[1] | Should -Be ([Numerics.Complex]::Conjugate($top.Eigenvalues[0])) -Because 'the pair''s members are next to each other'
         $top.Eigenvalues[2].Imaginary | Should -Be 0
-        [math]::Abs($top.Eigenvalues[2].Real - (1 - 1.1e-11)) | Should -BeLessThan 1e-14
+        [math]::Abs($top.Eigenvalues[2].Real - (1 - 11 * $Scale)) | Should -BeLessThan 1e-12
     }
 
     It 'says the k-th largest is not apart from the next where both are zero to rounding (<N> units)' -ForEach @(@{ N = 80 }, @{ N = 30 }) {
@@ -209,14 +213,14 @@ Describe 'Get-RnnEigen -Top on spectra known in closed form' {
         @{ Value = 0.8; Target = 'NearestOne'; Extra = @{} }
     ) {
         # Ten decoupled units (row i is Value e_i, as a saturated GRU unit keeps its value, or a leaky one decays by 1 - alpha),
-        # read by the others; the rest a symmetric block with eigenvalues Value - 0.01, - 0.02, - 0.03, - 0.04 and the others
-        # within 0.1. The decoupled rows are checked once a search has converged, and the full decomposition gives every copy.
-        $n = 80
-        $block = Symmetric ([double[]]((1..4 | ForEach-Object { $Value - 0.01 * $_ }) + (5..70 | ForEach-Object { 0.1 * [math]::Cos($_) }))) 13
+        # read by the others; the rest upper bidiagonal with diagonal Value - 0.01, - 0.02, - 0.03, - 0.04, then within 0.1.
+        # The decoupled rows are checked once a search has converged, and the full decomposition gives every copy.
+        $n = 160
         $rows = [double[][]](0..($n - 1) | ForEach-Object { , [double[]]::new($n) })
         for ($i = 0; $i -lt 10; $i++) { $rows[$i][$i] = $Value }
         for ($i = 10; $i -lt $n; $i++) {
-            for ($c = 10; $c -lt $n; $c++) { $rows[$i][$c] = $block[$i - 10][$c - 10] }
+            $rows[$i][$i] = if ($i -lt 14) { $Value - 0.01 * ($i - 9) } else { 0.1 * [math]::Cos($i) }
+            if ($i -lt $n - 1) { $rows[$i][$i + 1] = 0.01 }
             $rows[$i][$i % 10] = 0.05
         }
         $extra = $Extra
@@ -242,7 +246,13 @@ Describe 'Get-RnnEigen -Top on spectra known in closed form' {
         "$warned" | Should -Match '-Top 60 asks for more modes than the 50'
         $modes = @($j | Get-RnnEigen -Top 2 -PerMode)
         $modes.Count | Should -Be 2
-        $modes | ForEach-Object { $_.Residual | Should -BeLessThan 1e-12 }
+        $whole = $j | Get-RnnEigen -Top 2
+        for ($k = 0; $k -lt 2; $k++) {
+            $modes[$k] | Should -BeOfType ([RnnLinearization.RnnTopEigenMode])
+            $modes[$k].Residual | Should -Be $whole.Residuals[$k]
+            $modes[$k].Residual | Should -BeLessThan 1e-12
+        }
+        ($modes | Format-Table | Out-String) | Should -Match 'Residual'
         $modes[0].Real | Should -BeGreaterThan $modes[1].Real -Because 'Mode 0 is nearest 1 (0.99, then 0.95)'
         ($j | Get-RnnEigen -Top 2 | Format-List | Out-String) | Should -Match 'Eigenvectors\s*:\s*2 vectors of 50'
     }

@@ -159,11 +159,16 @@ public static class Spectrum
     /// beside ones of 1), and the eigenvectors it scales back lose their digits: |J v - lambda v| of 1e-3 where 1e-15
     /// is due (tests/fixtures/generate_saturated.py).
     /// </summary>
+    /// <remarks>In place (the callers' matrices are their own), with the temporaries freed at once: the memory guard counts
+    /// three matrices per state for eigenvalues alone.</remarks>
     private static Tensor WithoutNegligible(Tensor matrices)
     {
-        var magnitude = matrices.abs();
-        var floor = magnitude.amax(new long[] { 1, 2 }, keepdim: true) * UnitRoundoff;
-        return matrices.masked_fill(magnitude < floor, 0);
+        if (matrices.requires_grad) matrices = matrices.detach();
+        using var magnitude = matrices.abs();
+        using var largest = magnitude.amax(new long[] { 1, 2 }, keepdim: true);
+        using var floor = largest * UnitRoundoff;
+        using var negligible = magnitude < floor;
+        return matrices.masked_fill_(negligible, 0);
     }
 
     private const double UnitRoundoff = 1.1102230246251565e-16;   // 2^-53

@@ -85,6 +85,10 @@ public static class TopModes
         k = Math.Min(k, n);
         if (n < FullBelow) return FromFull(j, k, target, eigenvectors, $"below {FullBelow} state values it is as fast");
         if (k + 12 >= n) return FromFull(j, k, target, eigenvectors, $"{k} modes are within 12 of the {n} there are");
+        // Each restart decomposes the m x m projection: where that is an eighth of the full decomposition's operations,
+        // the few restarts the budget allows seldom converge (small S, or large k), and the full one is as fast.
+        if (WorkBudget.EigenFlops(KrylovSchur.SubspaceSize(n, k), Vectors.Right) > WorkBudget.EigenFlops(n) / 8)
+            return FromFull(j, k, target, eigenvectors, $"a search for {k} modes among {n} would cost as much");
         Factorisation? lu = null;
         if (target == TopTarget.NearestOne)
         {
@@ -272,12 +276,15 @@ public static class TopModes
         {
             _spent = spent;
             (_n, _k, _apply) = (n, k, apply);
-            _m = Math.Min(n - 1, Math.Max(2 * k + 20, k + 32));
+            _m = SubspaceSize(n, k);
             _keep = Math.Min(_m - 8, k + Math.Max(6, (_m - k) / 2));
             _b = new double[0, 0];
             _bRow = Array.Empty<double>();
             _f = new double[n];
         }
+
+        /// <summary>The size m the decomposition is extended to before each restart.</summary>
+        public static int SubspaceSize(int n, int k) => Math.Min(n - 1, Math.Max(2 * k + 20, k + 32));
 
         /// <summary>The error bound of Ritz value i of the last round (its residual estimate), for the separation test.</summary>
         public double Uncertainty(int i) => i < _estimates.Length ? _estimates[i] : double.PositiveInfinity;
