@@ -171,7 +171,7 @@ public static class Spectrum
         return matrices.masked_fill_(negligible, 0);
     }
 
-    private const double UnitRoundoff = 1.1102230246251565e-16;   // 2^-53
+    internal const double UnitRoundoff = 1.1102230246251565e-16;   // 2^-53: below this of the largest entry, an entry is negligible
 
     /// <summary>
     /// V^-1 (re, im pairs, row-major) for the left eigenvectors, one matrix per call (libtorch's batched LU is wrong

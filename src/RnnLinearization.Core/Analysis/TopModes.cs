@@ -146,7 +146,7 @@ public static class TopModes
         var residuals = new double[count];
         for (int i = 0; i < count; i++) residuals[i] = Residual(j, lambda[i], vectors[i]);
         // Converged also by J's own residuals: the operator's estimates stop bounding them where B is nearly defective.
-        double scale = Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row)));
+        double scale = Frobenius(j);
         converged &= residuals.All(r => r <= ResidualTolerance * Math.Max(1, scale));
         // Mode k is apart from the next candidate when they differ (in distance from 1, or in magnitude) by more than both
         // their uncertainties in J's terms: the larger of the search's bound, the mode's residual and rounding (eps |J|).
@@ -180,7 +180,7 @@ public static class TopModes
         var theta = order.Select(i => Theta(full.Eigenvalues[i])).ToArray();
         var ritz = order.Select(i => full.Eigenvectors![i]).ToArray();
         // LAPACK's eigenvalues are exact to about eps |J|; in the operator's terms (1 / (lambda - 1)) that grows as theta^2.
-        double rounding = RoundingTolerance * Math.Max(1, Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row))));
+        double rounding = RoundingTolerance * Math.Max(1, Frobenius(j));
         double Uncertainty(int i) => i >= theta.Length ? double.PositiveInfinity
             : target == TopTarget.NearestOne ? rounding * theta[i].Magnitude * theta[i].Magnitude : rounding;
         return Finish(j, target, theta, order.Select(i => full.Eigenvalues[i]).ToArray(), ritz, k, eigenvectors, converged: true, Uncertainty) with { Method = "Full", Reason = reason };
@@ -195,7 +195,7 @@ public static class TopModes
     private static (int Count, double Value)? RepeatedDecoupled(double[][] j, Complex last, TopTarget target)
     {
         int n = j.Length;
-        double largest = j.Max(row => row.Max(Math.Abs)), floor = 1.1102230246251565e-16 * largest;
+        double largest = j.Max(row => row.Max(Math.Abs)), floor = Spectrum.UnitRoundoff * largest;
         var values = new List<double>();
         for (int i = 0; i < n; i++)
         {
@@ -207,7 +207,7 @@ public static class TopModes
         double same = RoundingTolerance * Math.Max(1, largest);
         // Ranks with the top modes, or nearly: a repeated eigenvalue that is defective splits under rounding by about
         // sqrt(eps |J|), so modes that close to it may be its splinters (a saturated LSTM's "pair" 1 +- 1e-8 i).
-        double tie = Math.Sqrt(RoundingTolerance) * Math.Max(1, Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row))));
+        double tie = Math.Sqrt(RoundingTolerance) * Math.Max(1, Frobenius(j));
         values.Sort();
         for (int start = 0, end; start < values.Count; start = end)
         {
@@ -216,6 +216,8 @@ public static class TopModes
         }
         return null;
     }
+
+    private static double Frobenius(double[][] j) => Math.Sqrt(j.Sum(row => VectorMath.Dot(row, row)));
 
     /// <summary>A real eigenvalue with +0 as its imaginary part (1 + 1 / theta gives -0 for a negative theta).</summary>
     private static Complex WithoutNegativeZero(Complex l) => l.Imaginary == 0 ? new Complex(l.Real, 0) : l;
